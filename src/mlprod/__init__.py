@@ -1,0 +1,97 @@
+"""mlprod: production-ML building blocks.
+
+Validate data, fingerprint and version datasets, register models with
+traceable lineage, report fairness and interpretability, and guard models in
+production with fallbacks, latency budgets and a tamper-evident audit log.
+
+>>> import mlprod as mp
+>>> mp.__version__
+'0.1.0'
+
+Every public name is importable from here; the modules behind them load on
+first use, so ``import mlprod`` stays fast and pulls in no heavy dependency.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# Public name -> the module that defines it. Submodules exposed as namespaces
+# (``mp.checks``, ``mp.protocols``) map to themselves with an empty attribute.
+_LAZY: dict[str, tuple[str, str]] = {
+    # ground
+    "protocols": ("mlprod.protocols", ""),
+    "MlprodError": ("mlprod.errors", "MlprodError"),
+    "ConfigurationError": ("mlprod.errors", "ConfigurationError"),
+    "MissingDependency": ("mlprod.errors", "MissingDependency"),
+    "SchemaError": ("mlprod.errors", "SchemaError"),
+    "IntegrityError": ("mlprod.errors", "IntegrityError"),
+    "NotFound": ("mlprod.errors", "NotFound"),
+    "GateFailed": ("mlprod.errors", "GateFailed"),
+    "BudgetExceeded": ("mlprod.errors", "BudgetExceeded"),
+    "SerializationError": ("mlprod.errors", "SerializationError"),
+    "configure_logging": ("mlprod._internal.logging", "configure_logging"),
+    "environment": ("mlprod._internal.environment", "environment"),
+    "SystemClock": ("mlprod._internal.clock", "SystemClock"),
+    "ManualClock": ("mlprod._internal.clock", "ManualClock"),
+    # audit
+    "AuditLog": ("mlprod.audit", "AuditLog"),
+    "AuditVerification": ("mlprod.audit", "AuditVerification"),
+    "verify_audit_log": ("mlprod.audit", "verify_audit_log"),
+    "read_audit_log": ("mlprod.audit", "read_audit_log"),
+    # >>> data: validation (issue 3)
+    # <<< data: validation
+    # >>> data: fingerprints and snapshots (issue 4)
+    # <<< data: fingerprints and snapshots
+    # >>> models: registry (issue 6)
+    # <<< models: registry
+    # >>> runtime: guard (issue 5)
+    # <<< runtime: guard
+}
+
+__all__ = ["__version__", *_LAZY]
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZY by a test
+    from mlprod import protocols
+    from mlprod._internal.clock import ManualClock, SystemClock
+    from mlprod._internal.environment import environment
+    from mlprod._internal.logging import configure_logging
+    from mlprod.audit import AuditLog, AuditVerification, read_audit_log, verify_audit_log
+    from mlprod.errors import (
+        BudgetExceeded,
+        ConfigurationError,
+        GateFailed,
+        IntegrityError,
+        MissingDependency,
+        MlprodError,
+        NotFound,
+        SchemaError,
+        SerializationError,
+    )
+
+    # >>> typing: data validation (issue 3)
+    # <<< typing: data validation
+    # >>> typing: fingerprints and snapshots (issue 4)
+    # <<< typing: fingerprints and snapshots
+    # >>> typing: registry (issue 6)
+    # <<< typing: registry
+    # >>> typing: runtime guard (issue 5)
+    # <<< typing: runtime guard
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'mlprod' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = getattr(module, attr) if attr else module
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

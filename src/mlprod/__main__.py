@@ -1,0 +1,5 @@
+"""``python -m mlprod``: the same as the ``mlprod`` command."""
+
+from mlprod.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""The ``mlprod`` command.
+
+Exit codes: ``0`` success, ``1`` a check failed (validation, verification,
+a gate), ``2`` usage error or bad input (the message says what to fix).
+
+Each area adds its subcommands from its own module here; a module exposes
+``register(subparsers)`` and its handlers return an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from mlprod import __version__
+from mlprod.cli import _audit, _data, _datasets, _info, _registry
+from mlprod.errors import MlprodError
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+_AREAS = (_info, _data, _datasets, _registry, _audit)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="mlprod",
+        description=(
+            "Production-ML building blocks: validate data, fingerprint and version "
+            "datasets, register models with lineage, verify audit logs."
+        ),
+        epilog="Exit codes: 0 ok, 1 a check failed, 2 usage error. "
+        "Run 'mlprod COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"mlprod {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for area in _AREAS:
+        area.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``mlprod`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        code: int = handler(args)
+    except MlprodError as exc:
+        print(f"mlprod: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # `mlprod audit tail x | head`
+        return EXIT_OK
+    return code
