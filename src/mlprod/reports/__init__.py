@@ -1,0 +1,4 @@
+"""Reports on models: fairness and interpretability.
+
+Public names are re-exported from :mod:`mlprod`.
+"""
