@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+import structlog
 from hypothesis import HealthCheck, settings
 
 # 'ci' keeps the suite fast; HYPOTHESIS_PROFILE=deep for a thorough run.
@@ -20,3 +22,10 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def _reset_structlog():
+    """Examples may configure logging; no test leaks that into the next."""
+    yield
+    structlog.reset_defaults()

@@ -12,10 +12,8 @@ Every public name is importable from here; the modules behind them load on
 first use, so ``import mlprod`` stays fast and pulls in no heavy dependency.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 __version__ = "0.1.0"
 
@@ -54,7 +52,7 @@ _LAZY: dict[str, tuple[str, str]] = {
 
 __all__ = ["__version__", *_LAZY]
 
-if TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZY by a test
+if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZY by a test
     from mlprod import protocols
     from mlprod._internal.clock import ManualClock, SystemClock
     from mlprod._internal.environment import environment
@@ -82,16 +80,16 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZY by a t
     # <<< typing: runtime guard
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     try:
         module_name, attr = _LAZY[name]
     except KeyError:
         raise AttributeError(f"module 'mlprod' has no attribute {name!r}") from None
-    module = importlib.import_module(module_name)
+    module = _importlib.import_module(module_name)
     value = getattr(module, attr) if attr else module
     globals()[name] = value  # later look-ups skip __getattr__
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(__all__)

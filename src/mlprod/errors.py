@@ -52,7 +52,8 @@ class MlprodError(Exception):
         facts = {
             k: v
             for k, v in vars(self).items()
-            if not k.startswith("_") and k not in {"message", "args"}
+            if not k.startswith("_")
+            and k not in {"message", "args"}
             and isinstance(v, str | int | float | bool | list | tuple | dict | type(None))
         }
         return {"type": type(self).__name__, "message": self.message, **facts}
@@ -229,4 +230,3 @@ class SerializationError(MlprodError):
         super().__init__(message)
         self.obj_type = obj_type
         self.serializer = serializer
-

@@ -213,4 +213,3 @@ class Clock(Protocol):
     def time(self) -> float:
         """Seconds since the Unix epoch (wall clock)."""
         ...
-

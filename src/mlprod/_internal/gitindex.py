@@ -56,4 +56,3 @@ def read_index(index: Path) -> list[IndexEntry]:
         previous = name
         entries.append(IndexEntry(name.decode("utf-8", "surrogateescape"), mtime_s, mtime_ns, size))
     return entries
-

@@ -48,12 +48,13 @@ def configure_logging(
 
     Examples
     --------
-    >>> import io, mlprod as mp
+    >>> import io, structlog, mlprod as mp
     >>> buf = io.StringIO()
     >>> mp.configure_logging(json=True, level="info", stream=buf)
-    >>> mp._internal.logging.get_logger().info("hello", n=1)
+    >>> structlog.get_logger("mlprod").info("hello", n=1)
     >>> '"event": "hello"' in buf.getvalue()
     True
+    >>> structlog.reset_defaults()
     """
     if isinstance(level, str):
         try:
