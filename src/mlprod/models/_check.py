@@ -1,0 +1,123 @@
+"""Comparing the registry's tables with the state its event log implies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mlprod._internal.canonical import canonical_json, sha256_bytes
+from mlprod.models.verify import Expected, Problem, history_key
+
+__all__ = ["check_tables"]
+
+
+def check_tables(
+    reg: Any, conn: Any, expected: Expected
+) -> tuple[int, dict[str, tuple[str, str]], list[Problem]]:
+    """Return (versions checked, artifact digest -> (version ref, file), problems)."""
+    sa, t = reg._sa, reg._t
+    problems: list[Problem] = []
+    referenced: dict[str, tuple[str, str]] = {}
+    v = t.versions
+    rows = conn.execute(
+        sa.select(v.c.name, v.c.version, v.c.digest, v.c.manifest, v.c.tags, v.c.description)
+    ).all()
+    seen: set[tuple[str, int]] = set()
+    for row in rows:
+        ref = f"{row.name}:{row.version}"
+        key = (row.name, int(row.version))
+        seen.add(key)
+        actual = sha256_bytes(row.manifest.encode("utf-8"))
+        if actual != row.digest:
+            problems.append(
+                Problem(
+                    "manifest_mismatch",
+                    ref,
+                    f"the manifest hashes to {actual[:12]}… but the version is sealed as "
+                    f"{row.digest[:12]}…: it was edited after registration",
+                )
+            )
+        try:
+            manifest = json.loads(row.manifest)
+        except ValueError:
+            continue
+        if (manifest.get("name"), manifest.get("version")) != key:
+            problems.append(
+                Problem(
+                    "manifest_mismatch",
+                    ref,
+                    f"the row says {ref} but its manifest is "
+                    f"{manifest.get('name')}:{manifest.get('version')}",
+                )
+            )
+        for filename, info in (manifest.get("artifacts") or {}).items():
+            referenced.setdefault(str(info.get("sha256")), (ref, filename))
+        want = expected.versions.get(key)
+        if want is None:
+            problems.append(
+                Problem("version_not_in_log", ref, "no registration event records this version")
+            )
+            continue
+        if want["digest"] != row.digest:
+            problems.append(
+                Problem(
+                    "version_not_in_log",
+                    ref,
+                    f"the log registered digest {want['digest'][:12]}… but the table holds "
+                    f"{row.digest[:12]}…",
+                )
+            )
+        if canonical_json(want["tags"]) != canonical_json(json.loads(row.tags)):
+            problems.append(
+                Problem(
+                    "tags_mismatch",
+                    ref,
+                    f"tags are {row.tags} but the log says {canonical_json(want['tags']).decode()}",
+                )
+            )
+        if want["description"] != row.description:
+            problems.append(
+                Problem("tags_mismatch", ref, "the description differs from the logged one")
+            )
+    for key in sorted(set(expected.versions) - seen):
+        problems.append(
+            Problem(
+                "version_missing",
+                f"{key[0]}:{key[1]}",
+                "the log registered this version but its row is gone",
+            )
+        )
+    a = t.aliases
+    current = {
+        (r.name, r.alias): int(r.version)
+        for r in conn.execute(sa.select(a.c.name, a.c.alias, a.c.version))
+    }
+    for akey in sorted(set(current) | set(expected.aliases)):
+        if current.get(akey) != expected.aliases.get(akey):
+            problems.append(
+                Problem(
+                    "alias_mismatch",
+                    f"{akey[0]}@{akey[1]}",
+                    f"points to {current.get(akey)} but the log says {expected.aliases.get(akey)}",
+                )
+            )
+    h = t.history
+    stored = {
+        int(r.seq): history_key(
+            r.name, r.alias, r.version, r.previous, r.ts, r.actor, r.reason, r.verdicts
+        )
+        for r in conn.execute(sa.select(h))
+    }
+    for seq in sorted(set(stored) | set(expected.history)):
+        if stored.get(seq) != expected.history.get(seq):
+            what = (
+                "is missing"
+                if seq not in stored
+                else "has no matching event"
+                if seq not in expected.history
+                else "differs from its event"
+            )
+            problems.append(
+                Problem("alias_history_mismatch", f"event {seq}", f"the history row {what}")
+            )
+    return len(rows), referenced, problems

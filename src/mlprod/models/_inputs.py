@@ -1,0 +1,243 @@
+"""Normalising what users pass to ``register`` and ``search`` into sealed, plain data."""
+
+from __future__ import annotations
+
+import json
+import math
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from mlprod._internal.canonical import canonical_json, to_jsonable
+from mlprod.errors import ConfigurationError
+
+__all__ = [
+    "condition",
+    "dataset_keys",
+    "datasets",
+    "metrics",
+    "order",
+    "params",
+    "signature",
+    "tags",
+]
+
+
+def params(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Training parameters as canonical-JSON-able data."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(
+            f"params must be a mapping of name to value, got {type(value).__name__}",
+            parameter="params",
+            value=repr(value)[:200],
+        )
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        try:
+            out[str(key)] = to_jsonable(item)
+            canonical_json(out[str(key)])
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(
+                f"params[{key!r}] = {item!r} has no JSON form ({exc}); pass it as a string "
+                "or number.",
+                parameter=f"params.{key}",
+                value=repr(item)[:200],
+            ) from None
+    return out
+
+
+def metrics(value: Mapping[str, Any] | None) -> dict[str, float]:
+    """Metrics as finite floats."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(
+            f"metrics must be a mapping of name to number, got {type(value).__name__}",
+            parameter="metrics",
+            value=repr(value)[:200],
+        )
+    out: dict[str, float] = {}
+    for key, item in value.items():
+        try:
+            number = float(item)
+        except (TypeError, ValueError):
+            number = math.nan
+            bad = "is not a number"
+        else:
+            bad = "is not finite"
+        if not math.isfinite(number):
+            raise ConfigurationError(
+                f"metrics[{key!r}] = {item!r} {bad}: metrics must be finite numbers. "
+                "Drop it or put the text in tags.",
+                parameter=f"metrics.{key}",
+                value=repr(item),
+            )
+        out[str(key)] = number
+    return out
+
+
+def tags(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Tags as JSON-able data."""
+    return params(value) if value is not None else {}
+
+
+def _describe(obj: Any) -> dict[str, Any]:
+    if all(hasattr(obj, a) for a in ("name", "version", "fingerprint")) and not isinstance(
+        obj, str
+    ):
+        fp = obj.fingerprint
+        out: dict[str, Any] = {
+            "kind": "dataset_version",
+            "name": str(obj.name),
+            "version": to_jsonable(obj.version),
+            "fingerprint": str(fp),
+        }
+        rows = getattr(obj, "rows", None)
+        if rows is None:
+            rows = getattr(fp, "rows", None)
+        if rows is not None:
+            out["rows"] = int(rows)
+        return out
+    if isinstance(obj, str):
+        out = {"kind": "fingerprint", "fingerprint": str(obj)}
+        rows = getattr(obj, "rows", None)
+        if rows is not None:
+            out["rows"] = int(rows)
+        return out
+    if hasattr(obj, "columns") and hasattr(obj, "dtypes"):
+        from mlprod.data.fingerprint import fingerprint
+
+        return _describe(fingerprint(obj))
+    raise ConfigurationError(
+        f"Cannot record a dataset of type {type(obj).__name__}: pass a DatasetVersion "
+        "(from mp.DatasetStore.commit), a Fingerprint (mp.fingerprint(df)) or a DataFrame.",
+        parameter="datasets",
+        value=repr(obj)[:200],
+    )
+
+
+def datasets(value: Any) -> dict[str, dict[str, Any]]:
+    """``{role: description}`` from a mapping, a sequence, or one dataset."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        items = list(value.items())
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        items = [(getattr(d, "name", None) or f"dataset{i}", d) for i, d in enumerate(value)]
+    else:
+        items = [(getattr(value, "name", None) or "data", value)]
+    return {str(role): _describe(obj) for role, obj in items}
+
+
+def dataset_node_id(d: Mapping[str, Any]) -> str:
+    """The lineage id of a dataset description."""
+    if d.get("kind") == "dataset_version":
+        return f"dataset:{d['name']}@{d['version']}"
+    return f"fingerprint:{d['fingerprint']}"
+
+
+def dataset_keys(described: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """(role, key) rows for the inputs index: a dataset is found by version or content."""
+    keys: list[tuple[str, str]] = []
+    for role, d in described.items():
+        keys.append((role, f"fingerprint:{d['fingerprint']}"))
+        if d.get("kind") == "dataset_version":
+            keys.append((role, dataset_node_id(d)))
+    return keys
+
+
+def _schema_json(obj: Any, part: str) -> Any:
+    if obj is None:
+        return None
+    to_json = getattr(obj, "to_json", None)
+    if callable(to_json):
+        text = to_json()
+        return json.loads(text) if isinstance(text, str | bytes) else to_jsonable(text)
+    if isinstance(obj, Mapping):
+        return to_jsonable(obj)
+    if isinstance(obj, str):
+        try:
+            return json.loads(obj)
+        except ValueError:
+            pass
+    raise ConfigurationError(
+        f"signature {part} must be an mp.Schema (or its JSON), got {type(obj).__name__}. "
+        "Build one with mp.infer_schema(X_train).",
+        parameter="signature",
+        value=repr(obj)[:200],
+    )
+
+
+def signature(value: Any) -> dict[str, Any] | None:
+    """``{"inputs": schema JSON, "outputs": schema JSON | None}`` or ``None``."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping) and set(value) <= {"inputs", "outputs"} and value:
+        return {
+            "inputs": _schema_json(value.get("inputs"), "inputs"),
+            "outputs": _schema_json(value.get("outputs"), "outputs"),
+        }
+    return {"inputs": _schema_json(value, "inputs"), "outputs": None}
+
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    "<": operator.lt,
+    "=": operator.eq,
+}
+
+
+def condition(metric: str, spec: Any) -> Callable[[float], bool]:
+    """A predicate on a metric value from ``">= 0.8"``, a number, a tuple or a callable."""
+    if callable(spec):
+        return spec  # type: ignore[no-any-return]
+    if isinstance(spec, int | float) and not isinstance(spec, bool):
+        target = float(spec)
+        return lambda v: v == target
+    if isinstance(spec, tuple) and len(spec) == 2:
+        spec = f"{spec[0]} {spec[1]}"
+    if isinstance(spec, str):
+        text = spec.strip()
+        for symbol in sorted(_OPS, key=len, reverse=True):
+            if text.startswith(symbol):
+                try:
+                    bound = float(text[len(symbol) :])
+                except ValueError:
+                    break
+                op = _OPS[symbol]
+                return lambda v: op(v, bound)
+    raise ConfigurationError(
+        f"Cannot read the condition {spec!r} on metric {metric!r}: write it as '>= 0.8', "
+        "'< 0.3', '== 1', a number, or a callable taking the value.",
+        parameter=f"metrics.{metric}",
+        value=repr(spec),
+    )
+
+
+def order(found: list[Any], order_by: str) -> list[Any]:
+    """Sort versions by ``version``, ``created_at`` or ``metrics.<name>`` (``-`` for descending)."""
+    desc = order_by.startswith("-")
+    key = order_by.lstrip("-+")
+    if key in ("version", "created_at"):
+        return sorted(
+            found,
+            key=lambda v: (v.name, getattr(v, key)) if key == "version" else v.created_at,
+            reverse=desc,
+        )
+    if key.startswith("metrics."):
+        metric = key.split(".", 1)[1]
+        with_value = [v for v in found if metric in v.metrics]
+        without = [v for v in found if metric not in v.metrics]
+        return sorted(with_value, key=lambda v: v.metrics[metric], reverse=desc) + without
+    raise ConfigurationError(
+        f"Cannot order by {order_by!r}: use 'version', 'created_at' or 'metrics.<name>', "
+        "with '-' in front for descending.",
+        parameter="order_by",
+        value=order_by,
+    )

@@ -1,0 +1,1 @@
+"""Where the registry keeps things: SQL metadata and content-addressed artifacts."""

@@ -1,0 +1,187 @@
+"""Content-addressed artifact stores: bytes kept under their SHA-256.
+
+Both stores satisfy :class:`mlprod.protocols.ArtifactStore` and add
+``digests()`` (every stored digest, for finding orphans) and ``where(digest)``
+(a path people can look at, for error messages).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FsspecArtifactStore", "LocalArtifactStore", "open_artifact_store"]
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _check(digest: str) -> str:
+    if not _HEX64.match(digest):
+        raise ValueError(f"not a SHA-256 hex digest: {digest!r}")
+    return digest
+
+
+class LocalArtifactStore:
+    """Artifacts in a local folder: ``<root>/sha256/ab/abcdef…``.
+
+    Writes go to a temporary file in the same folder, are flushed to disk,
+    then renamed into place, so a crash never leaves a partial file under a
+    digest.
+
+    Examples
+    --------
+    >>> import tempfile, hashlib
+    >>> from mlprod.models.storage.artifacts import LocalArtifactStore
+    >>> store = LocalArtifactStore(tempfile.mkdtemp())
+    >>> d = hashlib.sha256(b"hi").hexdigest()
+    >>> store.put(d, b"hi"); store.get(d)
+    b'hi'
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, fsync: bool = True) -> None:
+        self.root = Path(root)
+        self.fsync = fsync
+        (self.root / "sha256").mkdir(parents=True, exist_ok=True)
+
+    def where(self, digest: str) -> str:
+        """The file that holds ``digest``."""
+        return str(self.root / "sha256" / digest[:2] / digest)
+
+    def put(self, digest: str, data: bytes) -> None:
+        """Store ``data`` under ``digest`` atomically (a no-op if present)."""
+        target = Path(self.where(_check(digest)))
+        if target.exists():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                if self.fsync:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def get(self, digest: str) -> bytes:
+        """The bytes under ``digest``; ``KeyError`` if absent."""
+        try:
+            return Path(self.where(_check(digest))).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(digest) from None
+
+    def exists(self, digest: str) -> bool:
+        """Whether ``digest`` is stored."""
+        return os.path.exists(self.where(_check(digest)))
+
+    def digests(self) -> Iterator[str]:
+        """Every digest stored (temporary files of unfinished writes excluded)."""
+        base = self.root / "sha256"
+        for sub in sorted(base.iterdir()) if base.exists() else ():
+            if sub.is_dir():
+                for f in sorted(sub.iterdir()):
+                    if _HEX64.match(f.name):
+                        yield f.name
+
+    def __repr__(self) -> str:
+        return f"LocalArtifactStore({str(self.root)!r})"
+
+
+class FsspecArtifactStore:
+    """Artifacts under any fsspec URL (``s3://bucket/models``, ``gs://…``, ``file://…``).
+
+    Object stores write whole objects atomically; on file systems a
+    temporary name is written first and then moved into place.
+
+    Examples
+    --------
+    >>> import hashlib
+    >>> from mlprod.models.storage.artifacts import FsspecArtifactStore
+    >>> store = FsspecArtifactStore("memory://doc-artifacts")
+    >>> d = hashlib.sha256(b"hi").hexdigest()
+    >>> store.put(d, b"hi"); store.exists(d)
+    True
+    """
+
+    def __init__(self, url: str, **storage_options: Any) -> None:
+        import fsspec
+
+        self.url = url
+        self.fs, self.base = fsspec.core.url_to_fs(url, **storage_options)
+        self.base = self.base.rstrip("/")
+        self._local = "file" in (
+            self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
+        )
+
+    def _path(self, digest: str) -> str:
+        return f"{self.base}/sha256/{digest[:2]}/{digest}"
+
+    def where(self, digest: str) -> str:
+        """The URL that holds ``digest``."""
+        path = self._path(_check(digest))
+        return path if self._local else str(self.fs.unstrip_protocol(path))
+
+    def put(self, digest: str, data: bytes) -> None:
+        """Store ``data`` under ``digest`` (a no-op if present)."""
+        path = self._path(_check(digest))
+        if self.fs.exists(path):
+            return
+        if self._local:
+            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            tmp = f"{path}.tmp-{os.getpid()}-{id(data)}"
+            self.fs.pipe_file(tmp, data)
+            self.fs.mv(tmp, path)
+        else:
+            self.fs.pipe_file(path, data)
+
+    def get(self, digest: str) -> bytes:
+        """The bytes under ``digest``; ``KeyError`` if absent."""
+        try:
+            return self.fs.cat_file(self._path(_check(digest)))  # type: ignore[no-any-return]
+        except FileNotFoundError:
+            raise KeyError(digest) from None
+
+    def exists(self, digest: str) -> bool:
+        """Whether ``digest`` is stored."""
+        return bool(self.fs.exists(self._path(_check(digest))))
+
+    def digests(self) -> Iterator[str]:
+        """Every digest stored."""
+        root = f"{self.base}/sha256"
+        if not self.fs.exists(root):
+            return
+        for path in sorted(self.fs.find(root)):
+            name = path.rsplit("/", 1)[-1]
+            if _HEX64.match(name):
+                yield name
+
+    def __repr__(self) -> str:
+        return f"FsspecArtifactStore({self.url!r})"
+
+
+def open_artifact_store(spec: Any) -> Any:
+    """A store from a local path, an fsspec URL, or an object that already is one."""
+    if isinstance(spec, str | os.PathLike):
+        text = os.fspath(spec)
+        if "://" in text:
+            return FsspecArtifactStore(text)
+        return LocalArtifactStore(text)
+    missing = [m for m in ("put", "get", "exists") if not callable(getattr(spec, m, None))]
+    if missing:
+        from mlprod.errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"artifacts={spec!r} is neither a path, an fsspec URL nor an ArtifactStore "
+            f"(it lacks {missing}).",
+            parameter="artifacts",
+            value=repr(spec),
+        )
+    return spec

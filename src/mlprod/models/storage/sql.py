@@ -1,0 +1,254 @@
+"""The registry's metadata in SQL: one code path (SQLAlchemy Core) for SQLite and PostgreSQL.
+
+Every write runs in one transaction that first takes the registry's write
+lock — ``BEGIN IMMEDIATE`` on SQLite, ``SELECT … FOR UPDATE`` on the head row
+elsewhere — so version numbers and the event chain advance one writer at a
+time, and a failed write leaves the previous state intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from mlprod.audit import GENESIS, line_hash, seal
+
+__all__ = ["SqlMetadata", "Writer", "tables"]
+
+_PREFIX = "mlprod_registry_"
+_SCHEMA_VERSION = 1
+_LOCK_KEY = 0x6D6C7072  # pg advisory lock for schema creation ("mlpr")
+
+_TABLES: dict[int, SimpleNamespace] = {}
+
+
+def tables(sa: Any) -> SimpleNamespace:
+    """The registry's tables, built once per process."""
+    if 0 in _TABLES:
+        return _TABLES[0]
+    md = sa.MetaData()
+    t = SimpleNamespace(metadata=md)
+    t.meta = sa.Table(
+        _PREFIX + "meta",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("schema_version", sa.Integer, nullable=False),
+        sa.Column("next_seq", sa.BigInteger, nullable=False),
+        sa.Column("head", sa.String(64), nullable=False),
+    )
+    t.versions = sa.Table(
+        _PREFIX + "versions",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("digest", sa.String(64), nullable=False, unique=True),
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.Column("manifest", sa.Text, nullable=False),
+        sa.Column("tags", sa.Text, nullable=False),
+        sa.Column("description", sa.Text, nullable=False),
+        sa.UniqueConstraint("name", "version", name=_PREFIX + "versions_name_version"),
+    )
+    t.parents = sa.Table(
+        _PREFIX + "parents",
+        md,
+        sa.Column("child", sa.String(64), nullable=False),
+        sa.Column("parent_name", sa.String(200), nullable=False),
+        sa.Column("parent_version", sa.Integer, nullable=False),
+        sa.Index(_PREFIX + "parents_parent", "parent_name", "parent_version"),
+    )
+    t.inputs = sa.Table(
+        _PREFIX + "inputs",
+        md,
+        sa.Column("digest", sa.String(64), nullable=False),
+        sa.Column("role", sa.String(200), nullable=False),
+        sa.Column("dataset", sa.String(400), nullable=False),
+        sa.Index(_PREFIX + "inputs_dataset", "dataset"),
+    )
+    t.aliases = sa.Table(
+        _PREFIX + "aliases",
+        md,
+        sa.Column("name", sa.String(200), primary_key=True),
+        sa.Column("alias", sa.String(200), primary_key=True),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("since", sa.Float, nullable=False),
+        sa.Column("seq", sa.BigInteger, nullable=False),
+    )
+    t.history = sa.Table(
+        _PREFIX + "alias_history",
+        md,
+        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("alias", sa.String(200), nullable=False),
+        sa.Column("version", sa.Integer, nullable=True),
+        sa.Column("previous", sa.Integer, nullable=True),
+        sa.Column("ts", sa.Float, nullable=False),
+        sa.Column("actor", sa.Text, nullable=True),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("verdicts", sa.Text, nullable=False),
+        sa.Index(_PREFIX + "alias_history_at", "name", "alias", "ts", "seq"),
+    )
+    t.events = sa.Table(
+        _PREFIX + "events",
+        md,
+        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("line", sa.Text, nullable=False),
+    )
+    _TABLES[0] = t
+    return t
+
+
+@dataclass
+class Writer:
+    """Appends sealed events inside one write transaction."""
+
+    conn: Any
+    events: Any
+    seq: int
+    prev: str
+
+    def event(self, record: Mapping[str, Any], *, ts: float) -> int:
+        """Seal ``record`` onto the chain; return its sequence number."""
+        line = seal(record, seq=self.seq, prev=self.prev, ts=ts)
+        self.conn.execute(self.events.insert().values(seq=self.seq, line=line.decode("utf-8")))
+        self.prev = line_hash(line)
+        self.seq += 1
+        return self.seq - 1
+
+
+def _sqlite_url_for(path: str) -> str:
+    return "sqlite:///" + path
+
+
+class SqlMetadata:
+    """An engine on the registry's database, with read and write transactions."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        from mlprod._internal.lazy import optional_import
+
+        sa = optional_import("sqlalchemy", feature="ModelRegistry", extra="all")
+        self.sa = sa
+        self.url = url
+        parsed = sa.engine.make_url(url)
+        self.dialect = parsed.get_backend_name()
+        if self.dialect.startswith("postgres"):
+            optional_import("psycopg", feature="a PostgreSQL registry", extra="postgres")
+        self.sqlite = self.dialect == "sqlite"
+        kwargs: dict[str, Any] = {}
+        if self.sqlite:
+            kwargs["connect_args"] = {"timeout": 60.0, "check_same_thread": False}
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine = sa.create_engine(url, **kwargs)
+        self.t = tables(sa)
+        if self.sqlite:
+            self._install_sqlite_hooks()
+        self._ensure_schema(create=create)
+
+    # -- SQLite specifics ------------------------------------------------------------------
+
+    def _install_sqlite_hooks(self) -> None:
+        sa = self.sa
+
+        @sa.event.listens_for(self.engine, "connect")  # type: ignore[untyped-decorator]
+        def _connect(dbapi_conn: Any, _record: Any) -> None:
+            # Own the transaction boundaries so writes can say BEGIN IMMEDIATE:
+            # taking the write lock up front is what keeps concurrent writers
+            # from failing with "database is locked" on lock upgrade.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA busy_timeout = 60000")
+            for attempt in range(200):
+                try:
+                    cur.execute("PRAGMA journal_mode = WAL")
+                    break
+                except Exception:
+                    if attempt == 199:
+                        raise
+                    time.sleep(0.01)
+            cur.execute("PRAGMA synchronous = FULL")
+            cur.close()
+
+        @sa.event.listens_for(self.engine, "begin")  # type: ignore[untyped-decorator]
+        def _begin(conn: Any) -> None:
+            write = conn.get_execution_options().get("mlprod_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    # -- schema ----------------------------------------------------------------------------
+
+    def _ensure_schema(self, *, create: bool) -> None:
+        sa, t = self.sa, self.t
+        with self.engine.connect() as conn:
+            names = set(sa.inspect(conn).get_table_names())
+        if t.meta.name in names and t.events.name in names:
+            return
+        if not create:
+            from mlprod.errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"No model registry at {self.engine.url.render_as_string(hide_password=True)}: "
+                "its tables do not exist. Open it with create=True to make one.",
+                parameter="location",
+                value=self.url,
+            )
+        with self._connect(write=True) as conn, conn.begin():
+            if not self.sqlite and self.dialect.startswith("postgres"):
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+            t.metadata.create_all(conn, checkfirst=True)
+            row = conn.execute(sa.select(t.meta.c.id).where(t.meta.c.id == 1)).first()
+            if row is None:
+                conn.execute(
+                    t.meta.insert().values(
+                        id=1, schema_version=_SCHEMA_VERSION, next_seq=0, head=GENESIS
+                    )
+                )
+
+    # -- transactions ----------------------------------------------------------------------
+
+    def _connect(self, *, write: bool = False) -> Any:
+        conn = self.engine.connect()
+        if write:
+            conn.execution_options(mlprod_write=True)
+        return conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Any]:
+        """A connection in a read transaction (one consistent snapshot on SQLite)."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Writer]:
+        """One write transaction holding the registry lock; commits on success."""
+        t = self.t
+        with self._connect(write=True) as conn, conn.begin():
+            head = conn.execute(
+                self.sa.select(t.meta.c.next_seq, t.meta.c.head)
+                .where(t.meta.c.id == 1)
+                .with_for_update()
+            ).one()
+            writer = Writer(conn, t.events, int(head.next_seq), str(head.head))
+            yield writer
+            if writer.seq != head.next_seq:
+                conn.execute(
+                    t.meta.update()
+                    .where(t.meta.c.id == 1)
+                    .values(next_seq=writer.seq, head=writer.prev)
+                )
+
+    def head(self) -> tuple[int, str]:
+        """(number of events, hash of the last one) as pinned in the database."""
+        t = self.t
+        with self.read() as conn:
+            row = conn.execute(
+                self.sa.select(t.meta.c.next_seq, t.meta.c.head).where(t.meta.c.id == 1)
+            ).one()
+        return int(row.next_seq), str(row.head)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
