@@ -45,6 +45,14 @@ _LAZY: dict[str, tuple[str, str]] = {
     # >>> data: fingerprints and snapshots (issue 4)
     # <<< data: fingerprints and snapshots
     # >>> models: registry (issue 6)
+    "ModelRegistry": ("mlprod.models.registry", "ModelRegistry"),
+    "ModelVersion": ("mlprod.models.version", "ModelVersion"),
+    "AliasChange": ("mlprod.models.version", "AliasChange"),
+    "LineageGraph": ("mlprod.models.lineage", "LineageGraph"),
+    "RegistryVerification": ("mlprod.models.verify", "RegistryVerification"),
+    "JoblibSerializer": ("mlprod.models.serializers", "JoblibSerializer"),
+    "SkopsSerializer": ("mlprod.models.serializers", "SkopsSerializer"),
+    "gates": ("mlprod.models.gates", ""),
     # <<< models: registry
     # >>> runtime: guard (issue 5)
     # <<< runtime: guard
@@ -75,6 +83,12 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     # >>> typing: fingerprints and snapshots (issue 4)
     # <<< typing: fingerprints and snapshots
     # >>> typing: registry (issue 6)
+    from mlprod.models import gates
+    from mlprod.models.lineage import LineageGraph
+    from mlprod.models.registry import ModelRegistry
+    from mlprod.models.serializers import JoblibSerializer, SkopsSerializer
+    from mlprod.models.verify import RegistryVerification
+    from mlprod.models.version import AliasChange, ModelVersion
     # <<< typing: registry
     # >>> typing: runtime guard (issue 5)
     # <<< typing: runtime guard
