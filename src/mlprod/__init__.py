@@ -41,6 +41,11 @@ _LAZY: dict[str, tuple[str, str]] = {
     "verify_audit_log": ("mlprod.audit", "verify_audit_log"),
     "read_audit_log": ("mlprod.audit", "read_audit_log"),
     # >>> data: validation (issue 3)
+    "Schema": ("mlprod.data.schema", "Schema"),
+    "Column": ("mlprod.data.schema", "Column"),
+    "checks": ("mlprod.data.checks", ""),
+    "infer_schema": ("mlprod.data.infer", "infer_schema"),
+    "ValidationReport": ("mlprod.data.report", "ValidationReport"),
     # <<< data: validation
     # >>> data: fingerprints and snapshots (issue 4)
     # <<< data: fingerprints and snapshots
@@ -79,6 +84,10 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     )
 
     # >>> typing: data validation (issue 3)
+    from mlprod.data import checks
+    from mlprod.data.infer import infer_schema
+    from mlprod.data.report import ValidationReport
+    from mlprod.data.schema import Column, Schema
     # <<< typing: data validation
     # >>> typing: fingerprints and snapshots (issue 4)
     # <<< typing: fingerprints and snapshots

@@ -1,0 +1,333 @@
+"""Dtype names as users write them, how a column's dtype is matched, and coercion.
+
+A :class:`~mlprod.Column` keeps its dtype as a canonical *name*, so a schema
+stays plain data that serialises. Names are pandas' own spellings:
+
+* numpy: ``int64``, ``uint8``, ``float32``, ``bool``, ``object``, ``datetime64[ns]``;
+* pandas nullable: ``Int64``, ``Float64``, ``boolean``, ``string``;
+* pandas 3's default text dtype: ``str``;
+* pyarrow-backed: ``int64[pyarrow]``, ``double[pyarrow]``, ``large_string[pyarrow]``;
+* ``category`` (allowed categories live on the column), ``datetime64[ns, UTC]``.
+
+Matching is exact, with two deliberate exceptions where pandas changes the
+storage under the user's feet: text names (``str``, ``string``) accept any
+pandas string dtype whatever its storage or missing-value marker
+(``string[python]`` and ``string[pyarrow]`` pin the storage), and datetime
+names compare the time zone but not the resolution (pandas 3 parses to
+microseconds where pandas 2 gave nanoseconds). ``coerce`` converts to exactly
+the named dtype.
+
+Examples
+--------
+>>> from mlprod.data.dtypes import canonical_name, matches
+>>> canonical_name(int), canonical_name("Int64"), canonical_name("datetime64[ns, UTC]")
+('int64', 'Int64', 'datetime64[ns, UTC]')
+>>> import pandas as pd
+>>> matches("str", pd.Series(["a"]).dtype), matches("int64", pd.Series([1.5]).dtype)
+(True, False)
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlprod.errors import ConfigurationError
+
+__all__ = [
+    "KNOWN_NAMES",
+    "canonical_name",
+    "coerce_series",
+    "describe",
+    "matches",
+    "pandas_dtype",
+]
+
+_PY_TYPES: dict[Any, str] = {
+    int: "int64",
+    float: "float64",
+    bool: "bool",
+    str: "str",
+    object: "object",
+    bytes: "object",
+}
+
+_ALIASES = {
+    "int": "int64",
+    "integer": "int64",
+    "float": "float64",
+    "double": "float64",
+    "boolean": "boolean",
+    "datetime": "datetime64[ns]",
+    "datetime64": "datetime64[ns]",
+    "timedelta": "timedelta64[ns]",
+    "timedelta64": "timedelta64[ns]",
+    "text": "str",
+}
+
+# Offered when a name is misspelled; also what the docs list.
+KNOWN_NAMES = (
+    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float32", "float64", "bool", "object", "str", "string", "category",
+    "Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64",
+    "Float32", "Float64", "boolean", "datetime64[ns]", "datetime64[us]",
+    "datetime64[ns, UTC]", "timedelta64[ns]", "string[python]", "string[pyarrow]",
+    "int64[pyarrow]", "double[pyarrow]", "bool[pyarrow]", "large_string[pyarrow]",
+    "timestamp[us][pyarrow]",
+)  # fmt: skip
+
+
+def describe(dtype: Any) -> str:
+    """The canonical name of an actual pandas/numpy dtype.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> describe(pd.Series([1, None], dtype="Int64").dtype)
+    'Int64'
+    >>> describe(pd.Series(["a"], dtype="category").dtype)
+    'category'
+    """
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "category"
+    if isinstance(dtype, pd.StringDtype):
+        return "str" if dtype.na_value is not pd.NA else "string"
+    if isinstance(dtype, np.dtype):
+        return dtype.name
+    return str(dtype)
+
+
+def canonical_name(spec: Any, *, column: str | None = None) -> str:
+    """Turn a dtype as a user writes it (name, Python type, numpy or pandas dtype) into its name.
+
+    Raises :class:`~mlprod.ConfigurationError` for a name neither mlprod nor
+    pandas knows, suggesting the closest known names.
+
+    Examples
+    --------
+    >>> canonical_name("float"), canonical_name(str), canonical_name("int64[pyarrow]")
+    ('float64', 'str', 'int64[pyarrow]')
+    """
+    if spec in _PY_TYPES and not isinstance(spec, str):
+        return _PY_TYPES[spec]
+    if isinstance(spec, str):
+        text = spec.strip()
+        if text in ("str", "string", "category", "string[python]", "string[pyarrow]"):
+            return text
+        text = _ALIASES.get(text, text)
+        try:
+            resolved = pd.api.types.pandas_dtype(text)
+        except (TypeError, ValueError, ImportError):
+            where = f" for column {column!r}" if column is not None else ""
+            close = difflib.get_close_matches(text, KNOWN_NAMES, n=3, cutoff=0.5)
+            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise ConfigurationError(
+                f"Unknown dtype {spec!r}{where}.{hint} Use a numpy or pandas dtype name "
+                "such as 'int64', 'Int64', 'float64', 'str', 'string', 'category', "
+                "'datetime64[ns, UTC]' or 'int64[pyarrow]'.",
+                parameter="dtype",
+                value=spec,
+            ) from None
+        return describe(resolved)
+    try:
+        resolved = pd.api.types.pandas_dtype(spec)
+    except (TypeError, ValueError):
+        where = f" for column {column!r}" if column is not None else ""
+        raise ConfigurationError(
+            f"Cannot use {spec!r} ({type(spec).__name__}) as a dtype{where}: pass a dtype "
+            "name such as 'int64' or 'str', a Python type, or a numpy/pandas dtype.",
+            parameter="dtype",
+            value=repr(spec),
+        ) from None
+    return describe(resolved)
+
+
+def _is_arrow_string(dtype: Any) -> bool:
+    pa_type = getattr(dtype, "pyarrow_dtype", None)
+    if pa_type is None:
+        return False
+    import pyarrow as pa
+
+    return bool(pa.types.is_string(pa_type) or pa.types.is_large_string(pa_type))
+
+
+def _tz_of(name: str) -> str | None:
+    inner = name[name.index("[") + 1 : -1] if "[" in name else ""
+    return inner.split(",", 1)[1].strip() if "," in inner else None
+
+
+@functools.lru_cache(maxsize=512)
+def _matcher(name: str) -> Callable[[Any], bool]:
+    if name in ("str", "string"):
+        return lambda d: isinstance(d, pd.StringDtype) or _is_arrow_string(d)
+    if name == "string[python]":
+        return lambda d: isinstance(d, pd.StringDtype) and d.storage == "python"
+    if name == "string[pyarrow]":
+        return lambda d: (
+            isinstance(d, pd.StringDtype) and d.storage == "pyarrow"
+        ) or _is_arrow_string(d)
+    if name == "category":
+        return lambda d: isinstance(d, pd.CategoricalDtype)
+    if name.startswith(("datetime64", "timedelta64")):
+        kind = "M" if name.startswith("datetime64") else "m"
+        tz = _tz_of(name)
+
+        def match_time(d: Any) -> bool:
+            if getattr(d, "kind", None) != kind:
+                return False
+            actual_tz = getattr(d, "tz", None)
+            if tz is None or actual_tz is None:
+                return tz is None and actual_tz is None
+            return str(actual_tz) == tz
+
+        return match_time
+    return lambda d: describe(d) == name
+
+
+# Actual dtypes are few and hashable, so each (name, dtype) verdict is computed once.
+_VERDICTS: dict[tuple[str, Any], bool] = {}
+
+
+def matches(name: str | None, dtype: Any) -> bool:
+    """Tell whether an actual dtype satisfies the dtype ``name`` (``None`` accepts any).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> matches("datetime64[ns]", np.dtype("datetime64[us]"))
+    True
+    >>> matches("Int64", np.dtype("int64"))
+    False
+    """
+    if name is None:
+        return True
+    key = (name, dtype)
+    try:
+        return _VERDICTS[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable dtype: decide without caching
+        return _matcher(name)(dtype)
+    verdict = _matcher(name)(dtype)
+    if len(_VERDICTS) < 4096:
+        _VERDICTS[key] = verdict
+    return verdict
+
+
+def pandas_dtype(
+    name: str, *, categories: Sequence[Any] | None = None, ordered: bool = False
+) -> Any:
+    """The pandas/numpy dtype object a name converts to (what ``coerce`` produces).
+
+    Examples
+    --------
+    >>> pandas_dtype("category", categories=["a", "b"])
+    CategoricalDtype(categories=['a', 'b'], ordered=False, categories_dtype=str)
+    """
+    if name == "category":
+        return pd.CategoricalDtype(list(categories) if categories is not None else None, ordered)
+    if name == "string[pyarrow]":
+        return pd.StringDtype("pyarrow")
+    if name == "string[python]":
+        return pd.StringDtype("python")
+    return pd.api.types.pandas_dtype(name)
+
+
+def _kind(target: Any) -> str:
+    if isinstance(target, pd.CategoricalDtype):
+        return "category"
+    if isinstance(target, pd.StringDtype) or _is_arrow_string(target):
+        return "text"
+    kind = getattr(target, "kind", "O")
+    return {"i": "int", "u": "int", "f": "float", "b": "bool", "M": "datetime", "m": "timedelta"}.get(
+        kind, "other"
+    )
+
+
+_BOOL_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
+               "t": True, "f": False, "y": True, "n": False}  # fmt: skip
+
+
+def coerce_series(
+    series: pd.Series,
+    name: str,
+    *,
+    categories: Sequence[Any] | None = None,
+    ordered: bool = False,
+) -> tuple[pd.Series, np.ndarray]:
+    """Convert ``series`` to the dtype ``name``; return it and a mask of cells that could not.
+
+    A cell that could not convert becomes missing in the result and ``True``
+    in the mask; cells that were missing already are not counted. When the
+    target cannot hold missing values (``int64`` with gaps), the result keeps
+    the closest dtype that can (``float64``), so no value is lost.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> out, failed = coerce_series(pd.Series(["1", "x", None]), "Int64")
+    >>> out.tolist(), failed.tolist()
+    ([1, <NA>, <NA>], [False, True, False])
+    """
+    target = pandas_dtype(name, categories=categories, ordered=ordered)
+    was_missing = np.asarray(series.isna(), dtype=bool)
+    kind = _kind(target)
+    if kind == "text":
+        out = series.astype(target)
+        return out, np.zeros(len(series), dtype=bool)
+    if kind == "category":
+        out = series.astype(target)
+        return out, np.asarray(out.isna(), dtype=bool) & ~was_missing
+    if kind in ("int", "float"):
+        if pd.api.types.is_bool_dtype(series.dtype):
+            numeric = series.astype("float64")
+        else:
+            numeric = pd.to_numeric(series, errors="coerce")
+        failed = np.asarray(numeric.isna(), dtype=bool) & ~was_missing
+        if kind == "int":
+            as_float = numeric.astype("float64")
+            values = as_float.to_numpy(dtype="float64", na_value=np.nan)
+            with np.errstate(invalid="ignore"):
+                fractional = np.isfinite(values) & (values != np.floor(values))
+                # Beyond 2**63 an int64 wraps around silently; refuse instead.
+                too_big = np.abs(values) >= 2.0**63
+            failed |= (fractional | too_big | np.isinf(values)) & ~was_missing
+            numeric = as_float.where(~(failed | was_missing), np.nan)
+        else:
+            numeric = numeric.where(~failed, np.nan)
+        return _cast_or_keep(numeric, target), failed
+    if kind == "bool":
+        if pd.api.types.is_numeric_dtype(series.dtype):
+            mapped = series.map({1: True, 0: False, 1.0: True, 0.0: False})
+        else:
+            mapped = series.astype("str").str.strip().str.lower().map(_BOOL_WORDS)
+        failed = np.asarray(mapped.isna(), dtype=bool) & ~was_missing
+        return _cast_or_keep(mapped.astype("boolean"), target), failed
+    if kind == "datetime":
+        tz = getattr(target, "tz", None)
+        converted = pd.to_datetime(series, errors="coerce", utc=tz is not None)
+        if tz is not None:
+            converted = converted.dt.tz_convert(tz)
+        failed = np.asarray(converted.isna(), dtype=bool) & ~was_missing
+        return _cast_or_keep(converted, target), failed
+    if kind == "timedelta":
+        converted = pd.to_timedelta(series, errors="coerce")
+        failed = np.asarray(converted.isna(), dtype=bool) & ~was_missing
+        return _cast_or_keep(converted, target), failed
+    try:
+        out = series.astype(target)
+    except (TypeError, ValueError):
+        return series, ~was_missing
+    return out, np.asarray(out.isna(), dtype=bool) & ~was_missing
+
+
+def _cast_or_keep(series: pd.Series, target: Any) -> pd.Series:
+    try:
+        return series.astype(target)
+    except (TypeError, ValueError, OverflowError):
+        return series
