@@ -259,8 +259,13 @@ class BuiltinCheck:
         return f"checks.{self.kind}({', '.join(args)})"
 
     def to_dict(self) -> dict[str, Any]:
-        """The check as plain data: ``{"check": kind, **parameters}``."""
-        return {"check": self.kind, **self._params()}
+        """The check as plain data: ``{"check": kind, **parameters}`` (defaults left out)."""
+        out: dict[str, Any] = {"check": self.kind}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.default is MISSING or value != f.default:
+                out[f.name] = value
+        return out
 
     def failures(self, values: Any, null: np.ndarray | None) -> np.ndarray | None:
         """Mask of failing cells of a column array, or ``None`` when all pass.
