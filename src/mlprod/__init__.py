@@ -60,6 +60,18 @@ _LAZY: dict[str, tuple[str, str]] = {
     "gates": ("mlprod.models.gates", ""),
     # <<< models: registry
     # >>> runtime: guard (issue 5)
+    "guard": ("mlprod.runtime.factory", "guard"),
+    "Guard": ("mlprod.runtime.guard", "Guard"),
+    "CallOutcome": ("mlprod.runtime.guard", "CallOutcome"),
+    "GuardPolicy": ("mlprod.runtime.policy", "GuardPolicy"),
+    "OutputCheck": ("mlprod.runtime.policy", "OutputCheck"),
+    "GuardStats": ("mlprod.runtime.stats", "GuardStats"),
+    "LatencyHistogram": ("mlprod.runtime.histogram", "LatencyHistogram"),
+    "CircuitBreaker": ("mlprod.runtime.breaker", "CircuitBreaker"),
+    "deadline": ("mlprod.runtime.deadline", "deadline"),
+    "remaining_ms": ("mlprod.runtime.deadline", "remaining_ms"),
+    "set_guard_testing": ("mlprod.runtime._testing", "set_guard_testing"),
+    "Unavailable": ("mlprod.errors", "Unavailable"),
     # <<< runtime: guard
 }
 
@@ -100,6 +112,16 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.models.version import AliasChange, ModelVersion
     # <<< typing: registry
     # >>> typing: runtime guard (issue 5)
+    from mlprod.errors import Unavailable
+    from mlprod.runtime._testing import set_guard_testing
+    from mlprod.runtime.breaker import CircuitBreaker
+    from mlprod.runtime.deadline import deadline, remaining_ms
+    from mlprod.runtime.factory import guard
+    from mlprod.runtime.guard import CallOutcome, Guard
+    from mlprod.runtime.histogram import LatencyHistogram
+    from mlprod.runtime.policy import GuardPolicy, OutputCheck
+    from mlprod.runtime.stats import GuardStats
+
     # <<< typing: runtime guard
 
 

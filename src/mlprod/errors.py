@@ -30,6 +30,7 @@ __all__ = [
     "NotFound",
     "SchemaError",
     "SerializationError",
+    "Unavailable",
 ]
 
 
@@ -230,3 +231,33 @@ class SerializationError(MlprodError):
         super().__init__(message)
         self.obj_type = obj_type
         self.serializer = serializer
+
+
+class Unavailable(MlprodError):
+    """A guarded model cannot take the call now, and no fallback answered.
+
+    Raised when a circuit breaker is open or every slot of a guard's bounded
+    executor is busy (``outcome`` is ``"breaker_open"`` or ``"shed"``).
+
+    Attributes
+    ----------
+    outcome:
+        Why the call was turned away: ``"breaker_open"`` or ``"shed"``.
+    name:
+        The guard or breaker that turned it away.
+    retry_after_s:
+        Seconds until the breaker lets a probe through, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        outcome: str,
+        name: str | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.name = name
+        self.retry_after_s = retry_after_s

@@ -1,0 +1,356 @@
+"""How a guard runs its primary: a bounded thread pool, or worker processes.
+
+A Python thread cannot be killed, so a primary that outlives its deadline
+keeps running. The thread pool therefore counts *slots*, not threads: a
+call takes a slot before it is handed to a thread and gives it back only
+when the primary really returns. A timed-out call becomes an *orphan* that
+still holds its slot, and once every slot is held new calls are shed. Each
+taken slot has exactly one thread reserved for it, so the pool never holds
+more threads than slots, whatever the primary does.
+
+Worker processes can be killed: with ``isolation="process"`` a timed-out
+worker is killed and a fresh one started in the background; its slot comes
+back once the new worker says it is ready.
+"""
+
+from __future__ import annotations
+
+import _thread
+import contextlib
+import contextvars
+import pickle
+import queue
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from mlprod._internal.logging import get_logger
+from mlprod.errors import ConfigurationError
+
+__all__ = ["Job", "ProcessExecutor", "ThreadExecutor"]
+
+_log = get_logger("mlprod.runtime.executor")
+
+
+class Job:
+    """One primary call handed to a worker thread."""
+
+    __slots__ = (
+        "args",
+        "ctx",
+        "done",
+        "error",
+        "finished",
+        "fn",
+        "on_done",
+        "orphaned",
+        "result",
+    )
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        ctx: contextvars.Context,
+        on_done: Callable[[Job], None] | None,
+    ) -> None:
+        self.fn = fn
+        self.args = args
+        self.ctx = ctx
+        self.on_done = on_done
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.finished = False
+        self.orphaned = False
+        self.done = _thread.allocate_lock()
+        self.done.acquire()
+
+
+class ThreadExecutor:
+    """A pool of at most ``bound`` daemon threads with slot and orphan accounting."""
+
+    def __init__(self, bound: int, *, name: str) -> None:
+        self.bound = bound
+        self.name = name
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self.in_flight = 0
+        self.orphans = 0
+        self.orphans_finished = 0
+        self.threads = 0
+        self._idle = 0
+        self._closed = False
+
+    def try_submit(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        ctx: contextvars.Context,
+        on_done: Callable[[Job], None] | None = None,
+    ) -> Job | None:
+        """Run ``fn(*args)`` in ``ctx`` on a worker thread; ``None`` when every slot is taken."""
+        with self._lock:
+            if self.in_flight >= self.bound or self._closed:
+                return None
+            self.in_flight += 1
+            if self._idle:
+                self._idle -= 1
+                spawn = False
+            else:
+                self.threads += 1
+                spawn = True
+                number = self.threads
+        job = Job(fn, args, ctx, on_done)
+        self._queue.put(job)
+        if spawn:
+            threading.Thread(
+                target=self._work, name=f"mlprod-guard-{self.name}-{number}", daemon=True
+            ).start()
+        return job
+
+    def enter(self) -> bool:
+        """Take a slot for a call run in the caller's own thread; ``False`` when all are busy."""
+        with self._lock:
+            if self.in_flight >= self.bound:
+                return False
+            self.in_flight += 1
+            return True
+
+    def leave(self) -> None:
+        """Give back a slot taken with :meth:`enter`."""
+        with self._lock:
+            self.in_flight -= 1
+
+    def wait(self, job: Job, timeout_s: float | None) -> bool:
+        """Wait for ``job`` up to ``timeout_s``; ``False`` (and the job orphaned) on timeout."""
+        if timeout_s is None:
+            job.done.acquire()
+            return True
+        if timeout_s > 0 and job.done.acquire(True, timeout_s):
+            return True
+        with self._lock:
+            if job.finished:
+                return True
+            job.orphaned = True
+            self.orphans += 1
+        return False
+
+    def orphan(self, job: Job) -> bool:
+        """Give up on ``job`` (an async caller timed out); ``False`` if it already finished."""
+        with self._lock:
+            if job.finished:
+                return False
+            job.orphaned = True
+            self.orphans += 1
+            return True
+
+    def _work(self) -> None:
+        get = self._queue.get
+        while True:
+            job = get()
+            if job is None:
+                return
+            try:
+                job.result = job.ctx.run(job.fn, *job.args)
+            except BaseException as exc:  # the caller (or the log, for an orphan) gets it
+                job.error = exc
+            with self._lock:
+                job.finished = True
+                self.in_flight -= 1
+                self._idle += 1
+                orphan = job.orphaned
+                if orphan:
+                    self.orphans -= 1
+                    self.orphans_finished += 1
+            job.done.release()
+            if job.on_done is not None:
+                job.on_done(job)
+            if orphan and job.error is not None:
+                _log.warning(
+                    "a timed-out primary call failed after the guard had answered",
+                    guard=self.name,
+                    error=f"{type(job.error).__name__}: {job.error}",
+                )
+            job.fn = job.args = job.ctx = None  # type: ignore[assignment]
+
+    def shutdown(self) -> None:
+        """Let idle threads exit; threads busy with orphans exit when those return."""
+        with self._lock:
+            self._closed = True
+            count = self.threads
+        for _ in range(count):
+            self._queue.put(None)
+
+
+def _process_main(conn: Connection, payload: bytes) -> None:
+    """Entry point of a worker process: load the model, then answer calls until told to stop."""
+    try:
+        model = pickle.loads(payload)
+    except BaseException as exc:
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        return
+    conn.send(("ready", None))
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        method, X = message
+        try:
+            conn.send(("ok", getattr(model, method)(X)))
+        except BaseException as exc:
+            try:
+                conn.send(("error", exc))
+            except Exception:  # the exception itself does not pickle
+                conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+class _Worker:
+    __slots__ = ("conn", "process")
+
+    def __init__(self, conn: Connection, process: Any) -> None:
+        self.conn = conn
+        self.process = process
+
+
+class ProcessExecutor:
+    """``bound`` worker processes, each with a copy of the model; killed and replaced on timeout."""
+
+    def __init__(
+        self, model: Any, bound: int, *, name: str, start_timeout_s: float = 120.0
+    ) -> None:
+        import multiprocessing
+
+        try:
+            self._payload = pickle.dumps(model)
+        except Exception as exc:
+            raise ConfigurationError(
+                f"isolation='process' sends the model to worker processes, but it does not "
+                f"pickle: {type(exc).__name__}: {exc}. Define the model's class at module "
+                "level (not in a notebook cell or a function), or use isolation='thread'.",
+                parameter="isolation",
+                value="process",
+            ) from exc
+        self.bound = bound
+        self.name = name
+        self._ctx = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._free: list[_Worker] = []
+        self._closed = False
+        self.starting = 0
+        self.in_flight = 0
+        self.killed = 0
+        self.start_timeout_s = start_timeout_s
+        starting = [self._start() for _ in range(bound)]
+        for worker in starting:
+            self._await_ready(worker)
+
+    @property
+    def orphans(self) -> int:
+        return 0
+
+    @property
+    def orphans_finished(self) -> int:
+        return 0
+
+    def _start(self) -> _Worker:
+        parent, child = self._ctx.Pipe()
+        process = self._ctx.Process(
+            target=_process_main,
+            args=(child, self._payload),
+            name=f"mlprod-guard-{self.name}",
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        return _Worker(parent, process)
+
+    def _await_ready(self, worker: _Worker) -> None:
+        if not worker.conn.poll(self.start_timeout_s):
+            worker.process.kill()
+            raise ConfigurationError(
+                f"guard {self.name!r}: a worker process did not start within "
+                f"{self.start_timeout_s:g} s",
+                parameter="isolation",
+                value="process",
+            )
+        status, info = worker.conn.recv()
+        if status != "ready":
+            worker.process.kill()
+            raise ConfigurationError(
+                f"guard {self.name!r}: the worker process could not load the model: {info}. "
+                "Make sure the model's module is importable in a fresh interpreter.",
+                parameter="isolation",
+                value="process",
+            )
+        with self._lock:
+            if self._closed:
+                self._stop(worker)
+                return
+            self._free.append(worker)
+
+    def _replace(self) -> None:
+        try:
+            self._await_ready(self._start())
+        except Exception as exc:
+            _log.error("could not replace a killed guard worker", guard=self.name, error=str(exc))
+        finally:
+            with self._lock:
+                self.starting -= 1
+
+    def call(self, method: str, X: Any, timeout_s: float | None) -> tuple[str, Any]:
+        """Run ``model.<method>(X)`` in a worker.
+
+        Returns ``("ok", y)``, ``("error", exc)``, ``("timeout", None)`` or ``("shed", None)``.
+        """
+        with self._lock:
+            if not self._free:
+                return "shed", None
+            worker = self._free.pop()
+            self.in_flight += 1
+        try:
+            worker.conn.send((method, X))
+            if timeout_s is None or worker.conn.poll(max(0.0, timeout_s)):
+                status, value = worker.conn.recv()
+                with self._lock:
+                    self.in_flight -= 1
+                    self._free.append(worker)
+                return status, value
+        except (EOFError, OSError) as exc:  # the worker died under us
+            status, value = "error", exc
+        else:
+            status, value = "timeout", None
+        worker.process.kill()
+        worker.conn.close()
+        with self._lock:
+            self.in_flight -= 1
+            self.killed += 1
+            self.starting += 1
+        _log.warning("killed a guard worker process", guard=self.name, reason=status)
+        threading.Thread(
+            target=self._replace, name=f"mlprod-guard-{self.name}-respawn", daemon=True
+        ).start()
+        return status, value
+
+    def _stop(self, worker: _Worker) -> None:
+        with contextlib.suppress(OSError):
+            worker.conn.send(None)
+        worker.process.join(1.0)
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.conn.close()
+
+    def shutdown(self) -> None:
+        """Stop every idle worker (busy ones are killed)."""
+        with self._lock:
+            self._closed = True
+            free, self._free = self._free, []
+        for worker in free:
+            self._stop(worker)
+
+    @property
+    def threads(self) -> int:
+        return 0

@@ -1,0 +1,107 @@
+"""Cost budgets: route calls to the fallback once a paid model has spent its allowance.
+
+Spending is counted in a ring of 60 time slots spanning the budget window,
+so the memory is fixed and old spending drops out slot by slot (the window
+is exact to within 1/60 of its length).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from mlprod.errors import ConfigurationError
+from mlprod.protocols import Clock
+from mlprod.runtime._testing import current_clock
+
+__all__ = ["CostBudget", "CostFn"]
+
+CostFn = Callable[[Any, Any], float]
+"""A cost as a function of a call's input and output."""
+
+_SLOTS = 60
+
+
+class CostBudget:
+    """At most ``amount`` of cost within any ``per_seconds`` window (to within 1/60 of it).
+
+    Parameters
+    ----------
+    amount:
+        The allowance, in your cost unit (dollars, tokens, credits).
+    per_seconds:
+        The window's length in seconds.
+    clock:
+        Where time comes from; the runtime clock by default.
+
+    Examples
+    --------
+    >>> from mlprod.runtime.budget import CostBudget
+    >>> import mlprod as mp
+    >>> clock = mp.ManualClock()
+    >>> budget = CostBudget(1.0, 60, clock=clock)
+    >>> budget.spend(0.6); budget.spend(0.6)
+    >>> budget.exhausted()
+    True
+    >>> clock.advance(61)
+    >>> budget.exhausted(), budget.spent()
+    (False, 0.0)
+    """
+
+    def __init__(self, amount: float, per_seconds: float, *, clock: Clock | None = None) -> None:
+        for param, value in (("amount", amount), ("per_seconds", per_seconds)):
+            if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+                raise ConfigurationError(
+                    f"cost_budget=(amount, per_seconds) needs positive numbers; "
+                    f"{param} is {value!r}",
+                    parameter="cost_budget",
+                    value=(amount, per_seconds),
+                )
+        self.amount = float(amount)
+        self.per_seconds = float(per_seconds)
+        self._clock = clock
+        self._slot_s = self.per_seconds / _SLOTS
+        self._ring = [0.0] * _SLOTS
+        self._stamp = [-1] * _SLOTS  # which absolute slot number each cell holds
+        self._lock = threading.Lock()
+
+    def _slot(self) -> int:
+        return int((self._clock or current_clock()).monotonic() / self._slot_s)
+
+    def _live(self, now_slot: int) -> float:
+        oldest = now_slot - _SLOTS + 1
+        return sum((v for v, s in zip(self._ring, self._stamp) if s >= oldest), 0.0)
+
+    def spend(self, cost: float) -> None:
+        """Count ``cost`` as spent now."""
+        if not cost:
+            return
+        slot = self._slot()
+        cell = slot % _SLOTS
+        with self._lock:
+            if self._stamp[cell] != slot:
+                self._stamp[cell] = slot
+                self._ring[cell] = 0.0
+            self._ring[cell] += float(cost)
+
+    def spent(self) -> float:
+        """Cost spent within the current window."""
+        slot = self._slot()
+        with self._lock:
+            return self._live(slot)
+
+    def exhausted(self) -> bool:
+        """``True`` when the window's spending has reached ``amount``."""
+        return self.spent() >= self.amount
+
+    def to_dict(self) -> dict[str, Any]:
+        """The budget and current spending as plain data."""
+        return {"amount": self.amount, "per_seconds": self.per_seconds, "spent": self.spent()}
+
+    def __repr__(self) -> str:
+        return (
+            f"CostBudget(amount={self.amount:g}, per_seconds={self.per_seconds:g}, "
+            f"spent={self.spent():g})"
+        )

@@ -1,0 +1,179 @@
+"""``mp.guard(...)``: assemble a guard from a model and the options a user gives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlprod.errors import ConfigurationError
+from mlprod.protocols import AuditSink
+from mlprod.runtime.breaker import CircuitBreaker
+from mlprod.runtime.budget import CostBudget
+from mlprod.runtime.guard import Guard, ProbabilisticGuard
+from mlprod.runtime.policy import (
+    GuardPolicy,
+    as_fallbacks,
+    as_output_check,
+    fallback_labels,
+    model_ref_dict,
+)
+
+__all__ = ["guard"]
+
+
+def _default_name(model: Any) -> str:
+    name = getattr(model, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    return getattr(model, "__name__", type(model).__name__)
+
+
+def guard(
+    model: Any,
+    *,
+    fallback: Any = None,
+    budget_ms: float | None = None,
+    input_schema: Any = None,
+    output_check: Any = None,
+    breaker: CircuitBreaker | None = None,
+    max_in_flight: int = 8,
+    audit: AuditSink | None = None,
+    model_ref: Any = None,
+    name: str | None = None,
+    isolation: str = "thread",
+    cost: Any = None,
+    cost_budget: tuple[float, float] | None = None,
+    shadow: Any = None,
+    record_inputs: bool = False,
+) -> Guard:
+    """Wrap a model so it answers in time, or answers with something safe, and leaves a record.
+
+    The guard has the model's ``predict`` (and ``predict_proba`` when the
+    model has it), plus ``apredict`` for asyncio. Each call passes input
+    validation, the cost budget and the breaker, then runs the primary
+    within the budget on a bounded executor and checks its output; on any
+    failure the fallback chain answers. The outcome of the latest call is in
+    :attr:`~mlprod.runtime.guard.Guard.last_outcome`.
+
+    Parameters
+    ----------
+    model:
+        Anything with ``predict`` (a :class:`~mlprod.protocols.Predictor`),
+        or a plain function of ``X``.
+    fallback:
+        A model, a callable of ``X``, a constant (broadcast to one per row),
+        or a list of these tried in order. A fallback runs in the calling
+        thread under a deadline of whatever time is left; wrap a slow one in
+        its own guard to bound it.
+    budget_ms:
+        Latency budget per call. The guard uses the smaller of this and the
+        ambient :func:`mlprod.deadline`. Without either, the primary runs in
+        the caller's thread (no hand-off cost).
+    input_schema:
+        Anything with ``validate(X)`` returning an object with ``.ok`` (an
+        ``mp.Schema``, or the registry signature of the model).
+    output_check:
+        An :class:`~mlprod.OutputCheck` or a callable ``(X, y) -> bool``.
+        By default outputs must be finite and have one row per input row.
+    breaker:
+        A :class:`~mlprod.CircuitBreaker`; errors, timeouts and bad outputs
+        count as failures.
+    max_in_flight:
+        Slots of the bounded executor (and the thread bound): primary calls,
+        orphans included, that may run at once. Further calls are shed.
+    audit:
+        An :class:`~mlprod.protocols.AuditSink` (e.g. :class:`~mlprod.AuditLog`)
+        that receives one record per call, and breaker state changes.
+    model_ref:
+        Any object with ``name``, ``version`` and ``digest`` (an
+        ``mp.ModelVersion``); stamped on every audit record.
+    name:
+        For statistics, logs and records; defaults to the model's name or type.
+    isolation:
+        ``"thread"`` (default) or ``"process"``: the primary runs in worker
+        processes that are killed and replaced on timeout, for models that
+        may hang for good. The model must pickle.
+    cost:
+        The cost of one primary call: a number, or a callable ``(X, y) -> float``.
+    cost_budget:
+        ``(amount, per_seconds)``: once that much was spent in the window,
+        calls go to the fallback with outcome ``over_budget``.
+    shadow:
+        A challenger model run off the critical path on the same inputs;
+        disagreements are counted and audited, never returned.
+    record_inputs:
+        Put the raw input into audit records (by default only its fingerprint).
+
+    Returns
+    -------
+    Guard
+        A :class:`~mlprod.runtime.guard.ProbabilisticGuard` when the model has
+        ``predict_proba``.
+
+    Examples
+    --------
+    >>> import mlprod as mp
+    >>> class Flaky:
+    ...     def predict(self, X):
+    ...         raise ConnectionError("model server down")
+    >>> g = mp.guard(Flaky(), fallback=[lambda X: [0.5] * len(X)], budget_ms=50, name="churn")
+    >>> g.predict([[1.0], [2.0]])
+    [0.5, 0.5]
+    >>> g.last_outcome.outcome, g.last_outcome.path
+    ('error', 'fallback[0]:<lambda>')
+    """
+    if model is None or not (callable(getattr(model, "predict", None)) or callable(model)):
+        raise ConfigurationError(
+            f"guard() needs a model with predict(X) (or a function of X), got "
+            f"{type(model).__name__}",
+            parameter="model",
+            value=repr(model),
+        )
+    if (cost is None) != (cost_budget is None):
+        raise ConfigurationError(
+            "cost= and cost_budget= go together: cost says what one call costs, "
+            "cost_budget=(amount, per_seconds) how much may be spent",
+            parameter="cost_budget",
+            value=cost_budget,
+        )
+    chain = as_fallbacks(fallback)
+    budget = None
+    if cost_budget is not None:
+        try:
+            amount, per_seconds = cost_budget
+        except (TypeError, ValueError):
+            raise ConfigurationError(
+                f"cost_budget must be (amount, per_seconds), got {cost_budget!r}",
+                parameter="cost_budget",
+                value=cost_budget,
+            ) from None
+        budget = CostBudget(amount, per_seconds)
+    if input_schema is not None and not callable(getattr(input_schema, "validate", None)):
+        raise ConfigurationError(
+            f"input_schema must have validate(X) (like mp.Schema), got "
+            f"{type(input_schema).__name__}",
+            parameter="input_schema",
+            value=repr(input_schema),
+        )
+    policy = GuardPolicy(
+        name=name or _default_name(model),
+        budget_ms=budget_ms,
+        max_in_flight=max_in_flight,
+        isolation=isolation,
+        fallbacks=fallback_labels(chain),
+        record_inputs=record_inputs,
+        cost_budget=None if budget is None else (budget.amount, budget.per_seconds),
+    )
+    cls = ProbabilisticGuard if callable(getattr(model, "predict_proba", None)) else Guard
+    return cls(
+        model,
+        policy=policy,
+        fallbacks=chain,
+        input_schema=input_schema,
+        output_check=as_output_check(output_check),
+        breaker=breaker,
+        audit=audit,
+        model_ref=model_ref_dict(model_ref),
+        cost=cost,
+        cost_budget=budget,
+        shadow=shadow,
+    )

@@ -1,0 +1,615 @@
+"""The guard: answer in time, or answer with something safe, and leave a record.
+
+Every call goes through the same order of defence:
+
+1. input validation (``input_schema.validate(X).ok``) → ``invalid_input``
+2. the cost budget → ``over_budget``
+3. the circuit breaker → ``breaker_open``
+4. the primary, within the smaller of the guard's budget and the ambient
+   deadline, on a bounded executor → ``timeout``, ``error`` or ``shed``
+5. the output check (NaN/inf, rows, range, yours) → ``invalid_output``
+6. on any failure, the fallback chain, tried in order, under a deadline of
+   whatever time is left.
+
+The guard returns the first answer it gets; :attr:`Guard.last_outcome` and
+:meth:`Guard.call` say which path answered and why. :mod:`~mlprod.runtime.policy`
+holds the declaration; this module executes it, synchronously or with asyncio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlprod._internal.logging import get_logger
+from mlprod.errors import BudgetExceeded, SchemaError, Unavailable
+from mlprod.protocols import AuditSink
+from mlprod.runtime import _testing
+from mlprod.runtime._executor import ProcessExecutor, ThreadExecutor
+from mlprod.runtime.breaker import CircuitBreaker, Permit
+from mlprod.runtime.budget import CostBudget
+from mlprod.runtime.deadline import _DEADLINE, deadline_at
+from mlprod.runtime.policy import (
+    Fallback,
+    GuardPolicy,
+    OutputCheck,
+    fingerprint_input,
+    n_rows,
+    summarize_output,
+)
+from mlprod.runtime.shadow import ShadowRunner
+from mlprod.runtime.stats import GuardStats, StatsRecorder
+
+__all__ = ["CallOutcome", "Guard", "ProbabilisticGuard"]
+
+_log = get_logger("mlprod.runtime.guard")
+# The latest call's (outcome, answered_by, path, reason, latency_ms, value); a CallOutcome
+# is built from it only when asked for, which keeps the hot path lean.
+_LAST: contextvars.ContextVar[tuple[str, str, str, str, float, Any] | None] = (
+    contextvars.ContextVar("mlprod_guard_last_outcome", default=None)
+)
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What happened on one guarded call.
+
+    Attributes
+    ----------
+    outcome:
+        What happened to the primary: ``ok``, ``timeout``, ``error``,
+        ``invalid_input``, ``invalid_output``, ``breaker_open``, ``shed`` or
+        ``over_budget``.
+    answered_by:
+        ``"primary"``, ``"fallback"``, or ``"none"`` when the guard raised.
+    path:
+        ``"primary"`` or ``"fallback[i]:<label>"`` (``""`` when nothing answered).
+    reason:
+        Why the primary did not answer, in words (empty on ``ok``).
+    latency_ms:
+        Time from the call to the answer.
+    value:
+        The answer (not shown in ``repr``).
+
+    Examples
+    --------
+    >>> import mlprod as mp
+    >>> g = mp.guard(lambda X: 1 / 0, fallback=0)
+    >>> result = g.call([[1.0]])
+    >>> result.outcome, result.path, result.value.tolist()
+    ('error', 'fallback[0]:0', [0])
+    """
+
+    outcome: str
+    answered_by: str
+    path: str
+    reason: str
+    latency_ms: float
+    value: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        """``True`` when the primary answered."""
+        return self.outcome == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything but the value, as plain data."""
+        return {
+            "outcome": self.outcome,
+            "answered_by": self.answered_by,
+            "path": self.path,
+            "reason": self.reason,
+            "latency_ms": self.latency_ms,
+        }
+
+
+class _Call:
+    """The working state of one call as it moves through the defences."""
+
+    __slots__ = ("at", "error", "outcome", "permit", "reason", "start", "value")
+
+    def __init__(self, start: float, at: float | None) -> None:
+        self.start = start
+        self.at = at
+        self.outcome = "ok"
+        self.reason = ""
+        self.error: BaseException | None = None
+        self.permit: Permit | None = None
+        self.value: Any = None
+
+
+def _wake(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+class Guard:
+    """A model wrapped in fallbacks, a latency budget, a breaker, a bulkhead and an audit trail.
+
+    Build one with :func:`mlprod.guard`. A guard is itself a model: it has
+    ``predict`` (and ``predict_proba`` when the model has it), so guards nest
+    (a guarded model can be another guard's fallback).
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        policy: GuardPolicy,
+        fallbacks: tuple[Fallback, ...],
+        input_schema: Any,
+        output_check: OutputCheck,
+        breaker: CircuitBreaker | None,
+        audit: AuditSink | None,
+        model_ref: Mapping[str, Any] | None,
+        cost: Any,
+        cost_budget: CostBudget | None,
+        shadow: Any,
+    ) -> None:
+        self.model = model
+        self.policy = policy
+        self.name = policy.name
+        self.fallbacks = fallbacks
+        self.input_schema = input_schema
+        self.output_check = output_check
+        self.breaker = breaker
+        self.audit = audit
+        self.model_ref = model_ref
+        self._cost = cost
+        self.cost_budget = cost_budget
+        self._budget_s = None if policy.budget_ms is None else policy.budget_ms / 1000
+        self._recorder = StatsRecorder()
+        self.audit_errors = 0
+        self._executor: ThreadExecutor | ProcessExecutor
+        if policy.isolation == "process":
+            self._executor = ProcessExecutor(model, policy.max_in_flight, name=policy.name)
+        else:
+            self._executor = ThreadExecutor(policy.max_in_flight, name=policy.name)
+        self._finalizer = weakref.finalize(self, self._executor.shutdown)
+        self._shadow: ShadowRunner | None = None
+        if shadow is not None:
+            self._shadow = ShadowRunner(
+                shadow,
+                name=policy.name,
+                count=self._recorder.count_shadow,
+                on_disagreement=self._audit_disagreement,
+            )
+        if breaker is not None and audit is not None:
+            breaker.add_listener(self._audit_breaker)
+
+    # -- public calls ----------------------------------------------------------------------
+
+    def predict(self, X: Any) -> Any:
+        """Predict with the primary, or the fallback chain when the primary cannot answer.
+
+        Raises the primary's own error (or :class:`~mlprod.BudgetExceeded`,
+        :class:`~mlprod.SchemaError`, :class:`~mlprod.Unavailable`) only when
+        no fallback answers.
+        """
+        return self._run("predict", X)
+
+    async def apredict(self, X: Any) -> Any:
+        """:meth:`predict` for asyncio code: the event loop is never blocked by the primary."""
+        return await self._arun("predict", X)
+
+    def call(self, X: Any, *, method: str = "predict") -> CallOutcome:
+        """Like :meth:`predict`, but return the :class:`CallOutcome` (answer in ``.value``)."""
+        self._run(method, X)
+        return CallOutcome(*_LAST.get())  # type: ignore[misc]
+
+    async def acall(self, X: Any, *, method: str = "predict") -> CallOutcome:
+        """:meth:`call` for asyncio code."""
+        await self._arun(method, X)
+        return CallOutcome(*_LAST.get())  # type: ignore[misc]
+
+    @property
+    def last_outcome(self) -> CallOutcome | None:
+        """The outcome of the latest guarded call made in this thread or asyncio task."""
+        last = _LAST.get()
+        return None if last is None else CallOutcome(*last)
+
+    def stats(self) -> GuardStats:
+        """A snapshot of the counters, gauges and latency histogram (see :class:`GuardStats`)."""
+        ex = self._executor
+        return self._recorder.snapshot(
+            name=self.name,
+            breaker_state=None if self.breaker is None else self.breaker.state,
+            in_flight=ex.in_flight,
+            orphans=ex.orphans,
+            orphans_finished=ex.orphans_finished,
+            workers_killed=getattr(ex, "killed", 0),
+            cost_spent=None if self.cost_budget is None else self.cost_budget.spent(),
+        )
+
+    @property
+    def thread_count(self) -> int:
+        """Executor threads started so far (never more than ``max_in_flight``)."""
+        return self._executor.threads
+
+    def drain_shadow(self, timeout_s: float = 5.0) -> bool:
+        """Wait for queued shadow runs to finish; ``True`` when the queue is empty."""
+        return True if self._shadow is None else self._shadow.drain(timeout_s)
+
+    def close(self) -> None:
+        """Release executor threads or worker processes and the shadow thread."""
+        if self._shadow is not None:
+            self._shadow.close()
+        self._finalizer()
+
+    def __enter__(self) -> Guard:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        p = self.policy
+        return (
+            f"{type(self).__name__}(name={p.name!r}, budget_ms={p.budget_ms}, "
+            f"max_in_flight={p.max_in_flight}, isolation={p.isolation!r}, "
+            f"fallbacks={list(p.fallbacks)}, "
+            f"breaker={None if self.breaker is None else self.breaker.state!r})"
+        )
+
+    # -- the order of defence --------------------------------------------------------------
+
+    def _admit(self, X: Any) -> _Call:
+        clock = _testing.current_clock()
+        start = clock.monotonic()
+        at = None if self._budget_s is None else start + self._budget_s
+        ambient = _DEADLINE.get()
+        if ambient is not None and (at is None or ambient < at):
+            at = ambient
+        call = _Call(start, at)
+        if self.input_schema is not None:
+            report = self.input_schema.validate(X)
+            if not report.ok:
+                failures = getattr(report, "failures", None)
+                count = f" ({len(failures)} failures)" if failures is not None else ""
+                call.outcome, call.reason = "invalid_input", f"the input failed its schema{count}"
+                call.error = SchemaError(
+                    f"guard {self.name!r}: the input failed its schema{count}. See .report "
+                    "for each failure; fix the caller or give the guard a fallback.",
+                    report=report,
+                )
+                return call
+        if self.cost_budget is not None and self.cost_budget.exhausted():
+            b = self.cost_budget
+            call.outcome = "over_budget"
+            call.reason = f"cost budget {b.amount:g} per {b.per_seconds:g} s is spent"
+            call.error = BudgetExceeded(
+                f"guard {self.name!r}: {call.reason}; calls go to the fallback until "
+                "spending falls back under the budget. Add a cheaper fallback or raise the budget.",
+                budget_ms=b.amount,
+                elapsed_ms=b.spent(),
+            )
+            return call
+        if self.breaker is not None:
+            call.permit = self.breaker.allow()
+            if call.permit is None:
+                retry = self.breaker.retry_after_s()
+                call.outcome, call.reason = "breaker_open", f"breaker {self.breaker.name!r} is open"
+                call.error = Unavailable(
+                    f"guard {self.name!r}: circuit breaker {self.breaker.name!r} is open after "
+                    f"repeated failures; it lets a probe through in {retry:.1f} s. Give the "
+                    "guard a fallback to answer meanwhile.",
+                    outcome="breaker_open",
+                    name=self.name,
+                    retry_after_s=retry,
+                )
+        return call
+
+    def _judge(self, call: _Call, method: str, X: Any, status: str, value: Any) -> None:
+        """Turn what the primary did into an outcome, and tell the breaker."""
+        if status == "ok":
+            why = self.output_check(X, value)
+            if why is None:
+                call.value = value
+                if self._cost is not None and self.cost_budget is not None:
+                    cost = self._cost(X, value) if callable(self._cost) else self._cost
+                    self.cost_budget.spend(float(cost))
+            else:
+                call.outcome, call.reason = "invalid_output", why
+                call.error = SchemaError(
+                    f"guard {self.name!r}: the primary's output failed its check: {why}. "
+                    "Give the guard a fallback, or fix the model."
+                )
+        elif status == "timeout":
+            budget = None if call.at is None else (call.at - call.start) * 1000
+            elapsed = (_testing.current_clock().monotonic() - call.start) * 1000
+            call.outcome = "timeout"
+            call.reason = f"no answer within {budget:.1f} ms" if budget is not None else "timeout"
+            call.error = BudgetExceeded(
+                f"guard {self.name!r}: the primary did not answer within its budget "
+                f"({budget:.1f} ms). Raise budget_ms, speed the model up, or give the guard "
+                "a fallback.",
+                budget_ms=budget,
+                elapsed_ms=elapsed,
+            )
+        elif status == "shed":
+            call.outcome = "shed"
+            call.reason = f"all {self.policy.max_in_flight} slots are busy"
+            call.error = Unavailable(
+                f"guard {self.name!r} shed the call: all {self.policy.max_in_flight} slots are "
+                f"busy ({self._executor.orphans} held by timed-out calls). Give the guard a "
+                "fallback, raise max_in_flight, or fix the slow model.",
+                outcome="shed",
+                name=self.name,
+            )
+        else:
+            call.outcome = "error"
+            call.reason = f"{type(value).__name__}: {value}"
+            call.error = value
+        if self.breaker is not None and status != "shed":
+            if call.outcome == "ok":
+                self.breaker.record_success(call.permit)
+            else:
+                self.breaker.record_failure(call.permit)
+        elif self.breaker is not None:
+            self.breaker.release(call.permit)
+
+    # -- running the primary ---------------------------------------------------------------
+
+    def _primary_sync(self, call: _Call, method: str, X: Any) -> tuple[str, Any]:
+        clock = _testing.current_clock()
+        if _testing.is_testing():
+            try:
+                with deadline_at(call.at):
+                    value = self._callable(method)(X)
+            except Exception as exc:
+                return "error", exc
+            if call.at is not None and clock.monotonic() > call.at:
+                return "timeout", None
+            return "ok", value
+        timeout = None if call.at is None else call.at - clock.monotonic()
+        if isinstance(self._executor, ProcessExecutor):
+            if timeout is not None and timeout <= 0:
+                return "timeout", None
+            return self._executor.call(method, X, timeout)
+        ex = self._executor
+        if timeout is None:
+            # No deadline to enforce: run in the caller's thread, holding a slot meanwhile.
+            ctx = None
+        else:
+            if timeout <= 0:
+                return "timeout", None
+            ctx = contextvars.copy_context()
+            ctx.run(_DEADLINE.set, call.at)
+        if ctx is None:
+            if not ex.enter():
+                return "shed", None
+            try:
+                return "ok", self._callable(method)(X)
+            except Exception as exc:
+                return "error", exc
+            finally:
+                ex.leave()
+        job = ex.try_submit(self._callable(method), (X,), ctx)
+        if job is None:
+            return "shed", None
+        if not ex.wait(job, timeout):
+            return "timeout", None
+        if job.error is not None:
+            return "error", job.error
+        return "ok", job.result
+
+    async def _primary_async(self, call: _Call, method: str, X: Any) -> tuple[str, Any]:
+        if _testing.is_testing():
+            return self._primary_sync(call, method, X)
+        clock = _testing.current_clock()
+        timeout = None if call.at is None else call.at - clock.monotonic()
+        if timeout is not None and timeout <= 0:
+            return "timeout", None
+        if isinstance(self._executor, ProcessExecutor):
+            return await asyncio.to_thread(self._executor.call, method, X, timeout)
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+
+        def on_done(_job: Any) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed while an orphan ran
+                loop.call_soon_threadsafe(_wake, fut)
+
+        ctx = contextvars.copy_context()
+        if call.at is not None:
+            ctx.run(_DEADLINE.set, call.at)
+        job = self._executor.try_submit(self._callable(method), (X,), ctx, on_done)
+        if job is None:
+            return "shed", None
+        await asyncio.wait({fut}, timeout=timeout)
+        if not fut.done() and self._executor.orphan(job):
+            return "timeout", None
+        if job.error is not None:
+            return "error", job.error
+        return "ok", job.result
+
+    def _callable(self, method: str) -> Any:
+        fn = getattr(self.model, method, None)
+        if fn is None and method == "predict" and callable(self.model):
+            return self.model
+        if fn is None:
+            raise AttributeError(f"the model behind guard {self.name!r} has no {method}()")
+        return fn
+
+    # -- fallbacks -------------------------------------------------------------------------
+
+    def _fallback_sync(self, call: _Call, method: str, X: Any) -> tuple[str, Any, list[str]]:
+        failures: list[str] = []
+        with deadline_at(call.at):
+            for i, fb in enumerate(self.fallbacks):
+                if not fb.has(method):
+                    continue
+                try:
+                    return f"fallback[{i}]:{fb.label}", fb.run(method, X), failures
+                except Exception as exc:
+                    failures.append(f"fallback[{i}]:{fb.label} failed: {type(exc).__name__}: {exc}")
+        return "", None, failures
+
+    async def _fallback_async(self, call: _Call, method: str, X: Any) -> tuple[str, Any, list[str]]:
+        failures: list[str] = []
+        async with deadline_at(call.at) if call.at is not None else _nullscope():
+            for i, fb in enumerate(self.fallbacks):
+                if not fb.has(method):
+                    continue
+                try:
+                    native = getattr(fb.target, "a" + method, None) if fb.kind == "model" else None
+                    if native is not None and asyncio.iscoroutinefunction(native):
+                        value = await native(X)
+                    else:
+                        value = fb.run(method, X)
+                    return f"fallback[{i}]:{fb.label}", value, failures
+                except Exception as exc:
+                    failures.append(f"fallback[{i}]:{fb.label} failed: {type(exc).__name__}: {exc}")
+        return "", None, failures
+
+    # -- one call, start to finish -----------------------------------------------------------
+
+    def _run(self, method: str, X: Any) -> Any:
+        call = self._admit(X)
+        if call.outcome == "ok":
+            status, value = self._primary_sync(call, method, X)
+            self._judge(call, method, X, status, value)
+        if call.outcome == "ok":
+            return self._finish(call, method, X, "primary", call.value, [])
+        path, value, failures = self._fallback_sync(call, method, X)
+        return self._finish(call, method, X, path, value, failures)
+
+    async def _arun(self, method: str, X: Any) -> Any:
+        call = self._admit(X)
+        if call.outcome == "ok":
+            status, value = await self._primary_async(call, method, X)
+            self._judge(call, method, X, status, value)
+        if call.outcome == "ok":
+            return self._finish(call, method, X, "primary", call.value, [])
+        path, value, failures = await self._fallback_async(call, method, X)
+        return self._finish(call, method, X, path, value, failures)
+
+    def _finish(
+        self, call: _Call, method: str, X: Any, path: str, value: Any, failures: list[str]
+    ) -> Any:
+        latency_ms = (_testing.current_clock().monotonic() - call.start) * 1000
+        answered_by = "primary" if path == "primary" else ("fallback" if path else "none")
+        self._recorder.record(call.outcome, answered_by, latency_ms)
+        _LAST.set((call.outcome, answered_by, path, call.reason, latency_ms, value))
+        if self.audit is not None:
+            self._audit_call(method, X, call, answered_by, path, latency_ms, value, failures)
+        if self._shadow is not None and answered_by == "primary":
+            self._shadow.submit(method, X, value, inline=_testing.is_testing())
+        if answered_by == "none":
+            error = call.error if call.error is not None else RuntimeError(call.reason)
+            if not self.fallbacks:
+                raise error
+            for line in failures:
+                error.add_note(line)
+            if not failures:
+                error.add_note(f"no fallback of guard {self.name!r} offers {method}()")
+            raise error
+        return value
+
+    # -- audit -----------------------------------------------------------------------------
+
+    def _append(self, record: dict[str, Any]) -> None:
+        try:
+            self.audit.append(record)  # type: ignore[union-attr]
+        except Exception as exc:
+            # The answer matters more than its record: count, log loudly, carry on.
+            self.audit_errors += 1
+            _log.error("could not write an audit record", guard=self.name, error=str(exc))
+
+    def _audit_call(
+        self,
+        method: str,
+        X: Any,
+        call: _Call,
+        answered_by: str,
+        path: str,
+        latency_ms: float,
+        value: Any,
+        failures: list[str],
+    ) -> None:
+        record: dict[str, Any] = {
+            "event": "guard.call",
+            "guard": self.name,
+            "method": method,
+            "model": self.model_ref,
+            "input_fp": fingerprint_input(X),
+            "rows": n_rows(X),
+            "outcome": call.outcome,
+            "answered_by": answered_by,
+            "path": path,
+            "latency_ms": round(latency_ms, 4),
+            "output": summarize_output(value) if answered_by != "none" else None,
+        }
+        if call.reason:
+            record["reason"] = call.reason
+        if failures:
+            record["fallback_failures"] = failures
+        request_id = _request_id()
+        if request_id is not None:
+            record["request_id"] = request_id
+        if self.policy.record_inputs:
+            record["input"] = _jsonable_input(X)
+        self._append(record)
+
+    def _audit_breaker(self, change: Mapping[str, Any]) -> None:
+        self._append({**change, "guard": self.name})
+
+    def _audit_disagreement(self, info: Mapping[str, Any]) -> None:
+        if self.audit is None:
+            return
+        self._append(
+            {
+                "event": "guard.shadow_disagreement",
+                "guard": self.name,
+                "model": self.model_ref,
+                "method": info["method"],
+                "input_fp": fingerprint_input(info["X"]),
+                "rows": n_rows(info["X"]),
+                "rows_disagreeing": info["rows"],
+                "output": summarize_output(info["answer"]),
+                "challenger_output": summarize_output(info["challenger"]),
+            }
+        )
+
+
+class ProbabilisticGuard(Guard):
+    """A :class:`Guard` around a model with ``predict_proba``, which it guards too."""
+
+    def predict_proba(self, X: Any) -> Any:
+        """Class probabilities from the primary, or from the first fallback that answers."""
+        return self._run("predict_proba", X)
+
+    async def apredict_proba(self, X: Any) -> Any:
+        """:meth:`predict_proba` for asyncio code."""
+        return await self._arun("predict_proba", X)
+
+
+class _nullscope:  # noqa: N801 - reads like contextlib.nullcontext
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+def _request_id() -> Any:
+    import structlog
+
+    bound = structlog.contextvars.get_contextvars()
+    for key in ("request_id", "request.id", "requestId"):
+        if key in bound:
+            return bound[key]
+    return None
+
+
+def _jsonable_input(X: Any) -> Any:
+    from mlprod._internal.canonical import to_jsonable
+
+    try:
+        return to_jsonable(X)
+    except TypeError:
+        return repr(X)

@@ -1,0 +1,343 @@
+"""Guard statistics: what the guard counted, as a frozen value you can export.
+
+A guard records every call under one short lock into a :class:`StatsRecorder`;
+:meth:`~mlprod.runtime.guard.Guard.stats` takes a consistent snapshot as a
+:class:`GuardStats`, which renders for people (text, Markdown, notebook HTML)
+and for machines (``to_dict``, Prometheus text exposition), and merges with
+the statistics of other processes.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlprod._internal.render import Document, Section, Table, to_html, to_markdown, to_text
+from mlprod.runtime.histogram import LatencyHistogram
+
+__all__ = ["OUTCOMES", "GuardStats", "StatsRecorder"]
+
+OUTCOMES = (
+    "ok",
+    "timeout",
+    "error",
+    "invalid_input",
+    "invalid_output",
+    "breaker_open",
+    "shed",
+    "over_budget",
+)
+"""Every outcome a guarded call can have, in the order of defence."""
+
+_BREAKER_CODE = {None: -1, "closed": 0, "half_open": 1, "open": 2}
+_SHADOW_KEYS = ("runs", "disagreements", "errors", "dropped")
+
+
+@dataclass(frozen=True)
+class GuardStats:
+    """A snapshot of a guard's counters and latency distribution.
+
+    Attributes
+    ----------
+    name:
+        The guard's name.
+    calls:
+        Calls made so far.
+    outcomes:
+        Calls per outcome (every outcome present, zeros included).
+    answered_by:
+        Calls answered by the ``"primary"``, by a ``"fallback"``, or by
+        ``"none"`` (the guard raised).
+    breaker_state:
+        ``"closed"``, ``"open"``, ``"half_open"``, or ``None`` without a breaker.
+    in_flight:
+        Primary calls running now (orphans included).
+    orphans:
+        Timed-out primary calls still running in their thread; each holds a slot.
+    orphans_finished:
+        Orphans that have since finished (their result was discarded).
+    workers_killed:
+        Worker processes killed on timeout (``isolation="process"``).
+    shadow:
+        Shadow runs, disagreements, errors and dropped runs.
+    cost_spent:
+        Cost spent within the current budget window, or ``None`` without a budget.
+    latency:
+        The latency histogram (milliseconds) of every call, answer included.
+
+    Examples
+    --------
+    >>> import mlprod as mp
+    >>> g = mp.guard(lambda X: [1] * len(X))
+    >>> _ = g.predict([[0.0]])
+    >>> s = g.stats()
+    >>> s.calls, s.outcomes["ok"], s.fallback_rate
+    (1, 1, 0.0)
+    >>> "mlprod_guard_calls_total" in s.to_prometheus()
+    True
+    """
+
+    name: str
+    calls: int
+    outcomes: Mapping[str, int]
+    answered_by: Mapping[str, int]
+    breaker_state: str | None
+    in_flight: int
+    orphans: int
+    orphans_finished: int = 0
+    workers_killed: int = 0
+    shadow: Mapping[str, int] = field(default_factory=lambda: dict.fromkeys(_SHADOW_KEYS, 0))
+    cost_spent: float | None = None
+    latency: LatencyHistogram = field(default_factory=LatencyHistogram, repr=False)
+
+    @property
+    def fallback_rate(self) -> float:
+        """Share of calls answered by a fallback (0.0 with no calls)."""
+        return self.answered_by.get("fallback", 0) / self.calls if self.calls else 0.0
+
+    @property
+    def p50_ms(self) -> float:
+        """Median latency in milliseconds (NaN with no calls)."""
+        return self.latency.quantile(0.5)
+
+    @property
+    def p90_ms(self) -> float:
+        """90th-percentile latency in milliseconds."""
+        return self.latency.quantile(0.9)
+
+    @property
+    def p99_ms(self) -> float:
+        """99th-percentile latency in milliseconds."""
+        return self.latency.quantile(0.99)
+
+    @property
+    def p999_ms(self) -> float:
+        """99.9th-percentile latency in milliseconds."""
+        return self.latency.quantile(0.999)
+
+    def merge(self, other: GuardStats) -> GuardStats:
+        """Combine with another snapshot (e.g. from another process): counts add up.
+
+        Gauges (in-flight, orphans) add up too; the breaker state kept is the
+        worse of the two.
+        """
+        worse = max(
+            (self.breaker_state, other.breaker_state), key=lambda s: _BREAKER_CODE.get(s, -1)
+        )
+        spent = None
+        if self.cost_spent is not None or other.cost_spent is not None:
+            spent = (self.cost_spent or 0.0) + (other.cost_spent or 0.0)
+        return GuardStats(
+            name=self.name,
+            calls=self.calls + other.calls,
+            outcomes={k: self.outcomes.get(k, 0) + other.outcomes.get(k, 0) for k in OUTCOMES},
+            answered_by={
+                k: self.answered_by.get(k, 0) + other.answered_by.get(k, 0)
+                for k in ("primary", "fallback", "none")
+            },
+            breaker_state=worse,
+            in_flight=self.in_flight + other.in_flight,
+            orphans=self.orphans + other.orphans,
+            orphans_finished=self.orphans_finished + other.orphans_finished,
+            workers_killed=self.workers_killed + other.workers_killed,
+            shadow={k: self.shadow.get(k, 0) + other.shadow.get(k, 0) for k in _SHADOW_KEYS},
+            cost_spent=spent,
+            latency=self.latency.merged(other.latency),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every counter, the percentiles and the sparse histogram as plain data."""
+
+        def _num(x: float) -> float | None:
+            return None if math.isnan(x) else x
+
+        return {
+            "name": self.name,
+            "calls": self.calls,
+            "outcomes": dict(self.outcomes),
+            "answered_by": dict(self.answered_by),
+            "fallback_rate": self.fallback_rate,
+            "breaker_state": self.breaker_state,
+            "in_flight": self.in_flight,
+            "orphans": self.orphans,
+            "orphans_finished": self.orphans_finished,
+            "workers_killed": self.workers_killed,
+            "shadow": dict(self.shadow),
+            "cost_spent": self.cost_spent,
+            "latency_ms": {
+                "p50": _num(self.p50_ms),
+                "p90": _num(self.p90_ms),
+                "p99": _num(self.p99_ms),
+                "p999": _num(self.p999_ms),
+                "mean": _num(self.latency.mean),
+                "max": self.latency.max,
+            },
+            "histogram": self.latency.to_dict(),
+        }
+
+    def to_prometheus(self, *, prefix: str = "mlprod_guard") -> str:
+        """Prometheus text exposition (format 0.0.4) of the counters, gauges and latency summary.
+
+        Examples
+        --------
+        >>> import mlprod as mp
+        >>> g = mp.guard(lambda X: [0] * len(X), name="churn")
+        >>> _ = g.predict([[1]])
+        >>> print(g.stats().to_prometheus().splitlines()[2])
+        mlprod_guard_calls_total{guard="churn",outcome="ok"} 1
+        """
+        label = 'guard="' + self.name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        out = [
+            f"# HELP {prefix}_calls_total Guarded calls by outcome.",
+            f"# TYPE {prefix}_calls_total counter",
+        ]
+        out += [
+            f'{prefix}_calls_total{{{label},outcome="{k}"}} {self.outcomes.get(k, 0)}'
+            for k in OUTCOMES
+        ]
+        out += [
+            f"# HELP {prefix}_answers_total Calls by what answered them.",
+            f"# TYPE {prefix}_answers_total counter",
+        ]
+        out += [
+            f'{prefix}_answers_total{{{label},path="{k}"}} {self.answered_by.get(k, 0)}'
+            for k in ("primary", "fallback", "none")
+        ]
+        gauges = [
+            ("in_flight", "Primary calls running now, orphans included.", self.in_flight),
+            ("orphans", "Timed-out calls still running.", self.orphans),
+            ("fallback_rate", "Share of calls answered by a fallback.", self.fallback_rate),
+            (
+                "breaker_state",
+                "Breaker state: -1 none, 0 closed, 1 half-open, 2 open.",
+                _BREAKER_CODE.get(self.breaker_state, -1),
+            ),
+        ]
+        if self.cost_spent is not None:
+            gauges.append(("cost_spent", "Cost spent in the budget window.", self.cost_spent))
+        for metric, help_text, value in gauges:
+            out += [
+                f"# HELP {prefix}_{metric} {help_text}",
+                f"# TYPE {prefix}_{metric} gauge",
+                f"{prefix}_{metric}{{{label}}} {value:g}",
+            ]
+        counters = [
+            ("orphans_finished_total", "Orphans that finished late.", self.orphans_finished),
+            ("workers_killed_total", "Worker processes killed on timeout.", self.workers_killed),
+        ]
+        counters += [
+            (f"shadow_{k}_total", f"Shadow model {k}.", self.shadow.get(k, 0)) for k in _SHADOW_KEYS
+        ]
+        for metric, help_text, value in counters:
+            out += [
+                f"# HELP {prefix}_{metric} {help_text}",
+                f"# TYPE {prefix}_{metric} counter",
+                f"{prefix}_{metric}{{{label}}} {value}",
+            ]
+        out += [
+            f"# HELP {prefix}_latency_seconds Call latency, answer included.",
+            f"# TYPE {prefix}_latency_seconds summary",
+        ]
+        for q in (0.5, 0.9, 0.99, 0.999):
+            v = self.latency.quantile(q)
+            shown = "NaN" if math.isnan(v) else f"{v / 1000:.6g}"
+            out.append(f'{prefix}_latency_seconds{{{label},quantile="{q:g}"}} {shown}')
+        out.append(f"{prefix}_latency_seconds_sum{{{label}}} {self.latency.total / 1000:.6g}")
+        out.append(f"{prefix}_latency_seconds_count{{{label}}} {self.latency.count}")
+        return "\n".join(out) + "\n"
+
+    def _document(self) -> Document:
+        def ms(x: float) -> str:
+            return "-" if math.isnan(x) else f"{x:.3g} ms"
+
+        facts: dict[str, Any] = {
+            "calls": self.calls,
+            "fallback rate": f"{self.fallback_rate:.1%}",
+            "breaker": self.breaker_state or "none",
+            "in flight": self.in_flight,
+            "orphans": self.orphans,
+            "latency p50 / p90 / p99 / p99.9": " / ".join(
+                ms(v) for v in (self.p50_ms, self.p90_ms, self.p99_ms, self.p999_ms)
+            ),
+        }
+        if self.cost_spent is not None:
+            facts["cost spent (window)"] = self.cost_spent
+        rows = [[k, self.outcomes.get(k, 0)] for k in OUTCOMES if self.outcomes.get(k, 0)]
+        sections = [Section("Outcomes", table=Table(["outcome", "calls"], rows))]
+        if self.shadow.get("runs", 0) or self.shadow.get("dropped", 0):
+            sections.append(
+                Section(
+                    "Shadow",
+                    table=Table(
+                        ["runs", "disagreements", "errors", "dropped"],
+                        [[self.shadow.get(k, 0) for k in _SHADOW_KEYS]],
+                    ),
+                )
+            )
+        healthy = self.breaker_state != "open" and self.fallback_rate < 0.5
+        return Document(f"Guard {self.name!r}", ok=healthy, facts=facts, sections=sections)
+
+    def summary(self) -> str:
+        """A plain-text summary for terminals and logs."""
+        return to_text(self._document())
+
+    def to_markdown(self) -> str:
+        """A Markdown summary."""
+        return to_markdown(self._document())
+
+    def _repr_html_(self) -> str:
+        return to_html(self._document())
+
+    def __repr__(self) -> str:
+        def ms(x: float) -> str:
+            return "nan" if math.isnan(x) else f"{x:.3g}"
+
+        nonzero = {k: v for k, v in self.outcomes.items() if v}
+        return (
+            f"GuardStats(name={self.name!r}, calls={self.calls}, outcomes={nonzero}, "
+            f"fallback_rate={self.fallback_rate:.3f}, breaker_state={self.breaker_state!r}, "
+            f"in_flight={self.in_flight}, orphans={self.orphans}, "
+            f"p50_ms={ms(self.p50_ms)}, p99_ms={ms(self.p99_ms)})"
+        )
+
+
+class StatsRecorder:
+    """The mutable counters behind :class:`GuardStats`; one lock, held briefly per call."""
+
+    __slots__ = ("_lock", "answered_by", "calls", "latency", "outcomes", "shadow")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.calls = 0
+        self.outcomes = dict.fromkeys(OUTCOMES, 0)
+        self.answered_by = {"primary": 0, "fallback": 0, "none": 0}
+        self.shadow = dict.fromkeys(_SHADOW_KEYS, 0)
+        self.latency = LatencyHistogram()
+
+    def record(self, outcome: str, answered_by: str, latency_ms: float) -> None:
+        """Count one finished call."""
+        with self._lock:
+            self.calls += 1
+            self.outcomes[outcome] += 1
+            self.answered_by[answered_by] += 1
+            self.latency.record(latency_ms)
+
+    def count_shadow(self, key: str) -> None:
+        """Count one shadow event (``runs``, ``disagreements``, ``errors`` or ``dropped``)."""
+        with self._lock:
+            self.shadow[key] += 1
+
+    def snapshot(self, **gauges: Any) -> GuardStats:
+        """A consistent :class:`GuardStats`, with the given gauges filled in."""
+        with self._lock:
+            return GuardStats(
+                calls=self.calls,
+                outcomes=dict(self.outcomes),
+                answered_by=dict(self.answered_by),
+                shadow=dict(self.shadow),
+                latency=self.latency.copy(),
+                **gauges,
+            )
