@@ -48,6 +48,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ValidationReport": ("mlprod.data.report", "ValidationReport"),
     # <<< data: validation
     # >>> data: fingerprints and snapshots (issue 4)
+    "fingerprint": ("mlprod.data.fingerprint", "fingerprint"),
+    "fingerprint_files": ("mlprod.data.fingerprint_sources", "fingerprint_files"),
+    "Fingerprint": ("mlprod.data.fingerprint", "Fingerprint"),
     # <<< data: fingerprints and snapshots
     # >>> models: registry (issue 6)
     "ModelRegistry": ("mlprod.models.registry", "ModelRegistry"),
@@ -102,6 +105,8 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.data.schema import Column, Schema
     # <<< typing: data validation
     # >>> typing: fingerprints and snapshots (issue 4)
+    from mlprod.data.fingerprint import Fingerprint, fingerprint
+    from mlprod.data.fingerprint_sources import fingerprint_files
     # <<< typing: fingerprints and snapshots
     # >>> typing: registry (issue 6)
     from mlprod.models import gates

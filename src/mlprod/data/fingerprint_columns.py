@@ -1,0 +1,457 @@
+"""Canonical per-row encodings of columns, and the vectorised mixing kernels.
+
+Every column becomes, block by block, one or more ``uint64`` words per row
+(its *canonical encoding*); the words of all columns are folded into one
+64-bit hash per row by :func:`fold_column`. Nothing here loops over rows in
+Python except the documented slow path for object columns that hold values
+other than strings.
+
+Canonical encodings (algorithm ``mlprod-fp/1``):
+
+* integers, booleans, datetimes, timedeltas, periods: the value as a 64-bit
+  integer (``NaT`` keeps its sentinel, which no real value has);
+* floats: the IEEE-754 bits of the value as float64, after ``-0.0 -> 0.0``
+  and every NaN payload -> the one quiet NaN;
+* complex: the real part, then the imaginary part, as floats;
+* strings (object, ``string``, ``str``, Arrow): a 64-bit hash of the UTF-8
+  bytes, computed from Arrow's offsets and data buffers;
+* categoricals: the encoding of the category *value* (codes and unused
+  categories do not matter);
+* missing values (None, NaN, ``pd.NA``, ``NaT`` in nullable and object
+  columns): one marker per column, folded in by a separate step so it never
+  equals a real value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+__all__ = ["ColumnEncoder", "encoder_for", "finish_rows", "fold_column", "new_accumulator"]
+
+U64 = npt.NDArray[np.uint64]
+Words = list[U64]
+
+# Odd 64-bit constants (golden ratio, xxHash and MurmurHash3 primes): odd so
+# every multiplication is a bijection on uint64.
+_SEED = np.uint64(0x243F6A8885A308D3)
+_K_STEP = np.uint64(0x9E3779B97F4A7C15)
+_K_MISS = np.uint64(0xC2B2AE3D27D4EB4F)
+_K_STR = np.uint64(0x165667B19E3779F9)
+_K_LEN = np.uint64(0x27D4EB2F165667C5)
+_SEED_OBJ = np.uint64(0x85EBCA77C2B2AE63)
+_FMIX1 = np.uint64(0xFF51AFD7ED558CCD)
+_FMIX2 = np.uint64(0xC4CEB9FE1A85EC53)
+_S32 = np.uint64(32)
+_S33 = np.uint64(33)
+_S29 = np.uint64(29)
+_CANONICAL_NAN = np.float64(np.nan)  # bits 0x7FF8000000000000
+
+
+def new_accumulator(n: int) -> U64:
+    """A fresh per-row accumulator for ``n`` rows."""
+    return np.full(n, _SEED, dtype=np.uint64)
+
+
+def _step(acc: U64, word: U64, tmp: U64) -> None:
+    # acc = xorshift32((acc ^ word) * K): a bijection of acc for a fixed word
+    # and of word for a fixed acc, so two rows differing in one column never
+    # collide; the final avalanche happens once per row in finish_rows.
+    np.bitwise_xor(acc, word, out=acc)
+    np.multiply(acc, _K_STEP, out=acc)
+    np.right_shift(acc, _S32, out=tmp)
+    np.bitwise_xor(acc, tmp, out=acc)
+
+
+def fold_column(acc: U64, words: Words, missing: npt.NDArray[np.bool_] | None, tmp: U64) -> None:
+    """Fold one column's canonical words into the row accumulator, in place."""
+    saved = acc[missing] if missing is not None else None
+    for word in words:
+        _step(acc, word, tmp[: len(acc)])
+    if missing is not None and saved is not None and saved.size:
+        # a missing cell takes a different multiplier, so it cannot equal any value
+        marked = saved * _K_MISS
+        marked ^= marked >> _S32
+        acc[missing] = marked
+
+
+def _fmix(h: U64, tmp: U64) -> None:
+    np.right_shift(h, _S33, out=tmp)
+    np.bitwise_xor(h, tmp, out=h)
+    np.multiply(h, _FMIX1, out=h)
+    np.right_shift(h, _S33, out=tmp)
+    np.bitwise_xor(h, tmp, out=h)
+    np.multiply(h, _FMIX2, out=h)
+    np.right_shift(h, _S33, out=tmp)
+    np.bitwise_xor(h, tmp, out=h)
+
+
+def finish_rows(acc: U64, tmp: U64) -> U64:
+    """Avalanche the accumulators into the final per-row hashes, in place."""
+    _fmix(acc, tmp[: len(acc)])
+    return acc
+
+
+# ---------------------------------------------------------------- strings
+
+
+def _word_step(h: U64, word: U64, tmp: U64) -> None:
+    np.bitwise_xor(h, word, out=h)
+    np.multiply(h, _K_STR, out=h)
+    np.right_shift(h, _S29, out=tmp)
+    np.bitwise_xor(h, tmp, out=h)
+
+
+def _hash_long(arr: Any, seed: np.uint64) -> U64:
+    """The string hash by gathering 8-byte words from the offsets and data buffers."""
+    import pyarrow as pa
+
+    arr = arr.cast(pa.large_binary())
+    n = len(arr)
+    _, off_buf, data_buf = arr.buffers()[:3]
+    offsets = np.frombuffer(off_buf, dtype=np.int64, count=n + 1, offset=arr.offset * 8)
+    first, last = int(offsets[0]), int(offsets[-1])
+    nbytes = last - first
+    # a zero-padded copy of just these bytes, so 8-byte loads past the end stay inside
+    padded = np.zeros(nbytes + 8, dtype=np.uint8)
+    padded[:nbytes] = np.frombuffer(data_buf, dtype=np.uint8, count=nbytes, offset=first)
+    words8 = np.ndarray(shape=(nbytes + 1,), dtype="<u8", buffer=padded, strides=(1,))
+    starts = offsets[:-1] - first
+    lengths = np.diff(offsets)
+    h = lengths.astype(np.uint64) * _K_LEN
+    h ^= seed
+    n_words = np.maximum((lengths + 7) >> 3, 2)
+    for k in range(int(n_words.max())):
+        rows = np.flatnonzero(n_words > k)
+        remaining = np.clip(lengths[rows] - 8 * k, 0, 8).astype(np.uint64)
+        word = words8[np.minimum(starts[rows] + 8 * k, nbytes)]
+        word &= (np.uint64(1) << (np.uint64(8) * remaining)) - np.uint64(1)
+        sub = h[rows]
+        _word_step(sub, word, np.empty_like(sub))
+        h[rows] = sub
+    return h
+
+
+def hash_utf8(arr: Any, seed: np.uint64 = _SEED) -> tuple[U64, npt.NDArray[np.bool_] | None]:
+    """Hash each value of an Arrow string or binary array, without Python objects.
+
+    The hash of a value of ``L`` bytes folds ``L``, then its bytes as
+    ``max(2, ceil(L / 8))`` little-endian 8-byte words (the last zero-padded).
+    Values up to 12 bytes are read from Arrow's string-view layout, where they
+    sit inline and zero-padded in two aligned words; longer values are read
+    from the offsets and data buffers. Returns the hashes and the null mask
+    (``None`` without nulls).
+    """
+    import pyarrow as pa
+
+    n = len(arr)
+    binary = (
+        pa.types.is_binary(arr.type)
+        or pa.types.is_large_binary(arr.type)
+        or pa.types.is_binary_view(arr.type)
+    )
+    views = arr.cast(pa.binary_view() if binary else pa.string_view())
+    raw = np.frombuffer(views.buffers()[1], dtype=np.uint64, count=2 * n, offset=views.offset * 16)
+    w0, w1 = raw[0::2], raw[1::2]
+    lengths = w0 & np.uint64(0xFFFFFFFF)
+    h = lengths * _K_LEN
+    h ^= seed
+    tmp = np.empty(n, dtype=np.uint64)
+    word = np.right_shift(w0, _S32)
+    np.left_shift(w1, _S32, out=tmp)
+    word |= tmp
+    _word_step(h, word, tmp)
+    np.right_shift(w1, _S32, out=word)
+    _word_step(h, word, tmp)
+    long_rows = np.flatnonzero(lengths > np.uint64(12))
+    if long_rows.size:
+        h[long_rows] = _hash_long(arr.take(pa.array(long_rows)), seed)
+    nulls = np.asarray(views.is_null(), dtype=bool) if views.null_count else None
+    return h, nulls
+
+
+# ---------------------------------------------------------------- encoders
+
+
+@dataclass
+class ColumnEncoder:
+    """Produces a column's canonical words for any row range.
+
+    Attributes
+    ----------
+    dtype:
+        The canonical dtype name recorded in the fingerprint's schema.
+    encode:
+        ``encode(start, stop, scratch)`` -> (words, missing-mask or None).
+    """
+
+    dtype: str
+    encode: Callable[[int, int, U64], tuple[Words, npt.NDArray[np.bool_] | None]]
+
+
+def _int_encoder(values: np.ndarray, dtype: str) -> ColumnEncoder:
+    if values.dtype.itemsize == 8 and values.dtype.kind in "iu":
+        raw = values.view(np.uint64)
+        return ColumnEncoder(dtype, lambda s, e, out: ([raw[s:e]], None))
+
+    def encode(s: int, e: int, out: U64) -> tuple[Words, None]:
+        buf = out[: e - s]
+        signed = values.dtype.kind == "i"
+        np.copyto(buf.view(np.int64) if signed else buf, values[s:e], casting="unsafe")
+        return [buf], None
+
+    return ColumnEncoder(dtype, encode)
+
+
+def _canonical_floats(src: np.ndarray, out: U64) -> U64:
+    f = out.view(np.float64)
+    np.add(src, 0.0, out=f, casting="unsafe")  # -0.0 + 0.0 == +0.0
+    nan = np.isnan(f)
+    if nan.any():
+        f[nan] = _CANONICAL_NAN
+    return out
+
+
+def _float_encoder(values: np.ndarray, dtype: str) -> ColumnEncoder:
+    return ColumnEncoder(
+        dtype, lambda s, e, out: ([_canonical_floats(values[s:e], out[: e - s])], None)
+    )
+
+
+def _complex_encoder(values: np.ndarray, dtype: str) -> ColumnEncoder:
+    def encode(s: int, e: int, out: U64) -> tuple[Words, None]:
+        block = values[s:e]
+        return [
+            _canonical_floats(block.real, out[: e - s]),
+            _canonical_floats(block.imag, np.empty(e - s, np.uint64)),
+        ], None
+
+    return ColumnEncoder(dtype, encode)
+
+
+def _masked_encoder(array: Any, dtype: str) -> ColumnEncoder:
+    kind = array.dtype.numpy_dtype.kind
+
+    def encode(s: int, e: int, out: U64) -> tuple[Words, npt.NDArray[np.bool_] | None]:
+        block = array[s:e]
+        missing = np.asarray(block.isna(), dtype=bool)
+        if kind == "f":
+            vals = block.to_numpy(dtype="float64", na_value=np.nan)
+            return [_canonical_floats(vals, out[: e - s])], None  # NA and NaN are one missing value
+        vals = block.to_numpy(dtype="int64" if kind in "ib" else "uint64", na_value=0)
+        buf = out[: e - s]
+        np.copyto(buf.view(np.int64) if kind in "ib" else buf, vals, casting="unsafe")
+        return [buf], (missing if missing.any() else None)
+
+    return ColumnEncoder(dtype, encode)
+
+
+def _string_encoder(series: pd.Series, dtype: str = "string") -> ColumnEncoder:
+    import pyarrow as pa
+
+    array = series.array
+    arrow_backed = getattr(array, "__arrow_array__", None) is not None and not isinstance(
+        array, np.ndarray
+    )
+    if arrow_backed:
+        chunked = (
+            pa.chunked_array(pa.array(array))
+            if not isinstance(pa.array(array), pa.ChunkedArray)
+            else pa.array(array)
+        )
+
+        def encode(s: int, e: int, out: U64) -> tuple[Words, npt.NDArray[np.bool_] | None]:
+            piece = chunked.slice(s, e - s).combine_chunks()
+            h, nulls = hash_utf8(piece)
+            return [h], nulls
+
+        return ColumnEncoder(dtype, encode)
+    values = np.asarray(series.array, dtype=object)
+
+    def encode_obj(s: int, e: int, out: U64) -> tuple[Words, npt.NDArray[np.bool_] | None]:
+        h, nulls = hash_utf8(pa.array(values[s:e], type=pa.large_string(), from_pandas=True))
+        return [h], nulls
+
+    return ColumnEncoder(dtype, encode_obj)
+
+
+def _object_text(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return f"float:{float(value) + 0.0!r}"
+    if isinstance(value, bool | np.bool_):
+        return f"bool:{bool(value)}"
+    if isinstance(value, int | np.integer):
+        return f"int:{int(value)}"
+    if isinstance(value, bytes):
+        return "bytes:" + value.hex()
+    isoformat = getattr(value, "isoformat", None)
+    if callable(isoformat):
+        return f"{type(value).__name__}:{isoformat()}"
+    return f"{type(value).__module__}.{type(value).__qualname__}:{value!r}"
+
+
+def _object_encoder(values: np.ndarray) -> ColumnEncoder:
+    import pyarrow as pa
+
+    def encode(s: int, e: int, out: U64) -> tuple[Words, npt.NDArray[np.bool_] | None]:
+        block = values[s:e]
+        missing = np.asarray(pd.isna(block), dtype=bool)
+        is_str = np.fromiter((isinstance(v, str) for v in block), dtype=bool, count=len(block))
+        h = np.empty(len(block), dtype=np.uint64)
+        if is_str.any():
+            h[is_str] = hash_utf8(pa.array(block[is_str], type=pa.large_string()))[0]
+        other = ~is_str & ~missing
+        if other.any():
+            # the per-element slow path: mixed objects have no columnar form
+            texts = [_object_text(v) for v in block[other]]
+            h[other] = hash_utf8(pa.array(texts, type=pa.large_string()), seed=_SEED_OBJ)[0]
+        h[missing] = 0
+        return [h], (missing if missing.any() else None)
+
+    return ColumnEncoder("object", encode)
+
+
+def _categorical_encoder(series: pd.Series) -> ColumnEncoder:
+    dtype = series.dtype
+    assert isinstance(dtype, pd.CategoricalDtype)
+    cats = pd.Series(dtype.categories)
+    inner = encoder_for(cats)
+    n_cats = len(cats)
+    cat_words, _ = inner.encode(0, n_cats, np.empty(n_cats, np.uint64))
+    cat_words = [w.copy() for w in cat_words]
+    codes = np.asarray(series.array.codes)
+    name = f"category[{inner.dtype}{', ordered' if dtype.ordered else ''}]"
+
+    def encode(s: int, e: int, out: U64) -> tuple[Words, npt.NDArray[np.bool_] | None]:
+        block = codes[s:e]
+        missing = block < 0
+        words = [
+            np.take(w, block, mode="clip") if n_cats else np.zeros(e - s, np.uint64)
+            for w in cat_words
+        ]
+        return words, (missing if missing.any() else None)
+
+    return ColumnEncoder(name, encode)
+
+
+def _arrow_encoder(series: pd.Series) -> ColumnEncoder:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dtype = str(series.dtype)
+    chunked = pa.array(series.array)
+    if not isinstance(chunked, pa.ChunkedArray):
+        chunked = pa.chunked_array([chunked])
+    typ = chunked.type
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_string_view(typ):
+        return _string_encoder(series, "string")
+    numeric = (
+        pa.types.is_integer(typ)
+        or pa.types.is_floating(typ)
+        or pa.types.is_boolean(typ)
+        or pa.types.is_temporal(typ)
+    )
+    if not numeric:
+        values = np.asarray(series.array.to_numpy(dtype=object, na_value=None), dtype=object)
+        enc = _object_encoder(values)
+        return ColumnEncoder(dtype, enc.encode)
+    floating = pa.types.is_floating(typ)
+
+    def encode(s: int, e: int, out: U64) -> tuple[Words, npt.NDArray[np.bool_] | None]:
+        piece = chunked.slice(s, e - s).combine_chunks()
+        missing = np.asarray(piece.is_null(), dtype=bool) if piece.null_count else None
+        if floating:
+            vals = pc.fill_null(piece.cast(pa.float64()), math.nan).to_numpy(zero_copy_only=False)
+            return [_canonical_floats(vals, out[: e - s])], None
+        if pa.types.is_boolean(typ):
+            vals = pc.fill_null(piece, False).to_numpy(zero_copy_only=False).astype(np.int64)
+        elif pa.types.is_temporal(typ):
+            vals = pc.fill_null(
+                piece.view(pa.int64()) if typ.bit_width == 64 else piece.cast(pa.int64()), 0
+            ).to_numpy(zero_copy_only=False)
+        else:
+            vals = pc.fill_null(piece, 0).to_numpy(zero_copy_only=False)
+        buf = out[: e - s]
+        np.copyto(buf.view(np.int64) if vals.dtype.kind != "u" else buf, vals, casting="unsafe")
+        return [buf], missing
+
+    return ColumnEncoder(dtype, encode)
+
+
+def encoder_for(series: pd.Series) -> ColumnEncoder:
+    """Pick the canonical encoder for ``series`` from its dtype."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _categorical_encoder(series)
+    if isinstance(dtype, pd.StringDtype):
+        return _string_encoder(series)
+    if isinstance(dtype, pd.ArrowDtype):
+        return _arrow_encoder(series)
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        raw = np.asarray(series.array.view("i8"))
+        return _int_encoder(raw, str(dtype))
+    if isinstance(dtype, pd.PeriodDtype):
+        return _int_encoder(np.asarray(series.array.asi8), str(dtype))
+    if isinstance(dtype, pd.IntervalDtype):
+        left, right = (
+            encoder_for(pd.Series(series.array.left)),
+            encoder_for(pd.Series(series.array.right)),
+        )
+        missing_all = np.asarray(series.isna(), dtype=bool)
+
+        def encode_interval(s: int, e: int, out: U64) -> tuple[Words, npt.NDArray[np.bool_] | None]:
+            lw, _ = left.encode(s, e, out)
+            rw, _ = right.encode(s, e, np.empty(e - s, np.uint64))
+            missing = missing_all[s:e]
+            return [*lw, *rw], (missing if missing.any() else None)
+
+        return ColumnEncoder(f"{dtype}", encode_interval)
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and hasattr(series.array, "_mask"):
+        return _masked_encoder(series.array, str(dtype))
+    if isinstance(dtype, np.dtype):
+        values = (
+            np.asarray(series.array)
+            if dtype.kind != "O"
+            else np.asarray(series.array, dtype=object)
+        )
+        if dtype.kind in "iub":
+            return _int_encoder(values if dtype.kind != "b" else values.view(np.uint8), str(dtype))
+        if dtype.kind in "mM":
+            return _int_encoder(values.view(np.int64), str(dtype))
+        if dtype.kind == "f":
+            return _float_encoder(values, str(dtype))
+        if dtype.kind == "c":
+            return _complex_encoder(values, str(dtype))
+        if dtype.kind == "O":
+            if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+                return _string_encoder(series)
+            return _object_encoder(values)
+    # anything else (sparse, third-party extension arrays) goes through objects
+    enc = _object_encoder(np.asarray(series.astype(object), dtype=object))
+    return ColumnEncoder(str(dtype), enc.encode)
+
+
+def unify_dtypes(a: Sequence[str], b: Sequence[str]) -> list[str] | None:
+    """The common schema of two chunks, or ``None`` when they disagree.
+
+    A string column and an object column unify to ``object``: string cells
+    hash identically in both, so a chunk whose mixed column happens to hold
+    only strings still merges with the others.
+    """
+    if len(a) != len(b):
+        return None
+    out = []
+    for x, y in zip(a, b):
+        if x == y:
+            out.append(x)
+        elif {x, y} == {"string", "object"}:
+            out.append("object")
+        else:
+            return None
+    return out
