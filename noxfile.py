@@ -13,9 +13,11 @@ PYTHON = "3.11"
 
 
 @nox.session(python=PYTHON)
-def tests(session: nox.Session) -> None:
-    """Run the test suite (pass pytest options after ``--``)."""
-    session.install("-e", ".[dev]")
+@nox.parametrize("pandas", ["3", "2.2"])
+def tests(session: nox.Session, pandas: str) -> None:
+    """Run the test suite on pandas 3 and on pandas 2.2 (pytest options after ``--``)."""
+    pin = "pandas>=3,<4" if pandas == "3" else "pandas>=2.2,<2.3"
+    session.install("-e", ".[dev]", pin)
     session.run("pytest", *session.posargs)
 
 
