@@ -158,53 +158,54 @@ def history_key(
     return (name, alias, version, previous, float(ts), actor, reason, verdicts)
 
 
+def _apply(exp: Expected, rec: Mapping[str, Any], seq: int, ts: float) -> Problem | None:
+    kind = rec["event"]
+    if kind == "model.registered":
+        exp.versions[(str(rec["name"]), int(rec["version"]))] = {
+            "digest": rec["digest"],
+            "tags": dict(rec.get("tags") or {}),
+            "description": rec.get("description", ""),
+        }
+    elif kind in ("tag.set", "tag.deleted", "description.set"):
+        entry = exp.versions.get((str(rec["name"]), int(rec["version"])))
+        if entry is None:
+            return Problem("event_chain", f"event {seq}", "changes a version never registered")
+        if kind == "tag.set":
+            entry["tags"][rec["key"]] = rec["value"]
+        elif kind == "tag.deleted":
+            entry["tags"].pop(rec["key"], None)
+        else:
+            entry["description"] = rec["description"]
+    elif kind in ("alias.set", "alias.deleted"):
+        version = rec.get("version") if kind == "alias.set" else None
+        key = (str(rec["name"]), str(rec["alias"]))
+        if version is None:
+            exp.aliases.pop(key, None)
+        else:
+            exp.aliases[key] = int(version)
+        exp.history[seq] = history_key(
+            rec["name"],
+            rec["alias"],
+            version,
+            rec.get("previous"),
+            ts,
+            rec.get("actor"),
+            rec.get("reason", ""),
+            canonical_json(rec.get("verdicts", [])).decode("utf-8"),
+        )
+    return None
+
+
 def replay(lines: Iterable[bytes]) -> tuple[Expected, list[Problem]]:
     """Rebuild the expected tables from the event lines."""
     exp = Expected()
     problems: list[Problem] = []
-    for raw in lines:
+    for index, raw in enumerate(lines):
         try:
             env = json.loads(raw)
-            rec, seq, ts = env["record"], int(env["seq"]), float(env["ts"])
-            kind = rec["event"]
-        except (ValueError, KeyError, TypeError):
-            continue  # the chain check already reports unreadable lines
-        if kind == "model.registered":
-            exp.versions[(rec["name"], int(rec["version"]))] = {
-                "digest": rec["digest"],
-                "tags": dict(rec.get("tags") or {}),
-                "description": rec.get("description", ""),
-            }
-            continue
-        if kind in ("tag.set", "tag.deleted", "description.set"):
-            entry = exp.versions.get((rec["name"], int(rec["version"])))
-            if entry is None:
-                problems.append(
-                    Problem("event_chain", f"event {seq}", "changes a version never registered")
-                )
-                continue
-            if kind == "tag.set":
-                entry["tags"][rec["key"]] = rec["value"]
-            elif kind == "tag.deleted":
-                entry["tags"].pop(rec["key"], None)
-            else:
-                entry["description"] = rec["description"]
-            continue
-        if kind in ("alias.set", "alias.deleted"):
-            version = rec.get("version") if kind == "alias.set" else None
-            key = (rec["name"], rec["alias"])
-            if version is None:
-                exp.aliases.pop(key, None)
-            else:
-                exp.aliases[key] = int(version)
-            exp.history[seq] = history_key(
-                rec["name"],
-                rec["alias"],
-                version,
-                rec.get("previous"),
-                ts,
-                rec.get("actor"),
-                rec.get("reason", ""),
-                canonical_json(rec.get("verdicts", [])).decode("utf-8"),
-            )
+            problem = _apply(exp, env["record"], int(env["seq"]), float(env["ts"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            problem = Problem("event_chain", f"event {index}", "the event cannot be read")
+        if problem is not None:
+            problems.append(problem)
     return exp, problems

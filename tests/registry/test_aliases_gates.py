@@ -1,0 +1,248 @@
+"""Aliases with history and time travel; promotion gates with evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+import mlprod as mp
+
+
+@pytest.fixture
+def reg(make_registry: Any, clock: mp.ManualClock) -> mp.ModelRegistry:
+    registry: mp.ModelRegistry = make_registry(clock=clock)
+    for auc in (0.80, 0.82, 0.70):
+        registry.register("churn", {"auc": auc}, metrics={"auc": auc}, actor="ana")
+        clock.advance(60)
+    return registry
+
+
+def test_alias_moves_are_kept_and_resolvable_at_any_past_moment(
+    reg: mp.ModelRegistry, clock: mp.ManualClock
+) -> None:
+    start = clock.time()
+    reg.set_alias("churn", "production", 1, actor="bo", reason="launch")
+    clock.advance(3600)
+    reg.set_alias("churn", "production", 2, actor="bo", reason="better auc")
+    clock.advance(3600)
+    reg.delete_alias("churn", "production", actor="cy", reason="incident")
+    clock.advance(3600)
+    reg.set_alias("churn", "production", 1, actor="cy", reason="rollback")
+
+    at = lambda seconds: dt.datetime.fromtimestamp(start + seconds, dt.UTC)  # noqa: E731
+    assert reg.resolve("churn", "production", at=at(10)).version == 1
+    assert reg.resolve("churn", "production", at=at(3600)).version == 2
+    assert reg.resolve("churn", "production", at=start + 3 * 3600 + 1).version == 1
+    assert reg.resolve("churn", "production").version == 1
+    with pytest.raises(mp.NotFound, match="deleted"):
+        reg.resolve("churn", "production", at=at(2 * 3600 + 5))
+    with pytest.raises(mp.NotFound):
+        reg.resolve("churn", "production", at=at(-1))
+    history = reg.alias_history("churn", "production")
+    assert [(c.previous, c.version, c.actor, c.reason) for c in history] == [
+        (None, 1, "bo", "launch"),
+        (1, 2, "bo", "better auc"),
+        (2, None, "cy", "incident"),
+        (None, 1, "cy", "rollback"),
+    ]
+    assert history[2].deleted and history[0].at == at(0)
+    assert reg.aliases("churn") == {"production": 1}
+
+
+def test_resolve_latest_at_a_moment(reg: mp.ModelRegistry, clock: mp.ManualClock) -> None:
+    first = reg.get("churn", 1).created_at
+    assert reg.resolve("churn", "latest", at=first).version == 1
+    assert reg.resolve("churn", "latest", at=first.isoformat()).version == 1
+    assert reg.resolve("churn", "latest", at=clock.time()).version == 3
+    with pytest.raises(mp.ConfigurationError, match="not a moment"):
+        reg.resolve("churn", "latest", at="yesterday-ish")
+
+
+def test_loading_by_alias_follows_the_alias(reg: mp.ModelRegistry) -> None:
+    reg.set_alias("churn", "production", 2)
+    assert reg.load("churn", "production") == {"auc": 0.82}
+    assert reg.load("churn:production") == {"auc": 0.82}
+
+
+def test_alias_names_are_checked(reg: mp.ModelRegistry) -> None:
+    with pytest.raises(mp.ConfigurationError, match="latest"):
+        reg.set_alias("churn", "latest", 1)
+    with pytest.raises(mp.ConfigurationError):
+        reg.set_alias("churn", "42", 1)
+    with pytest.raises(mp.NotFound):
+        reg.set_alias("churn", "production", 9)
+    with pytest.raises(mp.NotFound) as info:
+        reg.delete_alias("churn", "production")
+    assert info.value.kind == "alias"
+
+
+def test_passing_gates_store_their_evidence_with_the_move(reg: mp.ModelRegistry) -> None:
+    reg.set_alias("churn", "production", 1, actor="bo")
+    change = reg.set_alias(
+        "churn",
+        "production",
+        2,
+        actor="bo",
+        reason="better",
+        gates=[
+            mp.gates.metric_threshold("auc", min=0.8),
+            mp.gates.beats_current("auc", margin=0.01),
+            mp.gates.four_eyes(),
+        ],
+    )
+    assert [v["gate"] for v in change.verdicts] == [
+        "metric_threshold(auc)",
+        "beats_current(auc)",
+        "four_eyes",
+    ]
+    assert all(v["passed"] for v in change.verdicts)
+    beats = change.verdicts[1]["evidence"]
+    assert beats["candidate"] == 0.82 and beats["current"] == 0.80
+    assert beats["improvement"] == pytest.approx(0.02)
+    stored = reg.alias_history("churn", "production")[-1]
+    assert stored.verdicts == change.verdicts
+    event = reg.events()[-1]["record"]
+    assert event["event"] == "alias.set" and event["verdicts"] == list(change.verdicts)
+
+
+def test_a_failing_gate_raises_with_every_verdict_and_moves_nothing(reg: mp.ModelRegistry) -> None:
+    reg.set_alias("churn", "production", 2, actor="bo")
+    with pytest.raises(mp.GateFailed) as info:
+        reg.set_alias(
+            "churn",
+            "production",
+            3,
+            actor="ana",
+            gates=[
+                mp.gates.metric_threshold("auc", min=0.6),
+                mp.gates.beats_current("auc"),
+                mp.gates.four_eyes(),
+            ],
+        )
+    err = info.value
+    assert [v.passed for v in err.verdicts] == [True, False, False]
+    assert [v.gate for v in err.failed] == ["beats_current(auc)", "four_eyes"]
+    assert err.failed[0].evidence["current"] == 0.82
+    assert err.failed[1].evidence == {"actor": "ana", "registered_by": "ana"}
+    assert "stays at v2" in str(err)
+    assert reg.resolve("churn", "production").version == 2
+    refused = reg.events()[-1]["record"]
+    assert refused["event"] == "alias.refused" and refused["version"] == 3
+    assert len(reg.alias_history("churn", "production")) == 1
+    assert reg.verify().ok
+
+
+def test_metric_threshold_reports_a_missing_metric(reg: mp.ModelRegistry) -> None:
+    with pytest.raises(mp.GateFailed) as info:
+        reg.set_alias("churn", "staging", 1, gates=[mp.gates.metric_threshold("f1", max=0.5)])
+    verdict = info.value.failed[0]
+    assert verdict.evidence["available"] == ["auc"]
+    assert "no metric 'f1'" in verdict.message
+    with pytest.raises(mp.ConfigurationError):
+        mp.gates.metric_threshold("auc")
+
+
+def test_beats_current_passes_for_a_new_alias_and_handles_lower_is_better(
+    reg: mp.ModelRegistry,
+) -> None:
+    gate = mp.gates.beats_current("auc", higher_is_better=False)
+    reg.set_alias("churn", "cheap", 2, gates=[gate])
+    change = reg.set_alias("churn", "cheap", 3, gates=[gate])
+    assert change.verdicts[0]["evidence"]["improvement"] == pytest.approx(0.12)
+
+
+def test_four_eyes_needs_an_actor(reg: mp.ModelRegistry) -> None:
+    verdict = mp.gates.four_eyes()(reg.get("churn", 1), None, actor=None)
+    assert not verdict.passed and "actor=" in verdict.message
+
+
+def test_signature_gate_compares_columns_dtypes_and_nullability(
+    make_registry: Any,
+) -> None:
+    schema = pytest.importorskip("mlprod.data.schema")
+    reg = make_registry()
+    old = schema.Schema(
+        {"age": schema.Column("int64"), "city": schema.Column("string", nullable=True)}
+    )
+    same = schema.Schema(
+        {"age": schema.Column("int64"), "city": schema.Column("string", nullable=True)}
+    )
+    broken = schema.Schema(
+        {
+            "age": schema.Column("float64"),
+            "city": schema.Column("string"),
+            "x": schema.Column("int64"),
+        }
+    )
+    reg.register("m", {"v": 1}, signature=old)
+    reg.register("m", {"v": 2}, signature=same)
+    reg.register("m", {"v": 3}, signature=broken)
+    gate = mp.gates.signature_compatible()
+    reg.set_alias("m", "production", 1, gates=[gate])
+    assert reg.set_alias("m", "production", 2, gates=[gate]).verdicts[0]["passed"]
+    with pytest.raises(mp.GateFailed) as info:
+        reg.set_alias("m", "production", 3, gates=[gate])
+    evidence = info.value.failed[0].evidence
+    assert evidence["dtype_changed"] == [
+        {"column": "age", "current": "int64", "candidate": "float64"}
+    ]
+    assert evidence["nullability_tightened"] == ["city"]
+    assert evidence["added"] == ["x"]
+    assert evidence["missing"] == []
+
+
+def test_signature_gate_without_signatures(reg: mp.ModelRegistry) -> None:
+    assert reg.set_alias("churn", "a", 1, gates=[mp.gates.signature_compatible()]).verdicts[0][
+        "passed"
+    ]
+    with pytest.raises(mp.GateFailed, match="no signature"):
+        reg.set_alias("churn", "b", 1, gates=[mp.gates.signature_compatible(require=True)])
+
+
+class _Report:
+    """Looks like a future fairness report: a verdict object of its own."""
+
+    def __init__(self, passed: bool) -> None:
+        self.passed = passed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"max_gap": 0.03, "groups": ["a", "b"]}
+
+
+def test_any_callable_is_a_gate(reg: mp.ModelRegistry) -> None:
+    def always(candidate: Any, current: Any, *, actor: str | None = None) -> bool:
+        return candidate.version == 1
+
+    class Fairness:
+        name = "fairness"
+
+        def __call__(self, candidate: Any, current: Any, *, actor: str | None = None) -> Any:
+            return _Report(True)
+
+    def broken(candidate: Any, current: Any, *, actor: str | None = None) -> bool:
+        raise RuntimeError("scorer offline")
+
+    change = reg.set_alias("churn", "production", 1, gates=[always, Fairness()])
+    assert change.verdicts[0]["gate"] == "always"
+    assert change.verdicts[1] == {
+        "gate": "fairness",
+        "passed": True,
+        "evidence": {"max_gap": 0.03, "groups": ["a", "b"]},
+        "message": "passed",
+    }
+    with pytest.raises(mp.GateFailed) as info:
+        reg.set_alias("churn", "production", 2, gates=[broken])
+    assert info.value.failed[0].evidence == {"error": "RuntimeError: scorer offline"}
+
+
+def test_alias_change_presents_itself(reg: mp.ModelRegistry) -> None:
+    change = reg.set_alias(
+        "churn", "production", 1, actor="bo", gates=[mp.gates.metric_threshold("auc", min=0.5)]
+    )
+    assert "churn@production: None -> 1" in repr(change)
+    assert "metric_threshold(auc)" in change._repr_html_()
+    assert change.to_dict()["version"] == 1
+    verdict = mp.gates.metric_threshold("auc", min=0.5)(reg.get("churn", 1), None)
+    assert "passed" in verdict._repr_html_() and bool(verdict)

@@ -1,0 +1,106 @@
+"""Lineage: datasets → versions → aliases, parents and children, exports."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+import mlprod as mp
+
+
+class _DatasetVersion:
+    def __init__(self, name: str, version: int, fingerprint: str) -> None:
+        self.name, self.version, self.fingerprint = name, version, fingerprint
+
+
+@pytest.fixture
+def family(registry: mp.ModelRegistry) -> mp.ModelRegistry:
+    train = _DatasetVersion("train", 3, "aa" * 16)
+    extra = _DatasetVersion("extra", 1, "bb" * 16)
+    base = registry.register("churn", {"w": 1}, datasets={"train": train})
+    tuned = registry.register("churn", {"w": 2}, datasets={"train": train}, parents=[base])
+    registry.register("churn-distilled", {"w": 3}, datasets={"extra": extra}, parents=["churn:2"])
+    registry.register("other", {"w": 4})
+    registry.set_alias("churn", "production", tuned.version)
+    return registry
+
+
+def test_upstream_and_downstream_of_a_version(family: mp.ModelRegistry) -> None:
+    g = family.lineage("churn", 2)
+    assert g.root == "model:churn:2"
+    assert [n.id for n in g.upstream()] == ["dataset:train@3", "model:churn:1"]
+    assert [n.id for n in g.downstream()] == [
+        "model:churn-distilled:1",
+        "alias:churn@production",
+    ]
+    assert g.node("dataset:train@3").attrs["fingerprint"] == "aa" * 16
+    relations = {(e.source, e.relation, e.target) for e in g.edges}
+    assert ("model:churn:1", "derived_from", "model:churn:2") in relations
+    assert ("dataset:train@3", "trained_on", "model:churn:2") in relations
+    assert ("model:churn:2", "alias", "alias:churn@production") in relations
+    assert "model:other:1" not in {n.id for n in g.nodes}
+
+
+def test_depth_limits_the_hops(family: mp.ModelRegistry) -> None:
+    g = family.lineage("churn-distilled:1", depth=1)
+    assert [n.id for n in g.upstream()] == ["dataset:extra@1", "model:churn:2", "dataset:train@3"]
+    full = family.lineage("churn-distilled:1")
+    assert "model:churn:1" in {n.id for n in full.upstream()}
+
+
+def test_lineage_from_a_dataset_finds_the_models_trained_on_it(family: mp.ModelRegistry) -> None:
+    g = family.lineage(_DatasetVersion("train", 3, "aa" * 16))
+    assert g.root == "dataset:train@3"
+    assert [n.id for n in g.downstream()] == [
+        "model:churn:1",
+        "model:churn:2",
+        "model:churn-distilled:1",
+        "alias:churn@production",
+    ]
+
+
+def test_lineage_from_frame_content(registry: mp.ModelRegistry) -> None:
+    pd = pytest.importorskip("pandas")
+    fingerprint = pytest.importorskip("mlprod.data.fingerprint").fingerprint
+    frame = pd.DataFrame({"x": [1, 2, 3]})
+    fp = fingerprint(frame)
+    registry.register("m", {"w": 1}, datasets={"train": _DatasetVersion("train", 1, str(fp))})
+    g = registry.lineage(fp)
+    assert [n.id for n in g.downstream()] == ["dataset:train@1", "model:m:1"]
+
+
+def test_mermaid_and_dict_exports(family: mp.ModelRegistry) -> None:
+    g = family.lineage("churn", 2)
+    text = g.to_mermaid()
+    assert text.splitlines()[0] == "graph LR"
+    assert '[("train v3")]' in text and "-->|derived_from|" in text
+    assert '{{"churn@production"}}' in text
+    data = g.to_dict()
+    assert data["root"] == "model:churn:2"
+    assert len(data["nodes"]) == len(g.nodes) and len(data["edges"]) == len(g.edges)
+    assert "LineageGraph(root='model:churn:2'" in repr(g)
+    assert "derived_from" in g.summary() and "<table>" in g._repr_html_()
+
+
+def test_openlineage_run_events(family: mp.ModelRegistry) -> None:
+    g = family.lineage("churn", 2)
+    events = {e["outputs"][0]["name"]: e for e in g.to_openlineage(namespace="acme")}
+    event = events["models/churn/2"]
+    mv = family.get("churn", 2)
+    assert event["eventType"] == "COMPLETE"
+    assert event["run"]["runId"] == str(uuid.UUID(mv.digest[:32]))
+    assert event["job"] == {"namespace": "acme", "name": "register.churn"}
+    assert event["eventTime"] == mv.manifest["created_at"]
+    assert sorted(i["name"] for i in event["inputs"]) == ["models/churn/1", "train"]
+    facet = event["outputs"][0]["facets"]["mlprod_modelVersion"]
+    assert facet["digest"] == mv.digest
+    for e in events.values():
+        assert {"eventType", "eventTime", "producer", "schemaURL", "run", "job"} <= set(e)
+
+
+def test_lineage_of_unknown_version(family: mp.ModelRegistry) -> None:
+    with pytest.raises(mp.NotFound):
+        family.lineage("churn", 99)
+    with pytest.raises(mp.ConfigurationError):
+        family.lineage(12345)

@@ -1,0 +1,294 @@
+"""Registering and loading: sealed versions, digests checked before deserialising."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import mlprod as mp
+from mlprod.models.version import manifest_digest
+
+
+def test_register_then_load_round_trips_a_fitted_model(
+    registry: mp.ModelRegistry, fitted_model: Any
+) -> None:
+    model, X = fitted_model
+    mv = registry.register(
+        "churn", model, params={"C": 1.0}, metrics={"auc": 0.91}, tags={"team": "risk"}, actor="ana"
+    )
+    assert (mv.name, mv.version, mv.registered_by) == ("churn", 1, "ana")
+    assert mv.params == {"C": 1.0}
+    assert mv.metrics == {"auc": 0.91}
+    assert mv.tags == {"team": "risk"}
+    assert mv.serializer == "joblib"
+    assert mv.model_type == "sklearn.linear_model._logistic.LogisticRegression"
+    loaded = registry.load("churn", 1)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert registry.get("churn") == mv
+    assert registry.get("churn:1") == mv
+
+
+def test_version_id_is_the_sha256_of_its_manifest(registry: mp.ModelRegistry) -> None:
+    mv = registry.register("churn", {"w": 1}, params={"a": 1})
+    assert mv.id == mv.digest == manifest_digest(dict(mv.manifest))
+    assert mv.manifest["environment"] == mp.environment()
+    model_file = mv.artifacts["model.joblib"]
+    assert len(model_file["sha256"]) == 64 and model_file["size"] > 0
+
+
+def test_versions_count_up_per_name(registry: mp.ModelRegistry) -> None:
+    versions = [registry.register("a", {"i": i}).version for i in range(3)]
+    versions.append(registry.register("b", {"i": 0}).version)
+    assert versions == [1, 2, 3, 1]
+    assert registry.list_models() == ["a", "b"]
+    assert [v.version for v in registry.list_versions("a")] == [1, 2, 3]
+    assert registry.get("a", "latest").version == 3
+
+
+def test_loading_a_changed_artifact_raises_integrity_error_naming_the_file(
+    registry: mp.ModelRegistry,
+) -> None:
+    mv = registry.register("churn", {"w": [1, 2, 3]})
+    digest = mv.artifacts["model.joblib"]["sha256"]
+    path = Path(registry.artifacts.where(digest))
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(mp.IntegrityError) as info:
+        registry.load("churn", 1)
+    assert info.value.path == str(path)
+    assert info.value.expected == digest
+    assert info.value.actual is not None and info.value.actual != digest
+    assert str(path) in str(info.value)
+
+
+def test_load_checks_the_digest_before_deserialising(
+    registry: mp.ModelRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mv = registry.register("churn", {"w": 1})
+    path = Path(registry.artifacts.where(mv.artifacts["model.joblib"]["sha256"]))
+    path.write_bytes(b"not the registered bytes")
+    calls: list[bytes] = []
+    monkeypatch.setattr(mp.JoblibSerializer, "loads", lambda self, data: calls.append(data))
+    with pytest.raises(mp.IntegrityError):
+        registry.load("churn", 1)
+    assert calls == []
+
+
+def test_a_missing_artifact_is_an_integrity_error(registry: mp.ModelRegistry) -> None:
+    mv = registry.register("churn", {"w": 1})
+    path = Path(registry.artifacts.where(mv.artifacts["model.joblib"]["sha256"]))
+    path.unlink()
+    with pytest.raises(mp.IntegrityError, match="missing") as info:
+        registry.load("churn", 1)
+    assert info.value.path == str(path)
+
+
+def test_an_edited_manifest_row_is_refused_on_load(registry: mp.ModelRegistry) -> None:
+    registry.register("churn", {"w": 1}, metrics={"auc": 0.7})
+    t = registry._t
+    with registry._sql.engine.begin() as conn:
+        text = conn.execute(t.versions.select()).one().manifest
+        conn.execute(t.versions.update().values(manifest=text.replace("0.7", "0.9")))
+    with pytest.raises(mp.IntegrityError, match="changed in the database"):
+        registry.load("churn", 1)
+
+
+def test_unknown_names_versions_and_aliases_suggest_the_closest(registry: mp.ModelRegistry) -> None:
+    registry.register("churn", {"w": 1})
+    registry.set_alias("churn", "production", 1)
+    with pytest.raises(mp.NotFound) as info:
+        registry.load("chrun", 1)
+    assert (info.value.kind, info.value.closest) == ("model", ["churn"])
+    with pytest.raises(mp.NotFound) as info:
+        registry.load("churn", 7)
+    assert info.value.kind == "version"
+    assert "1..1" in str(info.value)
+    with pytest.raises(mp.NotFound) as info:
+        registry.load("churn", "prodution")
+    assert (info.value.kind, info.value.closest) == ("alias", ["production"])
+
+
+class _WithLock:
+    def __init__(self) -> None:
+        self.coef = [1.0, 2.0]
+        self.inner = {"callbacks": [threading.Lock()]}
+
+
+def test_an_unpicklable_model_names_the_failing_attribute(registry: mp.ModelRegistry) -> None:
+    with pytest.raises(mp.SerializationError) as info:
+        registry.register("churn", _WithLock())
+    assert "model.inner['callbacks'][0]" in str(info.value)
+    assert "_thread.lock" in str(info.value)
+    assert info.value.serializer == "joblib"
+    assert registry.list_models() == []
+    assert registry.verify().ok
+
+
+def test_skops_serializer_is_recorded_and_used_to_load(
+    registry: mp.ModelRegistry, fitted_model: Any
+) -> None:
+    model, X = fitted_model
+    mv = registry.register("churn", model, serializer="skops")
+    assert mv.serializer == "skops"
+    assert list(mv.artifacts) == ["model.skops"]
+    np.testing.assert_array_equal(registry.load("churn", 1).predict(X), model.predict(X))
+
+
+def test_skops_refuses_untrusted_types_until_trusted(registry: mp.ModelRegistry) -> None:
+    import collections
+
+    registry.register("counts", collections.Counter("aab"), serializer="skops")
+    with pytest.raises(mp.SerializationError, match=r"collections\.Counter") as info:
+        registry.load("counts", 1)
+    assert info.value.serializer == "skops"
+    trusted = mp.SkopsSerializer(trusted=["collections.Counter"])
+    assert registry.load("counts", 1, serializer=trusted) == {"a": 2, "b": 1}
+
+
+class _Upper:
+    name = "upper"
+    extension = "txt"
+
+    def dumps(self, obj: Any) -> bytes:
+        return str(obj).upper().encode()
+
+    def loads(self, data: bytes) -> Any:
+        return data.decode()
+
+
+def test_a_custom_serializer_plugs_in(make_registry: Any) -> None:
+    reg = make_registry()
+    reg.register("notes", "hello", serializer=_Upper())
+    assert reg.load("notes", 1) == "HELLO"
+    fresh = make_registry()
+    with pytest.raises(mp.SerializationError, match="upper"):
+        fresh.load("notes", 1)
+    assert fresh.load("notes", 1, serializer=_Upper()) == "HELLO"
+
+
+def test_bad_metric_and_param_values_are_rejected_with_the_key(registry: mp.ModelRegistry) -> None:
+    with pytest.raises(mp.ConfigurationError, match=r"metrics\['auc'\]") as info:
+        registry.register("churn", {"w": 1}, metrics={"auc": float("nan")})
+    assert info.value.parameter == "metrics.auc"
+    with pytest.raises(mp.ConfigurationError, match=r"params\['f'\]"):
+        registry.register("churn", {"w": 1}, params={"f": object()})
+    with pytest.raises(mp.ConfigurationError, match="Invalid model name"):
+        registry.register("bad:name", {"w": 1})
+    assert registry.list_models() == []
+
+
+class _DatasetVersion:
+    def __init__(self, name: str, version: int, fingerprint: str) -> None:
+        self.name, self.version, self.fingerprint = name, version, fingerprint
+
+
+def test_datasets_are_recorded_from_versions_fingerprints_and_frames(
+    registry: mp.ModelRegistry,
+) -> None:
+    pd = pytest.importorskip("pandas")
+    fingerprint = pytest.importorskip("mlprod.data.fingerprint").fingerprint
+    frame = pd.DataFrame({"age": [30, 40], "city": ["a", "b"]})
+    mv = registry.register(
+        "churn",
+        {"w": 1},
+        datasets={
+            "train": _DatasetVersion("train", 3, "ab" * 16),
+            "holdout": fingerprint(frame),
+            "live": frame,
+        },
+    )
+    assert mv.datasets["train"] == {
+        "kind": "dataset_version",
+        "name": "train",
+        "version": 3,
+        "fingerprint": "ab" * 16,
+    }
+    assert mv.datasets["holdout"]["kind"] == "fingerprint"
+    assert mv.datasets["holdout"]["fingerprint"] == str(fingerprint(frame))
+    assert mv.datasets["holdout"]["rows"] == 2
+    assert mv.datasets["live"] == mv.datasets["holdout"]
+    with pytest.raises(mp.ConfigurationError, match="DatasetVersion"):
+        registry.register("churn", {"w": 1}, datasets={"train": 42})
+
+
+def test_signature_is_stored_as_json_and_rebuilt(registry: mp.ModelRegistry) -> None:
+    schema_mod = pytest.importorskip("mlprod.data.schema")
+    schema = schema_mod.Schema(
+        {"age": schema_mod.Column("int64"), "city": schema_mod.Column("string", nullable=True)}
+    )
+    mv = registry.register("churn", {"w": 1}, signature=schema)
+    fetched = registry.get("churn", 1)
+    assert fetched.signature_json is not None
+    assert fetched.signature == schema
+    assert fetched.output_signature is None
+    both = registry.register("churn", {"w": 1}, signature={"inputs": schema, "outputs": schema})
+    assert both.output_signature == schema
+    assert mv.digest != both.digest
+
+
+def test_tags_and_descriptions_change_and_are_logged(registry: mp.ModelRegistry) -> None:
+    mv = registry.register("churn", {"w": 1}, tags={"stage": "dev"}, description="first")
+    registry.set_tag("churn", 1, "stage", "prod", actor="bo")
+    registry.set_tag("churn", 1, "owner", "risk")
+    registry.delete_tag("churn", 1, "owner")
+    updated = registry.set_description("churn", 1, "baseline", actor="bo")
+    assert updated.tags == {"stage": "prod"} and updated.description == "baseline"
+    assert updated.digest == mv.digest
+    kinds = [e["record"]["event"] for e in registry.events()]
+    assert kinds == ["model.registered", "tag.set", "tag.set", "tag.deleted", "description.set"]
+    with pytest.raises(mp.NotFound):
+        registry.delete_tag("churn", 1, "nope")
+    assert registry.verify().ok
+
+
+def test_search_filters_by_name_pattern_tags_and_metrics(registry: mp.ModelRegistry) -> None:
+    registry.register("churn-eu", {"w": 1}, metrics={"auc": 0.71}, tags={"team": "risk"})
+    registry.register("churn-eu", {"w": 2}, metrics={"auc": 0.86}, tags={"team": "risk"})
+    registry.register("churn-us", {"w": 3}, metrics={"auc": 0.90}, tags={"team": "growth"})
+    registry.register("fraud", {"w": 4}, metrics={"auc": 0.95})
+    refs = lambda found: [v.ref for v in found]  # noqa: E731
+    assert refs(registry.search("churn-*")) == ["churn-eu:1", "churn-eu:2", "churn-us:1"]
+    assert refs(registry.search(tags={"team": "risk"}, metrics={"auc": "> 0.8"})) == ["churn-eu:2"]
+    assert refs(registry.search(metrics={"auc": ">=0.9"}, order_by="-metrics.auc")) == [
+        "fraud:1",
+        "churn-us:1",
+    ]
+    assert refs(registry.search(tags={"team": None}, limit=1)) == ["churn-eu:1"]
+    assert refs(registry.search(metrics={"auc": lambda v: v < 0.8})) == ["churn-eu:1"]
+    with pytest.raises(mp.ConfigurationError, match="condition"):
+        registry.search(metrics={"auc": "about 0.8"})
+
+
+def test_model_version_presents_itself(registry: mp.ModelRegistry) -> None:
+    mv = registry.register("churn", {"w": 1}, metrics={"auc": 0.9}, params={"C": 2})
+    assert repr(mv).startswith("ModelVersion(name='churn', version=1, digest='")
+    html = mv._repr_html_()
+    assert "Model churn v1" in html and "auc" in html
+    data = mv.to_dict()
+    assert data["digest"] == mv.digest and data["manifest"]["metrics"] == {"auc": 0.9}
+    assert "churn v1" in mv.summary()
+    assert hash(mv) == hash(registry.get("churn", 1))
+
+
+def test_a_missing_registry_is_not_created_when_create_is_false(tmp_path: Path) -> None:
+    with pytest.raises(mp.ConfigurationError, match="No model registry"):
+        mp.ModelRegistry(tmp_path / "nothing", create=False)
+    with pytest.raises(mp.ConfigurationError, match="artifacts="):
+        mp.ModelRegistry("sqlite:///" + str(tmp_path / "x.db"))
+    with pytest.raises(mp.ConfigurationError, match="neither a local folder"):
+        mp.ModelRegistry("s3://bucket/registry")
+
+
+def test_a_sql_url_with_fsspec_artifacts_works(tmp_path: Path) -> None:
+    reg = mp.ModelRegistry(
+        "sqlite:///" + str(tmp_path / "meta.db"), artifacts="memory://mlprod-test-artifacts"
+    )
+    reg.register("churn", {"w": 1})
+    assert reg.load("churn", 1) == {"w": 1}
+    assert reg.verify().ok
+    reg.close()

@@ -1,0 +1,269 @@
+"""Tamper evidence, crash safety and the manifest law."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mlprod as mp
+from mlprod.models.version import manifest_digest
+
+# Each example undoes its tampering and checks the registry verifies again, so
+# the examples may share one populated registry.
+_SHARED = [HealthCheck.function_scoped_fixture]
+
+
+def _populated(reg: mp.ModelRegistry) -> mp.ModelRegistry:
+    for i in range(3):
+        reg.register("churn", {"w": i}, metrics={"auc": 0.7 + i / 100}, tags={"i": i})
+    reg.set_alias("churn", "production", 2, reason="go")
+    reg.set_tag("churn", 1, "stage", "old")
+    reg.set_alias("churn", "production", 3)
+    reg.delete_alias("churn", "production")
+    reg.set_alias("churn", "staging", 1)
+    return reg
+
+
+@pytest.fixture
+def populated(registry: mp.ModelRegistry) -> mp.ModelRegistry:
+    return _populated(registry)
+
+
+def _events(reg: mp.ModelRegistry) -> list[tuple[int, str]]:
+    e = reg._t.events
+    with reg._sql.engine.connect() as conn:
+        return [(r.seq, r.line) for r in conn.execute(e.select().order_by(e.c.seq))]
+
+
+def _set_line(reg: mp.ModelRegistry, seq: int, line: str) -> None:
+    e = reg._t.events
+    with reg._sql.engine.begin() as conn:
+        conn.execute(e.update().where(e.c.seq == seq).values(line=line))
+
+
+def test_a_clean_registry_verifies(populated: mp.ModelRegistry) -> None:
+    result = populated.verify()
+    assert result.ok, result.problems
+    assert (result.events, result.versions, result.artifacts) == (8, 3, 3)
+    assert result.head == populated._sql.head()[1]
+    assert result.orphans == ()
+    assert "Registry verification: passed" in result.summary()
+    assert result.to_dict()["problems"] == []
+
+
+@settings(max_examples=15, suppress_health_check=_SHARED)
+@given(data=st.data())
+def test_any_edited_event_byte_is_detected(
+    populated: mp.ModelRegistry, data: st.DataObject
+) -> None:
+    rows = _events(populated)
+    seq, line = data.draw(st.sampled_from(rows))
+    pos = data.draw(st.integers(0, len(line) - 1))
+    replacement = data.draw(st.sampled_from('0123456789abcdefxyz{}",:'))
+    if line[pos] == replacement:
+        replacement = "Q"
+    _set_line(populated, seq, line[:pos] + replacement + line[pos + 1 :])
+    try:
+        result = populated.verify(artifacts=False)
+        assert not result.ok
+        assert result.problems[0].kind == "event_chain"
+        assert result.problems[0].subject == f"event {seq}"
+    finally:
+        _set_line(populated, seq, line)
+    assert populated.verify(artifacts=False).ok
+
+
+@settings(max_examples=10, suppress_health_check=_SHARED)
+@given(data=st.data())
+def test_any_deleted_event_row_is_detected(
+    populated: mp.ModelRegistry, data: st.DataObject
+) -> None:
+    rows = _events(populated)
+    seq, line = data.draw(st.sampled_from(rows))
+    e = populated._t.events
+    with populated._sql.engine.begin() as conn:
+        conn.execute(e.delete().where(e.c.seq == seq))
+    try:
+        result = populated.verify(artifacts=False)
+        assert not result.ok
+        kinds = {p.kind for p in result.problems}
+        assert kinds & {"event_chain", "head_mismatch"}
+    finally:
+        with populated._sql.engine.begin() as conn:
+            conn.execute(e.insert().values(seq=seq, line=line))
+    assert populated.verify(artifacts=False).ok
+
+
+@settings(max_examples=10, suppress_health_check=_SHARED)
+@given(data=st.data())
+def test_any_reordering_of_event_rows_is_detected(
+    populated: mp.ModelRegistry, data: st.DataObject
+) -> None:
+    rows = _events(populated)
+    i, j = data.draw(st.lists(st.integers(0, len(rows) - 1), min_size=2, max_size=2, unique=True))
+    _set_line(populated, rows[i][0], rows[j][1])
+    _set_line(populated, rows[j][0], rows[i][1])
+    try:
+        result = populated.verify(artifacts=False)
+        assert not result.ok
+        assert result.problems[0].subject == f"event {min(i, j)}"
+    finally:
+        _set_line(populated, rows[i][0], rows[i][1])
+        _set_line(populated, rows[j][0], rows[j][1])
+    assert populated.verify(artifacts=False).ok
+
+
+@settings(max_examples=15, suppress_health_check=_SHARED)
+@given(data=st.data())
+def test_any_changed_artifact_byte_is_detected(
+    populated: mp.ModelRegistry, data: st.DataObject
+) -> None:
+    version = data.draw(st.integers(1, 3))
+    digest = populated.get("churn", version).artifacts["model.joblib"]["sha256"]
+    path = Path(populated.artifacts.where(digest))
+    original = path.read_bytes()
+    pos = data.draw(st.integers(0, len(original) - 1))
+    flip = data.draw(st.integers(1, 255))
+    changed = bytearray(original)
+    changed[pos] ^= flip
+    path.write_bytes(bytes(changed))
+    try:
+        result = populated.verify()
+        assert [(p.kind, p.subject) for p in result.problems] == [("artifact_corrupt", str(path))]
+        assert f"churn:{version}" in result.problems[0].detail
+    finally:
+        path.write_bytes(original)
+    assert populated.verify().ok
+
+
+def test_tables_that_disagree_with_the_log_are_reported(populated: mp.ModelRegistry) -> None:
+    t = populated._t
+    with populated._sql.engine.begin() as conn:
+        conn.execute(t.aliases.update().values(version=1))
+        conn.execute(t.versions.update().where(t.versions.c.version == 2).values(tags="{}"))
+        conn.execute(t.history.delete().where(t.history.c.seq == 3))
+    kinds = sorted(p.kind for p in populated.verify().problems)
+    assert kinds == ["alias_history_mismatch", "tags_mismatch"]
+    with populated._sql.engine.begin() as conn:
+        conn.execute(t.aliases.update().where(t.aliases.c.alias == "staging").values(version=3))
+        conn.execute(t.versions.delete().where(t.versions.c.version == 3))
+    kinds = sorted(p.kind for p in populated.verify().problems)
+    assert "alias_mismatch" in kinds and "version_missing" in kinds
+
+
+def test_a_deleted_artifact_is_reported(populated: mp.ModelRegistry) -> None:
+    digest = populated.get("churn", 1).artifacts["model.joblib"]["sha256"]
+    Path(populated.artifacts.where(digest)).unlink()
+    result = populated.verify()
+    assert [p.kind for p in result.problems] == ["artifact_missing"]
+
+
+def test_a_failure_after_the_artifact_write_leaves_no_half_version(
+    registry: mp.ModelRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry.register("churn", {"w": 0})
+    from mlprod.models.storage import sql
+
+    def boom(self: Any, record: Any, *, ts: float) -> int:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(sql.Writer, "event", boom)
+    with pytest.raises(OSError, match="disk full"):
+        registry.register("churn", {"w": "never"})
+    monkeypatch.undo()
+    assert [v.version for v in registry.list_versions("churn")] == [1]
+    result = registry.verify()
+    assert result.ok and len(result.orphans) == 1
+    assert registry.register("churn", {"w": 2}).version == 2
+
+
+_CRASH = textwrap.dedent(
+    """
+    import os, sys
+    import mlprod as mp
+    from mlprod.models.storage import sql
+
+    reg = mp.ModelRegistry(sys.argv[1], artifacts=sys.argv[2] or None)
+    original = sql.Writer.event
+
+    def die(self, record, *, ts):
+        original(self, record, ts=ts)  # the rows are written, the commit never happens
+        os._exit(17)
+
+    sql.Writer.event = die
+    reg.register("churn", {"w": "half"})
+    """
+)
+
+
+def test_a_process_killed_mid_transaction_leaves_the_previous_state(
+    make_registry: Any, backend: dict[str, Any]
+) -> None:
+    reg = make_registry()
+    reg.register("churn", {"w": 0})
+    proc = subprocess.run(
+        [sys.executable, "-c", _CRASH, backend["location"], backend["artifacts"] or ""],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 17, proc.stderr
+    fresh = make_registry()
+    assert [v.version for v in fresh.list_versions("churn")] == [1]
+    result = fresh.verify()
+    assert result.ok and result.events == 1 and len(result.orphans) == 1
+    assert fresh.register("churn", {"w": 1}).version == 2
+
+
+_scalars = st.one_of(
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.text(max_size=8),
+    st.booleans(),
+)
+
+
+@given(
+    params=st.dictionaries(st.text(min_size=1, max_size=6), _scalars, max_size=6),
+    metrics=st.dictionaries(
+        st.text(min_size=1, max_size=6),
+        st.floats(allow_nan=False, allow_infinity=False),
+        max_size=4,
+    ),
+    data=st.data(),
+)
+def test_manifest_digest_ignores_key_order_and_sees_every_value(
+    params: dict[str, Any], metrics: dict[str, float], data: st.DataObject
+) -> None:
+    manifest = {"name": "m", "version": 1, "params": params, "metrics": metrics}
+    shuffled_keys = data.draw(st.permutations(list(params)))
+    reordered = {
+        "metrics": dict(reversed(list(metrics.items()))),
+        "params": {k: params[k] for k in shuffled_keys},
+        "version": 1,
+        "name": "m",
+    }
+    assert manifest_digest(manifest) == manifest_digest(reordered)
+    assert manifest_digest({**manifest, "version": 2}) != manifest_digest(manifest)
+    if params:
+        key = data.draw(st.sampled_from(sorted(params)))
+        changed = {**params, key: [params[key]]}
+        assert manifest_digest({**manifest, "params": changed}) != manifest_digest(manifest)
+
+
+def test_registered_digests_are_stable_for_the_same_content(tmp_path: Path) -> None:
+    clock = mp.ManualClock(1_767_225_600.0)
+    a = mp.ModelRegistry(tmp_path / "a", clock=clock).register(
+        "m", {"w": 1}, params={"x": 1, "y": 2}, metrics={"m": 1.0}, actor="ana"
+    )
+    b = mp.ModelRegistry(tmp_path / "b", clock=clock).register(
+        "m", {"w": 1}, params={"y": 2, "x": 1}, metrics={"m": 1.0}, actor="ana"
+    )
+    assert a.digest == b.digest
