@@ -47,7 +47,8 @@ def test_alias_moves_are_kept_and_resolvable_at_any_past_moment(
         (2, None, "cy", "incident"),
         (None, 1, "cy", "rollback"),
     ]
-    assert history[2].deleted and history[0].at == at(0)
+    assert history[2].deleted
+    assert history[0].at == at(0)
     assert reg.aliases("churn") == {"production": 1}
 
 
@@ -99,12 +100,14 @@ def test_passing_gates_store_their_evidence_with_the_move(reg: mp.ModelRegistry)
     ]
     assert all(v["passed"] for v in change.verdicts)
     beats = change.verdicts[1]["evidence"]
-    assert beats["candidate"] == 0.82 and beats["current"] == 0.80
+    assert beats["candidate"] == 0.82
+    assert beats["current"] == 0.80
     assert beats["improvement"] == pytest.approx(0.02)
     stored = reg.alias_history("churn", "production")[-1]
     assert stored.verdicts == change.verdicts
     event = reg.events()[-1]["record"]
-    assert event["event"] == "alias.set" and event["verdicts"] == list(change.verdicts)
+    assert event["event"] == "alias.set"
+    assert event["verdicts"] == list(change.verdicts)
 
 
 def test_a_failing_gate_raises_with_every_verdict_and_moves_nothing(reg: mp.ModelRegistry) -> None:
@@ -129,7 +132,8 @@ def test_a_failing_gate_raises_with_every_verdict_and_moves_nothing(reg: mp.Mode
     assert "stays at v2" in str(err)
     assert reg.resolve("churn", "production").version == 2
     refused = reg.events()[-1]["record"]
-    assert refused["event"] == "alias.refused" and refused["version"] == 3
+    assert refused["event"] == "alias.refused"
+    assert refused["version"] == 3
     assert len(reg.alias_history("churn", "production")) == 1
     assert reg.verify().ok
 
@@ -155,7 +159,8 @@ def test_beats_current_passes_for_a_new_alias_and_handles_lower_is_better(
 
 def test_four_eyes_needs_an_actor(reg: mp.ModelRegistry) -> None:
     verdict = mp.gates.four_eyes()(reg.get("churn", 1), None, actor=None)
-    assert not verdict.passed and "actor=" in verdict.message
+    assert not verdict.passed
+    assert "actor=" in verdict.message
 
 
 def test_signature_gate_compares_columns_dtypes_and_nullability(
@@ -245,4 +250,5 @@ def test_alias_change_presents_itself(reg: mp.ModelRegistry) -> None:
     assert "metric_threshold(auc)" in change._repr_html_()
     assert change.to_dict()["version"] == 1
     verdict = mp.gates.metric_threshold("auc", min=0.5)(reg.get("churn", 1), None)
-    assert "passed" in verdict._repr_html_() and bool(verdict)
+    assert "passed" in verdict._repr_html_()
+    assert bool(verdict)

@@ -60,7 +60,8 @@ def test_four_processes_register_one_hundred_versions_without_gaps(
     )
     result = reg.verify()
     assert result.ok, result.problems
-    assert result.events == 100 and result.orphans == ()
+    assert result.events == 100
+    assert result.orphans == ()
 
 
 def test_concurrent_first_open_creates_the_schema_once(backend: dict[str, Any]) -> None:

@@ -74,13 +74,16 @@ def test_mermaid_and_dict_exports(family: mp.ModelRegistry) -> None:
     g = family.lineage("churn", 2)
     text = g.to_mermaid()
     assert text.splitlines()[0] == "graph LR"
-    assert '[("train v3")]' in text and "-->|derived_from|" in text
+    assert '[("train v3")]' in text
+    assert "-->|derived_from|" in text
     assert '{{"churn@production"}}' in text
     data = g.to_dict()
     assert data["root"] == "model:churn:2"
-    assert len(data["nodes"]) == len(g.nodes) and len(data["edges"]) == len(g.edges)
+    assert len(data["nodes"]) == len(g.nodes)
+    assert len(data["edges"]) == len(g.edges)
     assert "LineageGraph(root='model:churn:2'" in repr(g)
-    assert "derived_from" in g.summary() and "<table>" in g._repr_html_()
+    assert "derived_from" in g.summary()
+    assert "<table>" in g._repr_html_()
 
 
 def test_openlineage_run_events(family: mp.ModelRegistry) -> None:

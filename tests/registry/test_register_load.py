@@ -37,7 +37,8 @@ def test_version_id_is_the_sha256_of_its_manifest(registry: mp.ModelRegistry) ->
     assert mv.id == mv.digest == manifest_digest(dict(mv.manifest))
     assert mv.manifest["environment"] == mp.environment()
     model_file = mv.artifacts["model.joblib"]
-    assert len(model_file["sha256"]) == 64 and model_file["size"] > 0
+    assert len(model_file["sha256"]) == 64
+    assert model_file["size"] > 0
 
 
 def test_versions_count_up_per_name(registry: mp.ModelRegistry) -> None:
@@ -62,7 +63,8 @@ def test_loading_a_changed_artifact_raises_integrity_error_naming_the_file(
         registry.load("churn", 1)
     assert info.value.path == str(path)
     assert info.value.expected == digest
-    assert info.value.actual is not None and info.value.actual != digest
+    assert info.value.actual is not None
+    assert info.value.actual != digest
     assert str(path) in str(info.value)
 
 
@@ -237,7 +239,8 @@ def test_tags_and_descriptions_change_and_are_logged(registry: mp.ModelRegistry)
     registry.set_tag("churn", 1, "owner", "risk")
     registry.delete_tag("churn", 1, "owner")
     updated = registry.set_description("churn", 1, "baseline", actor="bo")
-    assert updated.tags == {"stage": "prod"} and updated.description == "baseline"
+    assert updated.tags == {"stage": "prod"}
+    assert updated.description == "baseline"
     assert updated.digest == mv.digest
     kinds = [e["record"]["event"] for e in registry.events()]
     assert kinds == ["model.registered", "tag.set", "tag.set", "tag.deleted", "description.set"]
@@ -268,9 +271,11 @@ def test_model_version_presents_itself(registry: mp.ModelRegistry) -> None:
     mv = registry.register("churn", {"w": 1}, metrics={"auc": 0.9}, params={"C": 2})
     assert repr(mv).startswith("ModelVersion(name='churn', version=1, digest='")
     html = mv._repr_html_()
-    assert "Model churn v1" in html and "auc" in html
+    assert "Model churn v1" in html
+    assert "auc" in html
     data = mv.to_dict()
-    assert data["digest"] == mv.digest and data["manifest"]["metrics"] == {"auc": 0.9}
+    assert data["digest"] == mv.digest
+    assert data["manifest"]["metrics"] == {"auc": 0.9}
     assert "churn v1" in mv.summary()
     assert hash(mv) == hash(registry.get("churn", 1))
 

@@ -155,7 +155,8 @@ def test_tables_that_disagree_with_the_log_are_reported(populated: mp.ModelRegis
         conn.execute(t.aliases.update().where(t.aliases.c.alias == "staging").values(version=3))
         conn.execute(t.versions.delete().where(t.versions.c.version == 3))
     kinds = sorted(p.kind for p in populated.verify().problems)
-    assert "alias_mismatch" in kinds and "version_missing" in kinds
+    assert "alias_mismatch" in kinds
+    assert "version_missing" in kinds
 
 
 def test_a_deleted_artifact_is_reported(populated: mp.ModelRegistry) -> None:
@@ -180,7 +181,8 @@ def test_a_failure_after_the_artifact_write_leaves_no_half_version(
     monkeypatch.undo()
     assert [v.version for v in registry.list_versions("churn")] == [1]
     result = registry.verify()
-    assert result.ok and len(result.orphans) == 1
+    assert result.ok
+    assert len(result.orphans) == 1
     assert registry.register("churn", {"w": 2}).version == 2
 
 
@@ -218,7 +220,9 @@ def test_a_process_killed_mid_transaction_leaves_the_previous_state(
     fresh = make_registry()
     assert [v.version for v in fresh.list_versions("churn")] == [1]
     result = fresh.verify()
-    assert result.ok and result.events == 1 and len(result.orphans) == 1
+    assert result.ok
+    assert result.events == 1
+    assert len(result.orphans) == 1
     assert fresh.register("churn", {"w": 1}).version == 2
 
 
