@@ -101,7 +101,9 @@ def null_mask(values: Any) -> np.ndarray | None:
         kind = values.dtype.kind
         if kind == "f":
             # One O(1)-space sum answers "any NaN?" for the clean common case.
-            if len(values) == 0 or not np.isnan(values.sum()):
+            with np.errstate(invalid="ignore", over="ignore"):
+                total = values.sum() if len(values) else 0.0
+            if not np.isnan(total):
                 return None
             mask = np.isnan(values)
         elif kind in "iub":
@@ -561,8 +563,9 @@ class finite(BuiltinCheck):
             num = values.astype("float64", copy=False)
         else:
             num = np.asarray(values.to_numpy(dtype="float64", na_value=np.nan))
-        if len(num) == 0 or np.isfinite(num.sum()):
-            return None
+        with np.errstate(invalid="ignore", over="ignore"):
+            if len(num) == 0 or np.isfinite(num.sum()):
+                return None
         return _strip_nulls(np.isinf(num), null)
 
 

@@ -281,8 +281,10 @@ def coerce_series(
         out = series.astype(target)
         return out, np.zeros(len(series), dtype=bool)
     if kind == "category":
-        out = series.astype(target)
-        return out, np.asarray(out.isna(), dtype=bool) & ~was_missing
+        if categories is None:
+            return series.astype(target), np.zeros(len(series), dtype=bool)
+        failed = ~np.asarray(series.isin(list(categories)), dtype=bool) & ~was_missing
+        return series.where(~failed).astype(target), failed
     if kind in ("int", "float"):
         if pd.api.types.is_bool_dtype(series.dtype):
             numeric = series.astype("float64")

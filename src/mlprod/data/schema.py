@@ -209,7 +209,12 @@ class Schema:
         cols: dict[str, Column] = {}
         for key, col in self.columns.items():
             if not isinstance(col, Column):
-                col = Column(col)
+                try:
+                    col = Column(col)
+                except ConfigurationError as exc:
+                    raise ConfigurationError(
+                        f"Column {key!r}: {exc.message}", parameter=exc.parameter, value=exc.value
+                    ) from None
             cols[str(key)] = col
         object.__setattr__(self, "columns", _FrozenColumns(cols))
         if self.unique is not None:
@@ -230,6 +235,12 @@ class Schema:
         if self.checks:
             opts.append(f"checks=[{', '.join(repr(c) for c in self.checks)}]")
         return f"Schema({{{inner}}}{''.join(', ' + o for o in opts)})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The compiled plan is a cache; each process rebuilds its own.
+        state = dict(self.__dict__)
+        state.pop("_plan", None)
+        return state
 
     # -------------------------------------------------------------- execution
 
@@ -481,4 +492,7 @@ class _FrozenColumns(dict[str, Column]):
 
     def __hash__(self) -> int:  # type: ignore[override]
         return hash(tuple(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_FrozenColumns, (dict(self),))
 

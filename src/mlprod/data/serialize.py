@@ -197,17 +197,22 @@ def schema_from_dict(data: Mapping[str, Any]) -> Schema:
 
     columns = {}
     for name, col in model.columns.items():
-        columns[name] = Column(
-            col.dtype,
-            nullable=col.nullable,
-            unique=col.unique,
-            required=col.required,
-            coerce=col.coerce,
-            categories=_decode(col.categories) if col.categories is not None else None,
-            ordered=col.ordered,
-            checks=build_checks(col.checks),
-            description=col.description,
-        )
+        try:
+            columns[name] = Column(
+                col.dtype,
+                nullable=col.nullable,
+                unique=col.unique,
+                required=col.required,
+                coerce=col.coerce,
+                categories=_decode(col.categories) if col.categories is not None else None,
+                ordered=col.ordered,
+                checks=build_checks(col.checks),
+                description=col.description,
+            )
+        except ConfigurationError as exc:
+            raise ConfigurationError(
+                f"Column {name!r}: {exc.message}", parameter=exc.parameter, value=exc.value
+            ) from None
     return Schema(
         columns,
         strict=model.strict,

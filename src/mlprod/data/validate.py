@@ -204,6 +204,10 @@ class Plan:
         self.unique = schema.unique
         self._binding: tuple[pd.Index, list[int], list[str], bool, bool] | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Ship only the schema to Dask workers; each compiles its own plan.
+        return (Plan, (self.schema,))
+
     # ------------------------------------------------------------ binding
 
     def _bind(self, cols: pd.Index) -> tuple[pd.Index, list[int], list[str], bool, bool]:
