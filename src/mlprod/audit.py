@@ -229,7 +229,7 @@ def _classify_fragment(frag: bytes, index: int, prev: str) -> tuple[str, str]:
         return ("torn", "") if expected.startswith(frag) else tampered
     if not frag.startswith(expected):
         return tampered
-    ts_end = len(expected) + _TS.match(frag, len(expected)).end()  # type: ignore[union-attr]
+    ts_end = _TS.match(frag, len(expected)).end()  # type: ignore[union-attr]
     link = b',"prev":"%s","record":' % prev.encode("ascii")
     rest = frag[ts_end:]
     if len(rest) <= len(link):

@@ -1,9 +1,123 @@
-"""``mlprod`` subcommands for this area (filled in by its issue)."""
+"""``mlprod audit verify|tail``: check and read hash-chained audit logs."""
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
 from typing import Any
+
+from mlprod.errors import ConfigurationError, NotFound
 
 
 def register(sub: Any) -> None:
-    """Add this area's subcommands to the ``mlprod`` parser."""
+    """Add the ``audit`` command and its ``verify`` and ``tail`` subcommands."""
+    p = sub.add_parser(
+        "audit",
+        help="verify or read a hash-chained audit log",
+        description="Verify or read an audit log written by mlprod.AuditLog (a guard's "
+        "per-call records, registry events).",
+    )
+    actions = p.add_subparsers(title="actions", metavar="ACTION")
+
+    v = actions.add_parser(
+        "verify",
+        help="check every record's hash and the chain between them",
+        description="Check every record of an audit log. Exit 0 when the chain verifies (a "
+        "last line torn by a crash is reported, not failed), 1 when a record was changed, "
+        "deleted, inserted or reordered, 2 when the file is missing.",
+    )
+    v.add_argument("path", help="the audit log (JSON lines)")
+    v.add_argument(
+        "--pinned-head",
+        metavar="HASH",
+        help="a record hash kept elsewhere; fail if the chain no longer contains it "
+        "(records removed from the end)",
+    )
+    v.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    v.set_defaults(handler=run_verify)
+
+    t = actions.add_parser(
+        "tail",
+        help="show the last records",
+        description="Show the last complete records of an audit log, newest last. Does not "
+        "verify: run 'mlprod audit verify' for that.",
+    )
+    t.add_argument("path", help="the audit log (JSON lines)")
+    t.add_argument("-n", "--lines", type=int, default=10, help="how many records (default 10)")
+    t.add_argument("--json", action="store_true", help="print each record as one JSON line")
+    t.set_defaults(handler=run_tail)
+    p.set_defaults(handler=lambda args: _usage(p))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _existing(path: str) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        candidates = [str(c) for c in p.parent.glob("*.jsonl")] if p.parent.is_dir() else []
+        raise NotFound(
+            "audit log",
+            path,
+            candidates=candidates,
+            hint="Pass the path of a file written by mlprod.AuditLog.",
+        )
+    return p
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Verify the log; 0 when it verifies, 1 when it does not."""
+    from mlprod.audit import verify_audit_log
+
+    path = _existing(args.path)
+    verdict = verify_audit_log(path, pinned_head=args.pinned_head)
+    if args.json:
+        print(json.dumps(verdict.to_dict(), sort_keys=True))
+    else:
+        word = "OK" if verdict.ok else "FAILED"
+        print(f"{word}: {path}: {verdict.detail}")
+        print(f"reason  {verdict.reason}")
+        if verdict.first_bad is not None:
+            print(f"first bad record  {verdict.first_bad}")
+        print(f"head    {verdict.head}")
+    return 0 if verdict.ok else 1
+
+
+def _line(entry: dict[str, Any]) -> str:
+    record = entry.get("record", {})
+    when = dt.datetime.fromtimestamp(float(entry.get("ts", 0)), tz=dt.UTC)
+    event = record.get("event", "-") if isinstance(record, dict) else "-"
+    rest = {k: v for k, v in record.items() if k != "event"} if isinstance(record, dict) else {}
+    shown = json.dumps(rest, sort_keys=True, separators=(",", ":"))
+    if len(shown) > 160:
+        shown = shown[:157] + "..."
+    return f"{entry.get('seq', '?'):>6}  {when:%Y-%m-%d %H:%M:%S.%f}Z  {event:<24} {shown}"
+
+
+def run_tail(args: argparse.Namespace) -> int:
+    """Print the last records."""
+    from mlprod.audit import tail_audit_log
+
+    if args.lines < 0:
+        raise ConfigurationError(
+            f"-n must be a positive number of records, got {args.lines}",
+            parameter="lines",
+            value=args.lines,
+        )
+    path = _existing(args.path)
+    try:
+        entries = tail_audit_log(path, args.lines)
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(
+            f"{path} is not a JSON-lines audit log ({exc}); run 'mlprod audit verify' on it",
+            parameter="path",
+            value=str(path),
+        ) from None
+    for entry in entries:
+        print(json.dumps(entry, sort_keys=True) if args.json else _line(entry))
+    return 0

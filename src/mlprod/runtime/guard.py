@@ -358,6 +358,8 @@ class Guard:
     def _primary_sync(self, call: _Call, method: str, X: Any) -> tuple[str, Any]:
         clock = _testing.current_clock()
         if _testing.is_testing():
+            if call.at is not None and clock.monotonic() >= call.at:
+                return "timeout", None
             try:
                 with deadline_at(call.at):
                     value = self._callable(method)(X)

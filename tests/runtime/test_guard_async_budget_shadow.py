@@ -1,0 +1,251 @@
+"""asyncio calls, cost budgets, shadow mode, statistics and the test switch."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+
+import numpy as np
+import pytest
+from guard_models import Classifier, Constant, Failing, Hanging, NaNs, Sleepy
+from hypothesis import given
+from hypothesis import strategies as st
+
+import mlprod as mp
+from mlprod.runtime.histogram import LatencyHistogram
+
+ROW = [[1.0]]
+
+
+# -- asyncio ------------------------------------------------------------------------------
+
+
+def test_apredict_ok_and_fallback():
+    async def main():
+        ok = mp.guard(Constant(2.0), budget_ms=2000)
+        bad = mp.guard(Failing(), fallback=0.0)
+        return (await ok.apredict(ROW)).tolist(), (await bad.apredict(ROW)).tolist()
+
+    assert asyncio.run(main()) == ([2.0], [0.0])
+
+
+def test_apredict_hanging_primary_does_not_block_the_loop(release):
+    g = mp.guard(Hanging(release), fallback=-1.0, budget_ms=30, max_in_flight=2)
+
+    async def ticker(stop):
+        ticks = 0
+        while not stop.is_set():
+            await asyncio.sleep(0.001)
+            ticks += 1
+        return ticks
+
+    async def main():
+        stop = asyncio.Event()
+        tick = asyncio.create_task(ticker(stop))
+        results = await asyncio.gather(*(g.acall(ROW) for _ in range(5)))
+        stop.set()
+        return results, await tick
+
+    results, ticks = asyncio.run(main())
+    assert sorted(r.outcome for r in results) == ["shed"] * 3 + ["timeout"] * 2
+    assert all(r.value.tolist() == [-1.0] for r in results)
+    assert ticks > 3  # the loop kept running while the primary hung
+    assert g.stats().orphans == 2
+
+
+def test_apredict_respects_ambient_deadline_and_proba():
+    async def main():
+        g = mp.guard(Sleepy(0.5), fallback=7.0)
+        async with mp.deadline(ms=20):
+            first = (await g.apredict(ROW)).tolist()
+        c = mp.guard(Classifier(), budget_ms=2000)
+        return first, g.last_outcome.outcome, (await c.apredict_proba(ROW)).tolist()
+
+    assert asyncio.run(main()) == ([7.0], "timeout", [[0.25, 0.75]])
+
+
+def test_async_fallback_guard_is_awaited():
+    async def main():
+        inner = mp.guard(Failing(), fallback=3.0, name="inner")
+        outer = mp.guard(NaNs(), fallback=inner)
+        return (await outer.apredict(ROW)).tolist(), inner.stats().calls
+
+    assert asyncio.run(main()) == ([3.0], 1)
+
+
+def test_apredict_in_testing_mode_runs_inline(testing):
+    g = mp.guard(Constant(4.0), budget_ms=10)
+    assert asyncio.run(g.apredict(ROW)).tolist() == [4.0]
+    assert g.thread_count == 0
+
+
+# -- cost budgets -------------------------------------------------------------------------
+
+
+def test_cost_budget_routes_to_fallback_when_spent(testing):
+    g = mp.guard(
+        Constant(1.0),
+        fallback=Constant(0.0),
+        cost=lambda X, y: 0.25 * len(X),
+        cost_budget=(1.0, 60),
+    )
+    outcomes = [g.call([[1.0], [2.0]]).outcome for _ in range(3)]
+    assert outcomes == ["ok", "ok", "over_budget"]
+    assert g.stats().cost_spent == pytest.approx(1.0)
+    testing.advance(61)
+    assert g.call(ROW).outcome == "ok"
+
+
+def test_over_budget_without_fallback_raises_budget_exceeded(testing):
+    g = mp.guard(Constant(), cost=5, cost_budget=(5, 10))
+    g.predict(ROW)
+    with pytest.raises(mp.BudgetExceeded) as info:
+        g.predict(ROW)
+    assert info.value.budget_ms == 5
+
+
+def test_failed_calls_cost_nothing(testing):
+    g = mp.guard(Failing(), fallback=0, cost=1.0, cost_budget=(1.0, 60))
+    assert [g.call(ROW).outcome for _ in range(3)] == ["error"] * 3
+
+
+# -- shadow mode --------------------------------------------------------------------------
+
+
+def test_shadow_records_disagreements_without_changing_answers(testing, tmp_path):
+    class Challenger:
+        def predict(self, X):
+            return np.array([1.0 if row[0] > 0 else 9.0 for row in X])
+
+    with mp.AuditLog(tmp_path / "a.jsonl") as log:
+        g = mp.guard(Constant(1.0), shadow=Challenger(), audit=log)
+        assert g.predict([[1.0], [2.0]]).tolist() == [1.0, 1.0]
+        assert g.predict([[1.0], [-2.0]]).tolist() == [1.0, 1.0]
+    shadow = g.stats().shadow
+    assert shadow == {"runs": 2, "disagreements": 1, "errors": 0, "dropped": 0}
+    events = [r["record"] for r in mp.read_audit_log(tmp_path / "a.jsonl")]
+    (dis,) = [e for e in events if e["event"] == "guard.shadow_disagreement"]
+    assert dis["rows_disagreeing"] == 1
+    assert dis["challenger_output"] == {"shape": [2], "values": [1.0, 9.0]}
+
+
+def test_shadow_failures_never_reach_the_caller(testing):
+    g = mp.guard(Constant(1.0), shadow=Failing())
+    assert g.predict(ROW).tolist() == [1.0]
+    assert g.stats().shadow["errors"] == 1
+
+
+def test_shadow_runs_off_the_critical_path(release):
+    g = mp.guard(Constant(1.0), shadow=Hanging(release))
+    for _ in range(100):
+        assert g.predict(ROW).tolist() == [1.0]
+    stats = g.stats()
+    assert stats.outcomes["ok"] == 100
+    assert stats.shadow["dropped"] >= 100 - 64 - 1  # queue of 64, one running
+    release.set()
+    assert g.drain_shadow(5)
+    assert g.stats().shadow["runs"] >= 1
+    g.close()
+
+
+# -- statistics ---------------------------------------------------------------------------
+
+
+def test_stats_percentiles_prometheus_and_rendering(testing):
+    class Timed:
+        def __init__(self):
+            self.i = 0
+
+        def predict(self, X):
+            self.i += 1
+            testing.advance(self.i / 1000)  # 1 ms, 2 ms, ... 100 ms
+            return [1]
+
+    g = mp.guard(Timed(), fallback=0, budget_ms=90, name='we"ird')
+    for _ in range(100):
+        g.predict(ROW)
+    s = g.stats()
+    assert s.calls == 100
+    assert s.outcomes["ok"] == 90
+    assert s.outcomes["timeout"] == 10
+    assert s.fallback_rate == pytest.approx(0.1)
+    assert s.p50_ms == pytest.approx(50, rel=0.04)
+    assert s.p90_ms == pytest.approx(90, rel=0.04)
+    assert s.p99_ms == pytest.approx(99, rel=0.04)
+    text = s.to_prometheus()
+    assert 'mlprod_guard_calls_total{guard="we\\"ird",outcome="timeout"} 10' in text
+    assert 'mlprod_guard_latency_seconds_count{guard="we\\"ird"} 100' in text
+    assert 'quantile="0.99"' in text
+    for line in text.splitlines():
+        assert line.startswith("#") or len(line.split(" ")) == 2
+    assert "timeout" in s.summary()
+    assert "<table>" in s._repr_html_()
+    assert s.to_dict()["latency_ms"]["p50"] == pytest.approx(50, rel=0.04)
+    assert "| timeout | 10 |" in s.to_markdown()
+
+
+def test_stats_merge_adds_counts_and_histograms(testing):
+    a = mp.guard(Constant(), name="a")
+    b = mp.guard(Failing(), fallback=0, name="a")
+    for _ in range(3):
+        a.predict(ROW)
+    b.predict(ROW)
+    merged = a.stats().merge(b.stats())
+    assert merged.calls == 4
+    assert merged.outcomes["ok"] == 3
+    assert merged.outcomes["error"] == 1
+    assert merged.latency.count == 4
+
+
+def test_empty_stats_are_nan_safe():
+    s = mp.guard(Constant()).stats()
+    assert math.isnan(s.p99_ms)
+    assert s.to_dict()["latency_ms"]["p99"] is None
+    assert 'quantile="0.5"} NaN' in s.to_prometheus()
+
+
+latencies = st.lists(st.floats(min_value=0.001, max_value=1e6), min_size=1, max_size=200)
+
+
+@given(latencies, latencies)
+def test_histogram_merge_equals_histogram_of_all(xs, ys):
+    a, b, whole = LatencyHistogram(), LatencyHistogram(), LatencyHistogram()
+    a.record_many(xs)
+    b.record_many(ys)
+    whole.record_many(xs + ys)
+    assert a.merged(b) == whole
+    assert LatencyHistogram.from_dict(whole.to_dict()) == whole
+
+
+@given(latencies, st.floats(min_value=0.0, max_value=1.0))
+def test_histogram_quantile_within_relative_error(xs, q):
+    h = LatencyHistogram()
+    h.record_many(xs)
+    exact = sorted(xs)[max(1, math.ceil(q * len(xs))) - 1]
+    assert h.quantile(q) == pytest.approx(exact, rel=1 / 16)
+
+
+def test_histogram_memory_is_fixed():
+    h = LatencyHistogram()
+    h.record_many(float(i) for i in range(1, 100_000, 7))
+    h.record(1e12)
+    h.record(0.0)
+    assert len(h.counts) == 544
+
+
+# -- the test switch ----------------------------------------------------------------------
+
+
+def test_set_guard_testing_restores_the_previous_mode(clock):
+    from mlprod.runtime._testing import current_clock, is_testing
+
+    assert not is_testing()
+    with mp.set_guard_testing(clock=clock):
+        assert is_testing()
+        assert current_clock() is clock
+        with mp.set_guard_testing(False):
+            assert not is_testing()
+        assert is_testing()
+    assert not is_testing()
+    assert threading.active_count() >= 1

@@ -1,0 +1,57 @@
+"""isolation="process": a primary that hangs for good is killed and replaced."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from guard_models import HangsInProcess
+
+import mlprod as mp
+
+
+def _wait_for(predicate, seconds=60.0):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_hanging_worker_is_killed_and_replaced():
+    with mp.guard(
+        HangsInProcess(), fallback=-1, budget_ms=3000, isolation="process", max_in_flight=1
+    ) as g:
+        first = int(g.predict([[1.0]])[0])
+        assert g.last_outcome.outcome == "ok"
+        with mp.deadline(ms=200):
+            assert g.predict([[-1.0]]).tolist() == [-1]
+        assert g.last_outcome.outcome == "timeout"
+        assert g.stats().workers_killed == 1
+        # The slot comes back once the replacement worker is ready; until then calls shed.
+        assert _wait_for(lambda: g.call([[1.0]]).outcome == "ok")
+        second = int(g.last_outcome.value[0])
+        assert second != first
+        assert g.thread_count == 0
+        stats = g.stats()
+        assert stats.orphans == 0
+        assert stats.in_flight == 0
+
+
+def test_a_model_that_does_not_pickle_is_rejected_up_front():
+    class NotPicklable:
+        def predict(self, X):
+            return X
+
+    with pytest.raises(mp.ConfigurationError, match="does not pickle"):
+        mp.guard(NotPicklable(), isolation="process")
+
+
+def test_no_threads_are_left_behind_after_close():
+    before = {t.name for t in threading.enumerate()}
+    g = mp.guard(HangsInProcess(), fallback=0, budget_ms=100, isolation="process")
+    g.close()
+    after = {t.name for t in threading.enumerate()}
+    assert after <= before | {"MainThread"}
