@@ -51,6 +51,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "fingerprint": ("mlprod.data.fingerprint", "fingerprint"),
     "fingerprint_files": ("mlprod.data.fingerprint_sources", "fingerprint_files"),
     "Fingerprint": ("mlprod.data.fingerprint", "Fingerprint"),
+    "DatasetStore": ("mlprod.data.snapshots", "DatasetStore"),
+    "DatasetVersion": ("mlprod.data.snapshots", "DatasetVersion"),
+    "DatasetDiff": ("mlprod.data._diff", "DatasetDiff"),
     # <<< data: fingerprints and snapshots
     # >>> models: registry (issue 6)
     "ModelRegistry": ("mlprod.models.registry", "ModelRegistry"),
@@ -105,8 +108,10 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.data.schema import Column, Schema
     # <<< typing: data validation
     # >>> typing: fingerprints and snapshots (issue 4)
+    from mlprod.data._diff import DatasetDiff
     from mlprod.data.fingerprint import Fingerprint, fingerprint
     from mlprod.data.fingerprint_sources import fingerprint_files
+    from mlprod.data.snapshots import DatasetStore, DatasetVersion
     # <<< typing: fingerprints and snapshots
     # >>> typing: registry (issue 6)
     from mlprod.models import gates
