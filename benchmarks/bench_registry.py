@@ -16,6 +16,8 @@ against the MLflow figures recorded in benchmarks/README.md).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import logging
 import os
 import random
@@ -86,9 +88,11 @@ def bench_mlflow(model: Any, reps: int, root: Path) -> dict[str, float]:
                 model, name="model", pip_requirements=requirements, registered_model_name="lr"
             )
 
-    register()  # warm-up: creates the schema
-    reg_ms = _median_ms(register, reps)
-    load_ms = _median_ms(lambda: mlflow.sklearn.load_model("models:/lr/1"), reps)
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        register()  # warm-up: creates the schema
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        reg_ms = _median_ms(register, reps)
+        load_ms = _median_ms(lambda: mlflow.sklearn.load_model("models:/lr/1"), reps)
     return {"register": reg_ms, "load": load_ms}
 
 
