@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -107,3 +108,25 @@ def test_lineage_of_unknown_version(family: mp.ModelRegistry) -> None:
         family.lineage("churn", 99)
     with pytest.raises(mp.ConfigurationError):
         family.lineage(12345)
+
+
+def test_lineage_with_a_real_dataset_store(registry: mp.ModelRegistry, tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    if not hasattr(mp, "DatasetStore"):
+        pytest.skip("mp.DatasetStore is not available yet")
+    store = mp.DatasetStore(tmp_path / "data")
+    frame = pd.DataFrame({"a": [1, 2, 3]})
+    train = store.commit(frame, name="train", message="first cut")
+    mv = registry.register("m", {"w": 1}, datasets={"train": train})
+    assert mv.datasets["train"] == {
+        "kind": "dataset_version",
+        "name": "train",
+        "version": train.version,
+        "fingerprint": str(train.fingerprint),
+        "rows": 3,
+    }
+    assert [n.id for n in registry.lineage(train).downstream()] == ["model:m:1"]
+    assert [n.id for n in registry.lineage(mp.fingerprint(frame)).downstream()] == [
+        f"dataset:train@{train.version}",
+        "model:m:1",
+    ]

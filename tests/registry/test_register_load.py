@@ -297,3 +297,15 @@ def test_a_sql_url_with_fsspec_artifacts_works(tmp_path: Path) -> None:
     assert reg.load("churn", 1) == {"w": 1}
     assert reg.verify().ok
     reg.close()
+
+
+def test_parents_must_belong_to_this_registry(make_registry: Any, tmp_path: Path) -> None:
+    reg = make_registry()
+    other = mp.ModelRegistry(tmp_path / "other")
+    foreign = other.register("churn", {"w": "elsewhere"})
+    reg.register("churn", {"w": 1})
+    with pytest.raises(mp.ConfigurationError, match="not the version of that name"):
+        reg.register("churn", {"w": 2}, parents=[foreign])
+    with pytest.raises(mp.NotFound):
+        reg.register("churn", {"w": 2}, parents=["churn:9"])
+    other.close()

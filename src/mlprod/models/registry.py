@@ -331,7 +331,14 @@ class ModelRegistry:
         return ModelVersion._from_row(text, canonical_json(tag_map).decode("utf-8"), description)
 
     def _parent(self, ref: Any) -> dict[str, Any]:
-        mv = ref if isinstance(ref, ModelVersion) else self.get(*_split(ref))
+        mv = self.get(*_split(ref))
+        if isinstance(ref, ModelVersion) and ref.digest != mv.digest:
+            raise ConfigurationError(
+                f"parent {ref.ref} is not the version of that name in this registry (digest "
+                f"{ref.digest[:12]}… here is {mv.digest[:12]}…): pass versions of this registry.",
+                parameter="parents",
+                value=ref.ref,
+            )
         return {"name": mv.name, "version": mv.version, "digest": mv.digest}
 
     # -- reading ---------------------------------------------------------------------------
