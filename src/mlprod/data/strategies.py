@@ -71,12 +71,17 @@ def _bounds(column: Column) -> tuple[Any, Any, bool, bool, set[int]]:
 
 def _text_elements(st: Any, column: Column, used: set[int]) -> Any:
     for i, check in enumerate(column.checks):
+        # Python's "$" also matches before a final newline, Arrow's (RE2) does not.
         if isinstance(check, C.str_matches):
             used.add(i)
-            return st.from_regex(f"^(?:{check.pattern})", alphabet=st.characters(**_ASCII))
+            return st.from_regex(
+                f"^(?:{check.pattern})", alphabet=st.characters(**_ASCII)
+            ).filter(lambda s: "\n" not in s)
         if isinstance(check, C.str_contains):
             used.add(i)
-            return st.from_regex(check.pattern, alphabet=st.characters(**_ASCII))
+            return st.from_regex(check.pattern, alphabet=st.characters(**_ASCII)).filter(
+                lambda s: "\n" not in s
+            )
     prefix = suffix = ""
     min_size, max_size = 0, 12
     for i, check in enumerate(column.checks):
@@ -167,6 +172,26 @@ def column_elements(column: Column) -> Any:
     return base
 
 
+def _capacity(column: Column) -> int | None:
+    """How many distinct valid values a column has, when that is small enough to matter."""
+    choices = next((c for c in column.checks if isinstance(c, C.isin | C.eq)), None)
+    if choices is not None and not isinstance(choices, C.notin):
+        return len(set(choices.values)) if isinstance(choices, C.isin) else 1
+    if column.dtype == "category" and column.categories is not None:
+        return len(column.categories)
+    kind = getattr(pandas_dtype(column.dtype or "int64"), "kind", "O")
+    if kind == "b":
+        return 2
+    lo, hi, lo_inc, hi_inc, _ = _bounds(column)
+    if lo is None or hi is None:
+        return None
+    if kind in "iu":
+        low = math.ceil(lo) + (0 if lo_inc or lo != int(lo) else 1)
+        high = math.floor(hi) - (0 if hi_inc or hi != int(hi) else 1)
+        return max(high - low + 1, 0)
+    return 1 if lo == hi else None
+
+
 def _naive(value: Any) -> _dt.datetime:
     stamp = pd.Timestamp(value)
     if stamp.tzinfo is not None:
@@ -216,6 +241,7 @@ def schema_strategy(schema: Schema, *, min_rows: int = 0, max_rows: int = 20) ->
             value=max_rows,
         )
     plans = []
+    most = max_rows
     for name, column in schema.columns.items():
         elements = column_elements(column)
         monotone = next((c for c in column.checks if isinstance(c, C.monotonic)), None)
@@ -223,10 +249,20 @@ def schema_strategy(schema: Schema, *, min_rows: int = 0, max_rows: int = 20) ->
             monotone is not None and monotone.strict
         )
         plans.append((name, column, elements, distinct, monotone))
+        capacity = _capacity(column) if distinct else None
+        if capacity is not None:
+            most = min(most, capacity)
+    if most < min_rows:
+        raise ConfigurationError(
+            f"The schema cannot hold {min_rows} rows: a unique column has only {most} "
+            "valid values. Lower min_rows or widen the column's checks.",
+            parameter="min_rows",
+            value=min_rows,
+        )
 
     @st.composite  # type: ignore[misc]
     def frames(draw: Any) -> pd.DataFrame:
-        rows = draw(st.integers(min_rows, max_rows))
+        rows = draw(st.integers(min_rows, most))
         index = pd.RangeIndex(rows)
         data: dict[str, pd.Series] = {}
         for name, column, elements, distinct, monotone in plans:
