@@ -1,0 +1,338 @@
+"""Aliases: moving them through gates, deleting them, and their history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from mlprod._internal.canonical import canonical_json
+from mlprod.errors import ConfigurationError, GateFailed, NotFound
+from mlprod.models._core import (
+    RegistryCore,
+    _check_alias,
+    _check_name,
+    _default_actor,
+    _iso,
+    _split,
+    _timestamp,
+)
+from mlprod.models.gates import Verdict, run_gate
+from mlprod.models.version import AliasChange, ModelVersion
+
+__all__ = ["AliasOps"]
+
+
+class AliasOps(RegistryCore):
+    """Alias operations of :class:`mlprod.ModelRegistry`."""
+
+    def _holder(self, conn: Any, name: str, alias: str) -> int | None:
+        a = self._t.aliases
+        return conn.execute(  # type: ignore[no-any-return]
+            self._sa.select(a.c.version).where(a.c.name == name, a.c.alias == alias)
+        ).scalar()
+
+    def set_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int | str,
+        *,
+        gates: Sequence[Any] = (),
+        actor: str | None = None,
+        reason: str = "",
+    ) -> AliasChange:
+        """Point ``alias`` at ``version`` once every gate passes; record who, why and the evidence.
+
+        Each gate sees the candidate and the alias's current holder. If any
+        fails, nothing moves and :class:`~mlprod.GateFailed` carries every
+        verdict (the refusal is logged too); otherwise the move and all
+        verdicts are written as one event.
+
+        Parameters
+        ----------
+        name, alias:
+            The model and the alias (``"production"``, ``"staging"``...).
+        version:
+            The version number (or another alias, or ``"latest"``) to point at.
+        gates:
+            Gate objects (see :mod:`mlprod.gates`); any callable
+            ``gate(candidate, current, *, actor)`` returning a verdict or a bool.
+        actor, reason:
+            Who moves the alias and why (kept in the history).
+
+        Examples
+        --------
+        >>> import mlprod as mp, tempfile
+        >>> reg = mp.ModelRegistry(tempfile.mkdtemp())
+        >>> _ = reg.register("churn", {"w": 1}, metrics={"auc": 0.8}, actor="ana")
+        >>> _ = reg.register("churn", {"w": 2}, metrics={"auc": 0.7}, actor="ana")
+        >>> _ = reg.set_alias("churn", "production", 1, actor="bo")
+        >>> try:
+        ...     reg.set_alias("churn", "production", 2, actor="bo",
+        ...                   gates=[mp.gates.beats_current("auc")])
+        ... except mp.GateFailed as exc:
+        ...     print(exc.failed[0].gate)
+        beats_current(auc)
+        """
+        name = _check_name(_split(name, None)[0])
+        _check_alias(alias)
+        candidate = self.get(name, version)
+        who = actor if actor is not None else _default_actor()
+        t = self._t
+        for _attempt in range(10):
+            with self._sql.read() as conn:
+                held = self._holder(conn, name, alias)
+            current = self.get(name, held) if held is not None else None
+            verdicts = [run_gate(g, candidate, current, who) for g in gates]
+            records = [v.to_dict() for v in verdicts]
+            failed = [v for v in verdicts if not v.passed]
+            with self._sql.write() as w:
+                if self._holder(w.conn, name, alias) != held:
+                    continue  # moved while the gates ran: judge against the new holder
+                ts = self._clock.time()
+                if failed:
+                    w.event(
+                        {
+                            "event": "alias.refused",
+                            "name": name,
+                            "alias": alias,
+                            "version": candidate.version,
+                            "current": held,
+                            "actor": who,
+                            "reason": reason,
+                            "verdicts": records,
+                        },
+                        ts=ts,
+                    )
+                else:
+                    seq = w.event(
+                        {
+                            "event": "alias.set",
+                            "name": name,
+                            "alias": alias,
+                            "version": candidate.version,
+                            "previous": held,
+                            "actor": who,
+                            "reason": reason,
+                            "verdicts": records,
+                        },
+                        ts=ts,
+                    )
+                    a = t.aliases
+                    w.conn.execute(a.delete().where(a.c.name == name, a.c.alias == alias))
+                    w.conn.execute(
+                        a.insert().values(
+                            name=name, alias=alias, version=candidate.version, since=ts, seq=seq
+                        )
+                    )
+                    w.conn.execute(
+                        t.history.insert().values(
+                            seq=seq,
+                            name=name,
+                            alias=alias,
+                            version=candidate.version,
+                            previous=held,
+                            ts=ts,
+                            actor=who,
+                            reason=reason,
+                            verdicts=canonical_json(records).decode("utf-8"),
+                        )
+                    )
+            if failed:
+                raise _gate_failed(name, alias, candidate.version, held, verdicts)
+            return AliasChange(
+                name,
+                alias,
+                candidate.version,
+                held,
+                dt.datetime.fromtimestamp(ts, dt.UTC),
+                who,
+                reason,
+                tuple(records),
+                seq,
+            )
+        raise ConfigurationError(
+            f"Alias {name}@{alias} kept moving while its gates ran (10 attempts); retry later.",
+            parameter="alias",
+            value=alias,
+        )
+
+    def delete_alias(
+        self, name: str, alias: str, *, actor: str | None = None, reason: str = ""
+    ) -> AliasChange:
+        """Remove ``alias`` (the removal is kept in its history and the log).
+
+        Examples
+        --------
+        >>> import mlprod as mp, tempfile
+        >>> reg = mp.ModelRegistry(tempfile.mkdtemp())
+        >>> _ = reg.register("churn", {"w": 1})
+        >>> _ = reg.set_alias("churn", "staging", 1)
+        >>> reg.delete_alias("churn", "staging", reason="retired").deleted
+        True
+        """
+        _check_alias(alias)
+        who = actor if actor is not None else _default_actor()
+        t = self._t
+        with self._sql.write() as w:
+            held = self._holder(w.conn, name, alias)
+            if held is None:
+                raise self._not_found(w.conn, name, alias)
+            ts = self._clock.time()
+            seq = w.event(
+                {
+                    "event": "alias.deleted",
+                    "name": name,
+                    "alias": alias,
+                    "previous": held,
+                    "actor": who,
+                    "reason": reason,
+                },
+                ts=ts,
+            )
+            a = t.aliases
+            w.conn.execute(a.delete().where(a.c.name == name, a.c.alias == alias))
+            w.conn.execute(
+                t.history.insert().values(
+                    seq=seq,
+                    name=name,
+                    alias=alias,
+                    version=None,
+                    previous=held,
+                    ts=ts,
+                    actor=who,
+                    reason=reason,
+                    verdicts="[]",
+                )
+            )
+        return AliasChange(
+            name, alias, None, held, dt.datetime.fromtimestamp(ts, dt.UTC), who, reason, (), seq
+        )
+
+    def aliases(self, name: str) -> dict[str, int]:
+        """Current aliases of ``name``: alias -> version.
+
+        Examples
+        --------
+        >>> import mlprod as mp, tempfile
+        >>> reg = mp.ModelRegistry(tempfile.mkdtemp())
+        >>> _ = reg.register("churn", {"w": 1})
+        >>> _ = reg.set_alias("churn", "production", 1)
+        >>> reg.aliases("churn")
+        {'production': 1}
+        """
+        a = self._t.aliases
+        with self._sql.read() as conn:
+            rows = conn.execute(
+                self._sa.select(a.c.alias, a.c.version).where(a.c.name == name).order_by(a.c.alias)
+            ).all()
+        return {r.alias: int(r.version) for r in rows}
+
+    def resolve(self, name: str, alias: str, *, at: Any = None) -> ModelVersion:
+        """The version ``alias`` points to now, or pointed to at moment ``at``.
+
+        Parameters
+        ----------
+        name, alias:
+            The model and alias (``"latest"`` also works: the newest version then).
+        at:
+            A datetime (naive means local time), epoch seconds or ISO string.
+
+        Raises
+        ------
+        mlprod.NotFound
+            The alias did not exist (or had been deleted) at that moment.
+
+        Examples
+        --------
+        >>> import mlprod as mp, tempfile
+        >>> clock = mp.ManualClock(1_700_000_000)
+        >>> reg = mp.ModelRegistry(tempfile.mkdtemp(), clock=clock)
+        >>> _ = reg.register("churn", {"w": 1}); _ = reg.register("churn", {"w": 2})
+        >>> _ = reg.set_alias("churn", "production", 1); clock.advance(3600)
+        >>> _ = reg.set_alias("churn", "production", 2)
+        >>> reg.resolve("churn", "production", at=1_700_000_000 + 60).version
+        1
+        """
+        if at is None:
+            return self.get(name, alias)
+        moment = _timestamp(at)
+        t, sa = self._t, self._sa
+        v = t.versions
+        with self._sql.read() as conn:
+            if alias == "latest":
+                version = conn.execute(
+                    sa.select(sa.func.max(v.c.version)).where(
+                        v.c.name == name, v.c.created_at <= moment
+                    )
+                ).scalar()
+                when = "registered"
+            else:
+                h = t.history
+                version = conn.execute(
+                    sa.select(h.c.version)
+                    .where(h.c.name == name, h.c.alias == alias, h.c.ts <= moment)
+                    .order_by(h.c.ts.desc(), h.c.seq.desc())
+                    .limit(1)
+                ).scalar()
+                when = "set"
+            if version is None:
+                self._row(conn, name, None)  # unknown model: NotFound with suggestions
+                raise NotFound(
+                    "alias",
+                    f"{name}@{alias}",
+                    hint=f"It pointed to no version at {_iso(moment)} (not yet {when}, or "
+                    f"deleted); see reg.alias_history({name!r}, {alias!r}).",
+                )
+            row = self._row(conn, name, int(version))
+        return ModelVersion._from_row(row.manifest, row.tags, row.description)
+
+    def alias_history(self, name: str, alias: str | None = None) -> list[AliasChange]:
+        """Every move and deletion of ``alias`` (or of all of ``name``'s aliases), oldest first.
+
+        Examples
+        --------
+        >>> import mlprod as mp, tempfile
+        >>> reg = mp.ModelRegistry(tempfile.mkdtemp())
+        >>> _ = reg.register("churn", {"w": 1}); _ = reg.register("churn", {"w": 2})
+        >>> _ = reg.set_alias("churn", "production", 1)
+        >>> _ = reg.set_alias("churn", "production", 2, reason="better")
+        >>> [(c.previous, c.version, c.reason) for c in reg.alias_history("churn", "production")]
+        [(None, 1, ''), (1, 2, 'better')]
+        """
+        h = self._t.history
+        query = self._sa.select(h).where(h.c.name == name)
+        if alias is not None:
+            query = query.where(h.c.alias == alias)
+        with self._sql.read() as conn:
+            rows = conn.execute(query.order_by(h.c.seq)).all()
+        return [
+            AliasChange(
+                r.name,
+                r.alias,
+                r.version,
+                r.previous,
+                dt.datetime.fromtimestamp(r.ts, dt.UTC),
+                r.actor,
+                r.reason,
+                tuple(json.loads(r.verdicts)),
+                int(r.seq),
+            )
+            for r in rows
+        ]
+
+
+def _gate_failed(
+    name: str, alias: str, version: int, held: int | None, verdicts: list[Verdict]
+) -> GateFailed:
+    failed = [v for v in verdicts if not v.passed]
+    lines = "; ".join(f"{v.gate}: {v.message}" for v in failed)
+    holder = f"v{held}" if held is not None else "no holder"
+    return GateFailed(
+        f"{name}@{alias} stays at {holder}: {len(failed)} of {len(verdicts)} gate(s) refused "
+        f"v{version} — {lines}. The verdicts' evidence is on this error (.verdicts) and in "
+        "the registry's log.",
+        verdicts=verdicts,
+    )

@@ -1,0 +1,243 @@
+"""The registry's foundation: opening the stores, naming rules, and finding a version."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import re
+from pathlib import Path
+from typing import Any, Self
+
+from mlprod._internal.clock import SystemClock
+from mlprod.errors import ConfigurationError, NotFound
+from mlprod.models.storage.artifacts import open_artifact_store
+from mlprod.models.storage.sql import SqlMetadata
+from mlprod.models.version import ModelVersion
+
+__all__ = ["RegistryCore"]
+
+_SQL_URL = re.compile(
+    r"^(sqlite|postgres|postgresql|mysql|mariadb|mssql|oracle|cockroachdb)(\+[\w-]+)?://", re.I
+)
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,199}$")
+_ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,199}$")
+
+
+def _default_actor() -> str | None:
+    try:
+        return os.environ.get("MLPROD_ACTOR") or getpass.getuser()
+    except (OSError, KeyError):
+        return None
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ConfigurationError(
+            f"Invalid model name {name!r}: use letters, digits, '_', '.', '-' or '/', starting "
+            "with a letter or digit, at most 200 characters (':' separates a name from a "
+            "version, as in 'churn:3').",
+            parameter="name",
+            value=name,
+        )
+    return name
+
+
+def _check_alias(alias: Any) -> str:
+    if not isinstance(alias, str) or not _ALIAS.match(alias) or alias == "latest":
+        raise ConfigurationError(
+            f"Invalid alias {alias!r}: an alias starts with a letter or '_', holds letters, "
+            "digits, '_', '.', '-', and is not 'latest' (which always means the newest "
+            "version).",
+            parameter="alias",
+            value=alias,
+        )
+    return alias
+
+
+def _timestamp(at: Any) -> float:
+    if isinstance(at, dt.datetime):
+        return at.timestamp()
+    if isinstance(at, int | float):
+        return float(at)
+    if isinstance(at, str):
+        try:
+            return dt.datetime.fromisoformat(at).timestamp()
+        except ValueError:
+            pass
+    raise ConfigurationError(
+        f"at={at!r} is not a moment: pass a datetime, epoch seconds or an ISO 8601 string "
+        "(naive datetimes are local time, as datetime.now() gives).",
+        parameter="at",
+        value=repr(at),
+    )
+
+
+def _iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat()
+
+
+class RegistryCore:
+    """Opens the metadata database and artifact store; finds versions by name and ref."""
+
+    def __init__(
+        self,
+        location: str | os.PathLike[str],
+        *,
+        artifacts: Any = None,
+        clock: Any = None,
+        create: bool = True,
+    ) -> None:
+        loc = os.fspath(location)
+        if _SQL_URL.match(loc):
+            if artifacts is None:
+                raise ConfigurationError(
+                    f"A SQL URL holds only metadata: pass artifacts= too (a folder, an fsspec "
+                    f"URL such as 's3://bucket/models', or an ArtifactStore) for {loc!r}.",
+                    parameter="artifacts",
+                )
+            self._sql = SqlMetadata(loc, create=create)
+            self.location = self._sql.engine.url.render_as_string(hide_password=True)
+        else:
+            if "://" in loc and not loc.startswith("file://"):
+                raise ConfigurationError(
+                    f"location {loc!r} is neither a local folder nor a SQLAlchemy URL. For "
+                    "object storage pass the metadata URL as location and the bucket as "
+                    "artifacts=, e.g. ModelRegistry('postgresql+psycopg://…', "
+                    "artifacts='s3://bucket/models').",
+                    parameter="location",
+                    value=loc,
+                )
+            root = Path(loc.removeprefix("file://"))
+            if not create and not (root / "registry.db").exists():
+                raise ConfigurationError(
+                    f"No model registry at {root}: {root / 'registry.db'} does not exist. "
+                    "Check the path, or open it with create=True to make one.",
+                    parameter="location",
+                    value=loc,
+                )
+            root.mkdir(parents=True, exist_ok=True)
+            self._sql = SqlMetadata("sqlite:///" + str(root / "registry.db"), create=create)
+            self.location = str(root)
+            if artifacts is None:
+                artifacts = root / "artifacts"
+        self._store = open_artifact_store(artifacts)
+        self._clock = clock if clock is not None else SystemClock()
+        self._serializers: dict[str, Any] = {}
+        self._sa = self._sql.sa
+        self._t = self._sql.t
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release database connections."""
+        self._sql.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ModelRegistry({self.location!r}, artifacts={self._store!r})"
+
+    @property
+    def artifacts(self) -> Any:
+        """The artifact store."""
+        return self._store
+
+    def _select_version(self, name: str, ref: Any) -> Any:
+        t, sa = self._t, self._sa
+        v = t.versions
+        cols = (v.c.manifest, v.c.tags, v.c.description, v.c.digest)
+        if ref is None or ref == "latest":
+            return sa.select(*cols).where(v.c.name == name).order_by(v.c.version.desc()).limit(1)
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            return sa.select(*cols).where(v.c.name == name, v.c.version == int(ref))
+        a = t.aliases
+        return (
+            sa.select(*cols)
+            .select_from(a.join(v, sa.and_(v.c.name == a.c.name, v.c.version == a.c.version)))
+            .where(a.c.name == name, a.c.alias == str(ref))
+        )
+
+    def _row(self, conn: Any, name: str, ref: Any) -> Any:
+        if isinstance(ref, bool) or not (ref is None or isinstance(ref, int | str)):
+            raise ConfigurationError(
+                f"version {ref!r} must be a version number, an alias or 'latest'",
+                parameter="version",
+                value=repr(ref),
+            )
+        row = conn.execute(self._select_version(name, ref)).first()
+        if row is None:
+            raise self._not_found(conn, name, ref)
+        return row
+
+    def _not_found(self, conn: Any, name: str, ref: Any) -> NotFound:
+        t, sa = self._t, self._sa
+        names = [r[0] for r in conn.execute(sa.select(t.versions.c.name).distinct())]
+        if name not in names:
+            return NotFound(
+                "model", name, candidates=names, hint="Register it first with reg.register()."
+            )
+        versions = [
+            r[0]
+            for r in conn.execute(sa.select(t.versions.c.version).where(t.versions.c.name == name))
+        ]
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            return NotFound(
+                "version",
+                f"{name}:{ref}",
+                candidates=[f"{name}:{x}" for x in versions],
+                hint=f"{name!r} has versions 1..{max(versions)}.",
+            )
+        aliases = [
+            r[0] for r in conn.execute(sa.select(t.aliases.c.alias).where(t.aliases.c.name == name))
+        ]
+        return NotFound(
+            "alias",
+            ref,
+            candidates=aliases,
+            hint=f"{name!r} has no alias {ref!r}; set one with reg.set_alias().",
+        )
+
+    def get(self, name: str, version: int | str | None = None) -> ModelVersion:
+        """The :class:`ModelVersion` for a version number, an alias, or the latest.
+
+        ``name`` may also be ``"name:ref"`` (``"churn:3"``, ``"churn:production"``).
+
+        Examples
+        --------
+        >>> import mlprod as mp, tempfile
+        >>> reg = mp.ModelRegistry(tempfile.mkdtemp())
+        >>> _ = reg.register("churn", {"w": 1}); _ = reg.register("churn", {"w": 2})
+        >>> reg.get("churn").version, reg.get("churn:1").version
+        (2, 1)
+        """
+        name, version = _split(name, version)
+        with self._sql.read() as conn:
+            row = self._row(conn, name, version)
+        return ModelVersion._from_row(row.manifest, row.tags, row.description)
+
+    def _where(self, digest: str) -> str:
+        where = getattr(self._store, "where", None)
+        return str(where(digest)) if callable(where) else f"sha256:{digest}"
+
+
+def _split(name: Any, ref: Any = None) -> tuple[str, Any]:
+    """(name, ref) from a ModelVersion, ``"name:ref"``, ``(name, ref)`` or separate values."""
+    if isinstance(name, ModelVersion):
+        return name.name, name.version if ref is None else ref
+    if isinstance(name, tuple) and len(name) == 2 and ref is None:
+        return str(name[0]), name[1]
+    if isinstance(name, str) and ref is None and ":" in name:
+        base, _, tail = name.partition(":")
+        return base, int(tail) if tail.isdigit() else tail
+    if not isinstance(name, str):
+        raise ConfigurationError(
+            f"Expected a model name, 'name:version' or a ModelVersion, got {type(name).__name__}",
+            parameter="name",
+            value=repr(name),
+        )
+    return name, ref

@@ -1,0 +1,271 @@
+"""Reading across versions: listing, search, the event log, lineage and verification."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from mlprod._internal.canonical import sha256_bytes
+from mlprod.audit import verify_lines
+from mlprod.models import _inputs
+from mlprod.models._core import RegistryCore, _split
+from mlprod.models.lineage import LineageGraph
+from mlprod.models.verify import Problem, RegistryVerification, replay
+from mlprod.models.version import ModelVersion
+
+__all__ = ["QueryOps"]
+
+
+class QueryOps(RegistryCore):
+    """Listing, search, events, lineage and verification of :class:`mlprod.ModelRegistry`."""
+
+    def list_models(self) -> list[str]:
+        """Every registered model name, sorted.
+
+        Examples
+        --------
+        >>> import mlprod as mp, tempfile
+        >>> reg = mp.ModelRegistry(tempfile.mkdtemp())
+        >>> _ = reg.register("churn", {"w": 1})
+        >>> reg.list_models()
+        ['churn']
+        """
+        t, sa = self._t, self._sa
+        with self._sql.read() as conn:
+            return sorted(r[0] for r in conn.execute(sa.select(t.versions.c.name).distinct()))
+
+    def list_versions(self, name: str) -> list[ModelVersion]:
+        """Every version of ``name``, oldest first.
+
+        Examples
+        --------
+        >>> import mlprod as mp, tempfile
+        >>> reg = mp.ModelRegistry(tempfile.mkdtemp())
+        >>> _ = reg.register("churn", {"w": 1}); _ = reg.register("churn", {"w": 2})
+        >>> [v.version for v in reg.list_versions("churn")]
+        [1, 2]
+        """
+        t, sa = self._t, self._sa
+        v = t.versions
+        with self._sql.read() as conn:
+            rows = conn.execute(
+                sa.select(v.c.manifest, v.c.tags, v.c.description)
+                .where(v.c.name == name)
+                .order_by(v.c.version)
+            ).all()
+            if not rows:
+                raise self._not_found(conn, name, None)
+        return [ModelVersion._from_row(*r) for r in rows]
+
+    def search(
+        self,
+        name: str | None = None,
+        *,
+        tags: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        order_by: str | None = None,
+        limit: int | None = None,
+    ) -> list[ModelVersion]:
+        """Find versions by name (``*`` wildcards), tags and metric conditions.
+
+        Parameters
+        ----------
+        name:
+            Exact name or a pattern such as ``"churn-*"``; all models when omitted.
+        tags:
+            ``{key: value}`` that must all match (``value=None``: key present).
+        metrics:
+            ``{metric: condition}``; a condition is ``">= 0.8"``, ``"< 0.3"``,
+            ``"== 1"``, a number (equality) or a callable on the value.
+        order_by:
+            ``"version"``, ``"created_at"`` or ``"metrics.<name>"``, ``-`` prefix for
+            descending. Default: name, then version.
+        limit:
+            At most this many results.
+
+        Examples
+        --------
+        >>> import mlprod as mp, tempfile
+        >>> reg = mp.ModelRegistry(tempfile.mkdtemp())
+        >>> _ = reg.register("churn", {"w": 1}, metrics={"auc": 0.7})
+        >>> _ = reg.register("churn", {"w": 2}, metrics={"auc": 0.9}, tags={"stage": "ok"})
+        >>> [v.version for v in reg.search("churn", metrics={"auc": ">= 0.8"})]
+        [2]
+        """
+        t, sa = self._t, self._sa
+        v = t.versions
+        query = sa.select(v.c.manifest, v.c.tags, v.c.description)
+        if name is not None:
+            if "*" in name or "?" in name:
+                pattern = (
+                    name.replace("\\", "\\\\")
+                    .replace("%", "\\%")
+                    .replace("_", "\\_")
+                    .replace("*", "%")
+                    .replace("?", "_")
+                )
+                query = query.where(v.c.name.like(pattern, escape="\\"))
+            else:
+                query = query.where(v.c.name == name)
+        query = query.order_by(v.c.name, v.c.version)
+        conditions = {k: _inputs.condition(k, c) for k, c in (metrics or {}).items()}
+        with self._sql.read() as conn:
+            rows = conn.execute(query).all()
+        found: list[ModelVersion] = []
+        for manifest_text, tags_text, description in rows:
+            if tags:
+                have = json.loads(tags_text)
+                if any(
+                    k not in have or (want is not None and have[k] != want)
+                    for k, want in tags.items()
+                ):
+                    continue
+            mv = ModelVersion._from_row(manifest_text, tags_text, description)
+            if conditions:
+                values = mv.metrics
+                if any(k not in values or not cond(values[k]) for k, cond in conditions.items()):
+                    continue
+            found.append(mv)
+        if order_by:
+            found = _inputs.order(found, order_by)
+        return found[:limit] if limit is not None else found
+
+    def events(self, *, name: str | None = None) -> list[dict[str, Any]]:
+        """The event log as dicts (``seq``, ``ts``, ``prev``, ``record``, ``hash``), oldest first.
+
+        Examples
+        --------
+        >>> import mlprod as mp, tempfile
+        >>> reg = mp.ModelRegistry(tempfile.mkdtemp())
+        >>> _ = reg.register("churn", {"w": 1})
+        >>> [e["record"]["event"] for e in reg.events()]
+        ['model.registered']
+        """
+        e = self._t.events
+        with self._sql.read() as conn:
+            lines = [r[0] for r in conn.execute(self._sa.select(e.c.line).order_by(e.c.seq))]
+        out = [json.loads(line) for line in lines]
+        if name is not None:
+            out = [x for x in out if x["record"].get("name") == name]
+        return out
+
+    def lineage(
+        self, ref: Any, version: int | str | None = None, *, depth: int | None = None
+    ) -> LineageGraph:
+        """The lineage graph around a model version or a dataset.
+
+        Parameters
+        ----------
+        ref:
+            A :class:`ModelVersion`, a name (with ``version``), ``"name:ref"``,
+            or a dataset (``DatasetVersion``, ``Fingerprint``, frame) to see
+            which models were trained on it.
+        depth:
+            How many parent/child hops to follow (all when omitted).
+
+        Examples
+        --------
+        >>> import mlprod as mp, tempfile
+        >>> reg = mp.ModelRegistry(tempfile.mkdtemp())
+        >>> base = reg.register("churn", {"w": 1})
+        >>> _ = reg.register("churn", {"w": 2}, parents=[base])
+        >>> [n.id for n in reg.lineage(base).downstream()]
+        ['model:churn:2']
+        """
+        from mlprod.models._graph import build_lineage
+
+        with self._sql.read() as conn:
+            if isinstance(ref, ModelVersion) or (isinstance(ref, str) and type(ref) is str):
+                name, ver = _split(ref, version)
+                row = self._row(conn, name, ver)
+                return build_lineage(self, conn, root_row=row, depth=depth)
+            described = _inputs.datasets({"data": ref})["data"]
+            return build_lineage(self, conn, dataset=described, depth=depth)
+
+    def verify(self, *, artifacts: bool = True) -> RegistryVerification:
+        """Check the event chain, the tables against the chain, and every artifact digest.
+
+        Reports exactly what is wrong: a changed, deleted or reordered event
+        (and which), a version row or alias that differs from what the log
+        says, a manifest edited in place, a missing or altered artifact file.
+        Artifacts no version refers to are listed as ``orphans``.
+
+        Parameters
+        ----------
+        artifacts:
+            Also re-hash every artifact (reads every file).
+
+        Examples
+        --------
+        >>> import mlprod as mp, tempfile
+        >>> reg = mp.ModelRegistry(tempfile.mkdtemp())
+        >>> _ = reg.register("churn", {"w": 1})
+        >>> reg.verify().ok
+        True
+        """
+        from mlprod.models._check import check_tables
+
+        t, sa = self._t, self._sa
+        problems: list[Problem] = []
+        with self._sql.read() as conn:
+            lines = [
+                r[0].encode("utf-8")
+                for r in conn.execute(sa.select(t.events.c.line).order_by(t.events.c.seq))
+            ]
+            head_row = conn.execute(
+                sa.select(t.meta.c.next_seq, t.meta.c.head).where(t.meta.c.id == 1)
+            ).one()
+            chain = verify_lines(lines)
+            if not chain.ok:
+                problems.append(Problem("event_chain", f"event {chain.first_bad}", chain.detail))
+            elif (chain.records, chain.head) != (int(head_row.next_seq), str(head_row.head)):
+                problems.append(
+                    Problem(
+                        "head_mismatch",
+                        "events",
+                        f"the log holds {chain.records} events ending in {chain.head[:12]}…, "
+                        f"but the registry recorded {head_row.next_seq} ending in "
+                        f"{str(head_row.head)[:12]}…: events at the end were deleted or added",
+                    )
+                )
+            expected, replay_problems = replay(lines)
+            problems += replay_problems
+            versions, referenced, table_problems = check_tables(self, conn, expected)
+            problems += table_problems
+        checked = 0
+        orphans: list[str] = []
+        if artifacts:
+            for digest, (ref, filename) in sorted(referenced.items()):
+                checked += 1
+                where = self._where(digest)
+                try:
+                    data = self._store.get(digest)
+                except KeyError:
+                    problems.append(
+                        Problem("artifact_missing", where, f"{filename} of {ref} is missing")
+                    )
+                    continue
+                actual = sha256_bytes(data)
+                if actual != digest:
+                    problems.append(
+                        Problem(
+                            "artifact_corrupt",
+                            where,
+                            f"{filename} of {ref} changed: expected sha256 {digest[:12]}…, "
+                            f"found {actual[:12]}…",
+                        )
+                    )
+            listing = getattr(self._store, "digests", None)
+            if callable(listing):
+                orphans = [self._where(d) for d in listing() if d not in referenced]
+        return RegistryVerification(
+            ok=not problems,
+            events=chain.records,
+            versions=versions,
+            artifacts=checked,
+            head=chain.head,
+            problems=tuple(problems),
+            orphans=tuple(orphans),
+            chain=chain.to_dict(),
+        )
