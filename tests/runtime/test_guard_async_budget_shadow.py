@@ -249,3 +249,27 @@ def test_set_guard_testing_restores_the_previous_mode(clock):
         assert is_testing()
     assert not is_testing()
     assert threading.active_count() >= 1
+
+
+def test_a_failing_cost_function_keeps_the_answer(testing):
+    def cost(X, y):
+        raise KeyError("price")
+
+    g = mp.guard(Constant(2.0), cost=cost, cost_budget=(1, 60))
+    assert g.predict(ROW).tolist() == [2.0]
+    assert g.last_outcome.outcome == "ok"
+    assert g.stats().cost_spent == 0.0
+
+
+def test_cancelled_async_caller_leaves_an_orphan_holding_its_slot(release):
+    g = mp.guard(Hanging(release), fallback=0, budget_ms=10_000, max_in_flight=1)
+
+    async def main():
+        task = asyncio.create_task(g.apredict(ROW))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return g.stats().orphans, (await g.acall(ROW)).outcome
+
+    assert asyncio.run(main()) == (1, "shed")

@@ -388,3 +388,24 @@ def test_policy_and_repr_are_readable():
     assert repr(g).startswith("Guard(name='churn', budget_ms=50")
     with g:
         pass
+
+
+def test_a_schema_that_raises_counts_as_invalid_input():
+    class Picky:
+        def validate(self, X):
+            raise TypeError("expected a DataFrame")
+
+    g = mp.guard(Constant(), input_schema=Picky(), fallback=0)
+    g.predict(ROW)
+    assert g.last_outcome.outcome == "invalid_input"
+    assert "TypeError: expected a DataFrame" in g.last_outcome.reason
+
+
+def test_an_output_check_that_raises_counts_as_invalid_output():
+    def explodes(X, y):
+        raise ValueError("boom")
+
+    g = mp.guard(Constant(), output_check=explodes, fallback=0)
+    g.predict(ROW)
+    assert g.last_outcome.outcome == "invalid_output"
+    assert g.last_outcome.reason == "the output check raised ValueError: boom"

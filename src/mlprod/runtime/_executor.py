@@ -277,7 +277,19 @@ class ProcessExecutor:
                 parameter="isolation",
                 value="process",
             )
-        status, info = worker.conn.recv()
+        try:
+            status, info = worker.conn.recv()
+        except (EOFError, OSError):
+            worker.process.join(5)
+            raise ConfigurationError(
+                f"guard {self.name!r}: the worker process exited while starting (exit code "
+                f"{worker.process.exitcode}). Worker processes are spawned and re-import "
+                "your main module: in a script, create the guard under "
+                "'if __name__ == \"__main__\":', and define the model's class in an "
+                "importable module.",
+                parameter="isolation",
+                value="process",
+            ) from None
         if status != "ready":
             worker.process.kill()
             raise ConfigurationError(

@@ -267,7 +267,19 @@ class Guard:
             at = ambient
         call = _Call(start, at)
         if self.input_schema is not None:
-            report = self.input_schema.validate(X)
+            try:
+                report = self.input_schema.validate(X)
+            except Exception as exc:
+                call.outcome = "invalid_input"
+                call.reason = (
+                    f"the schema could not validate the input: {type(exc).__name__}: {exc}"
+                )
+                call.error = SchemaError(
+                    f"guard {self.name!r}: {call.reason}. Pass the input in the form the "
+                    "schema expects (e.g. a DataFrame with its columns)."
+                )
+                call.error.__cause__ = exc
+                return call
             if not report.ok:
                 failures = getattr(report, "failures", None)
                 count = f" ({len(failures)} failures)" if failures is not None else ""
@@ -307,12 +319,14 @@ class Guard:
     def _judge(self, call: _Call, method: str, X: Any, status: str, value: Any) -> None:
         """Turn what the primary did into an outcome, and tell the breaker."""
         if status == "ok":
-            why = self.output_check(X, value)
+            try:
+                why = self.output_check(X, value)
+            except Exception as exc:
+                why = f"the output check raised {type(exc).__name__}: {exc}"
             if why is None:
                 call.value = value
                 if self._cost is not None and self.cost_budget is not None:
-                    cost = self._cost(X, value) if callable(self._cost) else self._cost
-                    self.cost_budget.spend(float(cost))
+                    self._spend(X, value)
             else:
                 call.outcome, call.reason = "invalid_output", why
                 call.error = SchemaError(
@@ -352,6 +366,18 @@ class Guard:
                 self.breaker.record_failure(call.permit)
         elif self.breaker is not None:
             self.breaker.release(call.permit)
+
+    def _spend(self, X: Any, y: Any) -> None:
+        try:
+            cost = self._cost(X, y) if callable(self._cost) else self._cost
+            self.cost_budget.spend(float(cost))  # type: ignore[union-attr]
+        except Exception as exc:
+            # The answer is good; a broken cost function must not turn it into a failure.
+            _log.error(
+                "the cost function failed; the call was not counted",
+                guard=self.name,
+                error=f"{type(exc).__name__}: {exc}",
+            )
 
     # -- running the primary ---------------------------------------------------------------
 
@@ -422,7 +448,11 @@ class Guard:
         job = self._executor.try_submit(self._callable(method), (X,), ctx, on_done)
         if job is None:
             return "shed", None
-        await asyncio.wait({fut}, timeout=timeout)
+        try:
+            await asyncio.wait({fut}, timeout=timeout)
+        except asyncio.CancelledError:
+            self._executor.orphan(job)  # the caller went away; the slot stays taken until it ends
+            raise
         if not fut.done() and self._executor.orphan(job):
             return "timeout", None
         if job.error is not None:
