@@ -134,6 +134,16 @@ class Guard:
     Build one with :func:`mlprod.guard`. A guard is itself a model: it has
     ``predict`` (and ``predict_proba`` when the model has it), so guards nest
     (a guarded model can be another guard's fallback).
+
+    Examples
+    --------
+    >>> import mlprod as mp
+    >>> inner = mp.guard(lambda X: 1 / 0, fallback=2, name="inner")
+    >>> outer = mp.guard(lambda X: 1 / 0, fallback=inner, name="outer")
+    >>> outer.predict([[0.0]]).tolist(), outer.last_outcome.path
+    ([2], 'fallback[0]:inner')
+    >>> isinstance(outer, mp.Guard), outer.stats().calls
+    (True, 1)
     """
 
     def __init__(
@@ -609,7 +619,19 @@ class Guard:
 
 
 class ProbabilisticGuard(Guard):
-    """A :class:`Guard` around a model with ``predict_proba``, which it guards too."""
+    """A :class:`Guard` around a model with ``predict_proba``, which it guards too.
+
+    Examples
+    --------
+    >>> import mlprod as mp
+    >>> class Coin:
+    ...     def predict(self, X):
+    ...         return [1] * len(X)
+    ...     def predict_proba(self, X):
+    ...         return [[0.5, 0.5]] * len(X)
+    >>> mp.guard(Coin(), budget_ms=1000).predict_proba([[0.0]])
+    [[0.5, 0.5]]
+    """
 
     def predict_proba(self, X: Any) -> Any:
         """Class probabilities from the primary, or from the first fallback that answers."""

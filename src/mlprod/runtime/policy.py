@@ -52,6 +52,13 @@ class GuardPolicy:
         Whether audit records carry the raw input (not only its fingerprint).
     cost_budget:
         ``(amount, per_seconds)``, or ``None``.
+
+    Examples
+    --------
+    >>> import mlprod as mp
+    >>> g = mp.guard(lambda X: X, fallback=[0], budget_ms=50, name="churn")
+    >>> g.policy.to_dict()["budget_ms"], g.policy.fallbacks
+    (50, ('0',))
     """
 
     name: str
