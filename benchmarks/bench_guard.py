@@ -48,9 +48,7 @@ def per_call_us(fn: Callable[[], Any], *, calls: int, repeats: int) -> float:
     return statistics.median(samples)
 
 
-def interleaved(
-    fns: dict[str, Callable[[], Any]], *, calls: int, repeats: int
-) -> dict[str, float]:
+def interleaved(fns: dict[str, Callable[[], Any]], *, calls: int, repeats: int) -> dict[str, float]:
     """Per-call medians, measuring the candidates in turn so machine noise hits all alike."""
     for fn in fns.values():
         for _ in range(min(calls, 200)):
@@ -107,9 +105,7 @@ def wrappers(model: Any, row: Any, root: Path, tag: str) -> dict[str, Callable[[
         model, fallback=0, budget_ms=1000, audit=log, model_ref=Ref(), name=f"{tag}-audit-b"
     )
     batched_log = mp.AuditLog(root / f"{tag}-batched.jsonl", flush_every=256)
-    batched = mp.guard(
-        model, fallback=0, audit=batched_log, model_ref=Ref(), name=f"{tag}-batched"
-    )
+    batched = mp.guard(model, fallback=0, audit=batched_log, model_ref=Ref(), name=f"{tag}-batched")
     breaker = mp.guard(model, fallback=0, breaker=mp.CircuitBreaker(), name=f"{tag}-breaker")
     pb = pybreaker.CircuitBreaker(fail_max=5, reset_timeout=30)
     retrying = tenacity.Retrying(stop=tenacity.stop_after_attempt(3), reraise=True)
@@ -166,7 +162,8 @@ def bench_audit(quick: bool, root: Path) -> dict[str, float]:
         start = time.perf_counter()
         verdict = mp.verify_audit_log(root / "audit-1.jsonl")
         times.append(time.perf_counter() - start)
-    assert verdict.ok and verdict.records == n, verdict
+    if not verdict.ok or verdict.records != n:
+        raise SystemExit(f"the benchmark's audit log did not verify: {verdict}")
     rates["verifications/s"] = n / statistics.median(times)
     return rates
 
@@ -183,9 +180,7 @@ def bench_hanging(quick: bool) -> dict[str, float]:
 
     budget_ms, bound, rate = 20.0, 8, 200
     seconds = 1.0 if quick else 10.0
-    g = mp.guard(
-        HangsForever(), fallback=0, budget_ms=budget_ms, max_in_flight=bound, name="hang"
-    )
+    g = mp.guard(HangsForever(), fallback=0, budget_ms=budget_ms, max_in_flight=bound, name="hang")
     latencies: list[float] = []
     lock = threading.Lock()
     max_threads = 0

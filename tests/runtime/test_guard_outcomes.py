@@ -205,15 +205,18 @@ def test_late_exception_of_an_orphan_is_logged(release):
     from structlog.testing import capture_logs
 
     g = mp.guard(Hanging(release, fail_after=True), fallback=0, budget_ms=5, max_in_flight=1)
+
+    def late():
+        return [e for e in logs if "after the guard had answered" in e["event"]]
+
     with capture_logs() as logs:
         g.predict(ROW)
         release.set()
-        for _ in range(200):
-            if g.stats().orphans_finished:
+        for _ in range(500):
+            if late():
                 break
             threading.Event().wait(0.01)
-        threading.Event().wait(0.05)
-    late = [e for e in logs if "after the guard had answered" in e["event"]]
+    late = late()
     assert late
     assert late[0]["error"] == "RuntimeError: late failure"
 
