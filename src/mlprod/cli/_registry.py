@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from typing import Any
 
 from mlprod.errors import ConfigurationError, GateFailed
@@ -31,6 +32,12 @@ def register(sub: Any) -> None:
         description="Inspect the model registry, move aliases through gates, verify integrity.",
     )
     cmds = reg.add_subparsers(title="registry commands", metavar="COMMAND")
+
+    def usage(_args: argparse.Namespace) -> int:
+        reg.print_help(sys.stderr)
+        return 2
+
+    reg.set_defaults(handler=usage)
 
     p = cmds.add_parser("ls", parents=[common], help="list models, or the versions of one")
     p.add_argument("name", nargs="?", help="a model name: list its versions")
