@@ -309,3 +309,26 @@ def test_parents_must_belong_to_this_registry(make_registry: Any, tmp_path: Path
     with pytest.raises(mp.NotFound):
         reg.register("churn", {"w": 2}, parents=["churn:9"])
     other.close()
+
+
+def test_model_versions_pickle_and_deepcopy(registry: mp.ModelRegistry) -> None:
+    import copy
+    import pickle
+
+    mv = registry.register("churn", {"w": 1}, metrics={"auc": 0.9}, tags={"t": 1})
+    for clone in (pickle.loads(pickle.dumps(mv)), copy.deepcopy(mv)):
+        assert clone == mv
+        assert clone.metrics == {"auc": 0.9}
+        assert clone.manifest == mv.manifest
+
+
+def test_threads_sharing_one_registry_get_distinct_versions(registry: mp.ModelRegistry) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(worker: int) -> list[int]:
+        return [registry.register("churn", {"w": worker, "i": i}).version for i in range(10)]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = [v for vs in pool.map(work, range(4)) for v in vs]
+    assert sorted(results) == list(range(1, 41))
+    assert registry.verify().ok

@@ -263,6 +263,34 @@ class ModelVersion:
     def __hash__(self) -> int:
         return hash(self.digest)
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Read-only mapping views do not pickle; rebuild them on the other side
+        # so versions travel to worker processes and through copy.deepcopy.
+        return (
+            _rebuild,
+            (
+                self.name,
+                self.version,
+                self.digest,
+                dict(self.manifest),
+                dict(self.tags),
+                self.description,
+            ),
+        )
+
+
+def _rebuild(
+    name: str,
+    version: int,
+    digest: str,
+    manifest: dict[str, Any],
+    tags: dict[str, Any],
+    description: str,
+) -> ModelVersion:
+    return ModelVersion(
+        name, version, digest, MappingProxyType(manifest), MappingProxyType(tags), description
+    )
+
 
 @dataclass(frozen=True)
 class AliasChange:
