@@ -176,3 +176,18 @@ def test_null_mask(values, dtype, expected):
     got = null_mask(pd.Series(values, dtype=dtype).array if dtype != "float64" and dtype != "int64"
                     else np.asarray(values, dtype=dtype))
     assert (None if got is None else got.tolist()) == expected
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", "large_string[pyarrow]"])
+def test_long_low_cardinality_text_is_checked_by_distinct_values(dtype):
+    rng = np.random.default_rng(3)
+    values = pd.Series(rng.choice(["AB1", "CD22", "ab3", "E"], 60_000), dtype=object)
+    values[rng.choice(60_000, 50, replace=False)] = None
+    series = values.astype(dtype)
+    expected = (series.isna() | values.str.match(r"[A-Z]{2}\d").fillna(True)).tolist()
+    assert C.str_matches(r"[A-Z]{2}\d")(series).tolist() == expected
+    assert C.str_length(2, 4)(series).tolist() == (
+        series.isna() | values.str.len().between(2, 4)
+    ).tolist()
+    clean = pd.Series(rng.choice(["AB1", "CD22"], 60_000), dtype=dtype)
+    assert C.str_matches(r"[A-Z]{2}\d")(clean).all()

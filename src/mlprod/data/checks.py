@@ -100,10 +100,9 @@ def null_mask(values: Any) -> np.ndarray | None:
     if isinstance(values, np.ndarray):
         kind = values.dtype.kind
         if kind == "f":
-            # One O(1)-space sum answers "any NaN?" for the clean common case.
-            with np.errstate(invalid="ignore", over="ignore"):
-                total = values.sum() if len(values) else 0.0
-            if not np.isnan(total):
+            # One O(1)-space reduction answers "any NaN?" for the clean common case:
+            # min propagates NaN and, unlike a sum, never overflows.
+            if len(values) == 0 or not np.isnan(values.min()):
                 return None
             mask = np.isnan(values)
         elif kind in "iub":
@@ -189,6 +188,21 @@ def _arrow_strings(values: Any) -> Any:
         return pa.array(np.asarray(values, dtype=object), type=pa.large_string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         return None
+
+
+# Text columns this long are sampled for their number of distinct values; when
+# few, a check runs on the distinct values (a hash pass) instead of every row.
+_DISTINCT_MIN_ROWS = 50_000
+_DISTINCT_SAMPLE = 8_192
+_DISTINCT_RATIO = 0.02
+
+
+def _few_distinct(strings: Any) -> bool:
+    import pyarrow.compute as pc
+
+    step = max(len(strings) // _DISTINCT_SAMPLE, 1)
+    sample = strings[::step] if step > 1 else strings
+    return bool(pc.count_distinct(sample).as_py() <= _DISTINCT_RATIO * len(sample))
 
 
 def _arrow_failures(result: Any) -> np.ndarray | None:
@@ -434,6 +448,18 @@ class in_range(BuiltinCheck):
         return f"in_range({lo}{self.min_value!r}, {self.max_value!r}{hi})"
 
     def failures(self, values: Any, null: np.ndarray | None) -> np.ndarray | None:
+        num = _numeric_view(values)
+        if num is not None and len(num):
+            # One min and one max decide the clean case for both bounds at once.
+            lo, hi = num.min(), num.max()
+            low_ok = self.min_value is None or (
+                lo >= self.min_value if self.include_min else lo > self.min_value
+            )
+            high_ok = self.max_value is None or (
+                hi <= self.max_value if self.include_max else hi < self.max_value
+            )
+            if low_ok and high_ok:
+                return None
         bad: np.ndarray | None = None
         if self.min_value is not None:
             bad = _violations(values, ">=" if self.include_min else ">", self.min_value)
@@ -490,11 +516,27 @@ class isin(BuiltinCheck):
     values: tuple[Hashable, ...]
     kind: ClassVar[str] = "isin"
 
+    def _allowed_categories(self, dtype: Any) -> np.ndarray:
+        # Categories are few and a column's dtype repeats call after call: decide once per dtype.
+        # Keyed by the category values: comparing dtype objects walks an Index, slower.
+        categories = dtype.categories
+        if len(categories) > 1000:
+            return np.asarray(categories.isin(list(self.values)), dtype=bool)
+        cache: dict[Any, np.ndarray] = self.__dict__.setdefault("_category_cache", {})
+        key = tuple(categories.tolist())
+        try:
+            return cache[key]
+        except KeyError:
+            allowed = np.asarray(categories.isin(list(self.values)), dtype=bool)
+            if len(cache) < 64:
+                cache[key] = allowed
+            return allowed
+
     def _member(self, values: Any) -> np.ndarray:
         codes = getattr(values, "codes", None)
         if isinstance(codes, np.ndarray):
-            allowed = np.asarray(values.categories.isin(list(self.values)), dtype=bool)
-            return np.where(codes >= 0, allowed[codes], False)
+            allowed = self._allowed_categories(values.dtype)
+            return np.where(codes >= 0, allowed[np.maximum(codes, 0)], False)
         pa_array = getattr(values, "_pa_array", None)
         if pa_array is not None:
             import pyarrow as pa
@@ -515,6 +557,9 @@ class isin(BuiltinCheck):
         return np.asarray(pd.Series(values, copy=False).isin(list(self.values)), dtype=bool)
 
     def failures(self, values: Any, null: np.ndarray | None) -> np.ndarray | None:
+        codes = getattr(values, "codes", None)
+        if isinstance(codes, np.ndarray) and self._allowed_categories(values.dtype).all():
+            return None  # every category is allowed, so every value is
         return _strip_nulls(~self._member(values), null)
 
 
@@ -588,10 +633,24 @@ class _TextCheck(BuiltinCheck):
             import pyarrow as pa
 
             try:
+                if len(strings) >= _DISTINCT_MIN_ROWS and _few_distinct(strings):
+                    return _strip_nulls(self._by_distinct(strings), null)
                 return _strip_nulls(_arrow_failures(self._arrow(strings)), null)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 pass  # a regex RE2 cannot compile: Python's re handles it below
         return _strip_nulls(_object_text_failures(values, self._python), null)
+
+    def _by_distinct(self, strings: Any) -> np.ndarray | None:
+        """Check each distinct value once; locate the rows only if one fails."""
+        import pyarrow.compute as pc
+
+        distinct = pc.unique(strings)
+        verdict = self._arrow(distinct)
+        if pc.all(verdict).as_py() is not False:
+            return None
+        failing = distinct.filter(pc.invert(pc.fill_null(verdict, True)))
+        found = pc.is_in(strings, value_set=failing)
+        return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 @dataclass(frozen=True, repr=False)

@@ -206,6 +206,9 @@ def matches(name: str | None, dtype: Any) -> bool:
     """
     if name is None:
         return True
+    if isinstance(dtype, pd.CategoricalDtype):
+        # Hashing or comparing a categorical dtype walks its categories; the verdict does not.
+        return _matcher(name)(dtype)
     key = (name, dtype)
     try:
         return _VERDICTS[key]
