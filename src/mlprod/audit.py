@@ -543,6 +543,12 @@ class AuditLog:
         self._seq = 0
         self._prev = GENESIS
         self._closed = False
+        try:
+            self._locked(self._sync_tail)  # fail now, not at the first append, on a bad log
+        except BaseException:
+            os.close(self._fd)
+            self._closed = True
+            raise
         _OPEN_LOGS.add(self)
 
     # -- writing ---------------------------------------------------------------------------
@@ -606,6 +612,15 @@ class AuditLog:
                     path=str(self.path),
                 )
         self._seq, self._prev, self._known_size = seq, prev, size
+
+    def _locked(self, fn: Any) -> Any:
+        if fcntl is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            return fn()
+        finally:
+            if fcntl is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def _flush_locked(self) -> int:
         if fcntl is not None:

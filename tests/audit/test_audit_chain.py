@@ -147,11 +147,21 @@ def test_writer_refuses_to_extend_a_tampered_log(tmp_path):
     with mp.AuditLog(path) as log:
         log.append({"amount": 100})
     path.write_bytes(path.read_bytes().replace(b"100", b"999"))
-    log = mp.AuditLog(path)
-    with pytest.raises(mp.IntegrityError, match="does not verify"):
-        log.append({"next": 1})
-    log._pending.clear()
-    log.close()
+    with pytest.raises(mp.IntegrityError, match="does not verify") as info:
+        mp.AuditLog(path)
+    assert info.value.path == str(path)
+    path.write_bytes(b'{"seq":0,"ts":1.0,"prev":"' + b"1" * 64 + b'"')
+    with pytest.raises(mp.IntegrityError, match="bytes no writer produced"):
+        mp.AuditLog(path)
+
+
+def test_a_batched_writer_knows_its_sequence_numbers_from_the_start(tmp_path):
+    path = tmp_path / "a.jsonl"
+    with mp.AuditLog(path) as log:
+        log.append({"i": 0})
+    with mp.AuditLog(path, flush_every=10) as log:
+        assert log.append({"i": 1}) == 1
+        assert log.head == mp.verify_audit_log(path).head
 
 
 def _crashing_writer(path, n):
