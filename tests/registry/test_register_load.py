@@ -332,3 +332,21 @@ def test_threads_sharing_one_registry_get_distinct_versions(registry: mp.ModelRe
         results = [v for vs in pool.map(work, range(4)) for v in vs]
     assert sorted(results) == list(range(1, 41))
     assert registry.verify().ok
+
+
+def test_reading_a_tampered_version_raises_instead_of_returning_it(
+    registry: mp.ModelRegistry,
+) -> None:
+    registry.register("churn", {"w": 1}, metrics={"auc": 0.7})
+    t = registry._t
+    with registry._sql.engine.begin() as conn:
+        text = conn.execute(t.versions.select()).one().manifest
+        conn.execute(t.versions.update().values(manifest=text.replace("0.7", "0.9")))
+    for read in (
+        lambda: registry.get("churn", 1),
+        lambda: registry.list_versions("churn"),
+        lambda: registry.search("churn"),
+        lambda: registry.lineage("churn", 1),
+    ):
+        with pytest.raises(mp.IntegrityError, match="changed in the database"):
+            read()

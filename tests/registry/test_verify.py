@@ -271,3 +271,28 @@ def test_registered_digests_are_stable_for_the_same_content(tmp_path: Path) -> N
         "m", {"w": 1}, params={"y": 2, "x": 1}, metrics={"m": 1.0}, actor="ana"
     )
     assert a.digest == b.digest
+
+
+@settings(max_examples=10, suppress_health_check=_SHARED)
+@given(data=st.data())
+def test_any_edited_version_row_is_detected(
+    populated: mp.ModelRegistry, data: st.DataObject
+) -> None:
+    v = populated._t.versions
+    with populated._sql.engine.connect() as conn:
+        rows = conn.execute(v.select().order_by(v.c.version)).all()
+    row = data.draw(st.sampled_from(rows))
+    column = data.draw(st.sampled_from(["manifest", "tags"]))
+    text = getattr(row, column)
+    pos = data.draw(st.integers(0, len(text) - 1))
+    edited = text[:pos] + ("7" if text[pos] != "7" else "8") + text[pos + 1 :]
+    with populated._sql.engine.begin() as conn:
+        conn.execute(v.update().where(v.c.id == row.id).values({column: edited}))
+    try:
+        result = populated.verify(artifacts=False)
+        assert not result.ok
+        assert f"churn:{row.version}" in {p.subject for p in result.problems}
+    finally:
+        with populated._sql.engine.begin() as conn:
+            conn.execute(v.update().where(v.c.id == row.id).values({column: text}))
+    assert populated.verify(artifacts=False).ok

@@ -287,7 +287,7 @@ class AliasOps(RegistryCore):
                     f"deleted); see reg.alias_history({name!r}, {alias!r}).",
                 )
             row = self._row(conn, name, int(version))
-        return ModelVersion._from_row(row.manifest, row.tags, row.description)
+        return ModelVersion._from_row(row.manifest, row.tags, row.description, row.digest)
 
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasChange]:
         """Every move and deletion of ``alias`` (or of all of ``name``'s aliases), oldest first.

@@ -218,7 +218,7 @@ class RegistryCore:
         name, version = _split(name, version)
         with self._sql.read() as conn:
             row = self._row(conn, name, version)
-        return ModelVersion._from_row(row.manifest, row.tags, row.description)
+        return ModelVersion._from_row(row.manifest, row.tags, row.description, row.digest)
 
     def _where(self, digest: str) -> str:
         where = getattr(self._store, "where", None)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
 from mlprod.models._inputs import dataset_node_id
 from mlprod.models.lineage import LineageEdge, LineageGraph, LineageNode
+from mlprod.models.version import ModelVersion
 
 __all__ = ["build_lineage"]
 
@@ -38,7 +38,7 @@ class _Builder:
         return nid
 
     def model(self, manifest_text: str, digest: str) -> tuple[str, dict[str, Any]]:
-        m = json.loads(manifest_text)
+        m = dict(ModelVersion._from_row(manifest_text, "{}", "", digest).manifest)
         nid = f"model:{m['name']}:{m['version']}"
         if nid not in self.nodes:
             self.nodes[nid] = LineageNode(
@@ -104,12 +104,10 @@ class _Builder:
             if depth is not None and level >= depth:
                 continue
             for row in self.children(m["name"], int(m["version"])):
-                seen = json.loads(row.manifest)
-                cid = f"model:{seen['name']}:{seen['version']}"
-                known = cid in self.nodes
+                known = {n.attrs.get("digest") for n in self.nodes.values()}
                 cid, cm = self.model(row.manifest, row.digest)
                 self.edge(nid, cid, "derived_from")
-                if not known:
+                if row.digest not in known:
                     queue.append(((cid, cm), level + 1))
 
     def aliases(self) -> None:

@@ -50,7 +50,7 @@ class QueryOps(RegistryCore):
         v = t.versions
         with self._sql.read() as conn:
             rows = conn.execute(
-                sa.select(v.c.manifest, v.c.tags, v.c.description)
+                sa.select(v.c.manifest, v.c.tags, v.c.description, v.c.digest)
                 .where(v.c.name == name)
                 .order_by(v.c.version)
             ).all()
@@ -95,7 +95,7 @@ class QueryOps(RegistryCore):
         """
         t, sa = self._t, self._sa
         v = t.versions
-        query = sa.select(v.c.manifest, v.c.tags, v.c.description)
+        query = sa.select(v.c.manifest, v.c.tags, v.c.description, v.c.digest)
         if name is not None:
             if "*" in name or "?" in name:
                 pattern = (
@@ -113,15 +113,13 @@ class QueryOps(RegistryCore):
         with self._sql.read() as conn:
             rows = conn.execute(query).all()
         found: list[ModelVersion] = []
-        for manifest_text, tags_text, description in rows:
-            if tags:
-                have = json.loads(tags_text)
-                if any(
-                    k not in have or (want is not None and have[k] != want)
-                    for k, want in tags.items()
-                ):
-                    continue
-            mv = ModelVersion._from_row(manifest_text, tags_text, description)
+        for manifest_text, tags_text, description, digest in rows:
+            mv = ModelVersion._from_row(manifest_text, tags_text, description, digest)
+            if tags and any(
+                k not in mv.tags or (want is not None and mv.tags[k] != want)
+                for k, want in tags.items()
+            ):
+                continue
             if conditions:
                 values = mv.metrics
                 if any(k not in values or not cond(values[k]) for k, cond in conditions.items()):

@@ -193,7 +193,9 @@ class ModelRegistry(AliasOps, QueryOps):
                 },
                 ts=ts,
             )
-        return ModelVersion._from_row(text, canonical_json(tag_map).decode("utf-8"), description)
+        return ModelVersion._from_row(
+            text, canonical_json(tag_map).decode("utf-8"), description, digest
+        )
 
     def _parent(self, ref: Any) -> dict[str, Any]:
         mv = self.get(*_split(ref))
@@ -311,20 +313,16 @@ class ModelRegistry(AliasOps, QueryOps):
         v = self._t.versions
         with self._sql.write() as w:
             row = self._row(w.conn, name, version)
-            current = json.loads(row.manifest)
-            tags = json.loads(row.tags)
-            description = row.description
-            tags, description = change(tags, description)
+            current = ModelVersion._from_row(row.manifest, row.tags, row.description, row.digest)
+            tags, description = change(dict(current.tags), current.description)
             tags_text = canonical_json(tags).decode("utf-8")
             w.conn.execute(
                 v.update()
                 .where(v.c.digest == row.digest)
                 .values(tags=tags_text, description=description)
             )
-            w.event(
-                {**record, "name": name, "version": int(current["version"])}, ts=self._clock.time()
-            )
-        return ModelVersion._from_row(row.manifest, tags_text, description)
+            w.event({**record, "name": name, "version": current.version}, ts=self._clock.time())
+        return ModelVersion._from_row(row.manifest, tags_text, description, row.digest)
 
     def set_tag(
         self, name: str, version: int | str, key: str, value: Any, *, actor: str | None = None

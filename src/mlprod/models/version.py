@@ -79,14 +79,34 @@ class ModelVersion:
     description: str = ""
 
     @classmethod
-    def _from_row(cls, manifest_text: str, tags_text: str, description: str) -> ModelVersion:
-        manifest = json.loads(manifest_text)
+    def _from_row(
+        cls, manifest_text: str, tags_text: str, description: str, digest: str
+    ) -> ModelVersion:
+        """Rebuild a version read from the database, refusing one whose manifest changed."""
+        actual = sha256_bytes(manifest_text.encode("utf-8"))
+        try:
+            if actual != digest:
+                raise ValueError("digest mismatch")
+            manifest = json.loads(manifest_text)
+            tags = json.loads(tags_text)
+            name, version = manifest["name"], int(manifest["version"])
+        except (ValueError, KeyError, TypeError):
+            from mlprod.errors import IntegrityError
+
+            raise IntegrityError(
+                f"The stored record of version {digest[:12]}… was changed in the database "
+                f"after registration (its manifest hashes to {actual[:12]}…, or its tags are "
+                "not JSON). Run reg.verify() for the full report.",
+                path=f"versions/{digest}",
+                expected=digest,
+                actual=actual,
+            ) from None
         return cls(
-            name=manifest["name"],
-            version=int(manifest["version"]),
-            digest=sha256_bytes(manifest_text.encode("utf-8")),
+            name=name,
+            version=version,
+            digest=digest,
             manifest=MappingProxyType(manifest),
-            tags=MappingProxyType(json.loads(tags_text)),
+            tags=MappingProxyType(tags),
             description=description,
         )
 
