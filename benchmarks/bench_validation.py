@@ -213,12 +213,15 @@ def main() -> None:
     print(f"validation benchmark: {rows:,} rows x {df.shape[1]} columns, pandas {pd.__version__}")
     a, b = cells_mlprod(ours, bad), cells_pandera(theirs, bad)
     same = a == b
-    print(f"failing cells on the corrupted copy: mlprod {len(a):,}, pandera {len(b):,}, "
-          f"identical: {same}")
+    print(
+        f"failing cells on the corrupted copy: mlprod {len(a):,}, pandera {len(b):,}, "
+        f"identical: {same}"
+    )
     if not same:
         print(f"  only mlprod: {sorted(a - b)[:5]}  only pandera: {sorted(b - a)[:5]}")
         raise SystemExit("mlprod and pandera disagree on the failing cells")
-    assert ours.validate(df).ok and not ours.validate(bad).ok
+    assert ours.validate(df).ok
+    assert not ours.validate(bad).ok
 
     rows_out = []
     for label, frame in (("batch clean", df), ("batch corrupted", bad)):
@@ -240,8 +243,10 @@ def main() -> None:
     mem_m, method = peak_memory("mlprod", rows)
     mem_p, _ = peak_memory("pandera", rows)
     print()
-    print(f"peak memory of one batch validation ({method}): mlprod {mem_m / 2**20:.1f} MiB, "
-          f"pandera {mem_p / 2**20:.1f} MiB, ratio {mem_p / max(mem_m, 1):.1f}x")
+    print(
+        f"peak memory of one batch validation ({method}): mlprod {mem_m / 2**20:.1f} MiB, "
+        f"pandera {mem_p / 2**20:.1f} MiB, ratio {mem_p / max(mem_m, 1):.1f}x"
+    )
 
 
 if __name__ == "__main__":

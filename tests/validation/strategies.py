@@ -16,14 +16,31 @@ PATTERNS = [r"[a-z]+", r"[A-Z]{2}\d+", r"\d{3}-\d{2}", r"(ab|cd)e?"]
 
 @st.composite
 def numeric_columns(draw):
-    dtype = draw(st.sampled_from(["int64", "Int64", "float64", "float32", "int32",
-                                  "double[pyarrow]", "int64[pyarrow]"]))  # fmt: skip
+    dtype = draw(
+        st.sampled_from(
+            ["int64", "Int64", "float64", "float32", "int32", "double[pyarrow]", "int64[pyarrow]"]
+        )
+    )
     lo = draw(st.integers(-1000, 1000))
     hi = draw(st.integers(lo, lo + 2000))
-    checks = draw(st.lists(st.sampled_from([
-        C.in_range(lo, hi), C.ge(lo), C.le(hi), C.gt(lo - 1), C.lt(hi + 1),
-        C.in_range(lo, hi + 1, include_max=False), C.monotonic(), C.finite(),
-    ]), max_size=3, unique=True))  # fmt: skip
+    checks = draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    C.in_range(lo, hi),
+                    C.ge(lo),
+                    C.le(hi),
+                    C.gt(lo - 1),
+                    C.lt(hi + 1),
+                    C.in_range(lo, hi + 1, include_max=False),
+                    C.monotonic(),
+                    C.finite(),
+                ]
+            ),
+            max_size=3,
+            unique=True,
+        )
+    )
     nullable = draw(st.booleans()) and dtype not in ("int64", "int32")
     unique = draw(st.booleans())
     return mp.Column(dtype, nullable=nullable, unique=unique, checks=checks)
@@ -66,8 +83,12 @@ COLUMNS = st.one_of(numeric_columns(), text_columns(), other_columns())
 def schemas(draw, *, max_columns=4):
     names = draw(st.lists(NAMES, min_size=1, max_size=max_columns, unique=True))
     columns = {name: draw(COLUMNS) for name in names}
-    return mp.Schema(columns, strict=draw(st.booleans()), ordered=draw(st.booleans()),
-                     name=draw(st.none() | NAMES))  # fmt: skip
+    return mp.Schema(
+        columns,
+        strict=draw(st.booleans()),
+        ordered=draw(st.booleans()),
+        name=draw(st.none() | NAMES),
+    )
 
 
 @st.composite
@@ -79,19 +100,22 @@ def frames(draw, *, max_rows=30):
     for name in cols:
         kind = draw(st.sampled_from(["int", "float", "text", "cat", "time", "bool", "Int64"]))
         if kind == "int":
-            data[name] = pd.Series(draw(st.lists(st.integers(-(2**40), 2**40), min_size=n,
-                                                 max_size=n)), dtype="int64")  # fmt: skip
+            data[name] = pd.Series(
+                draw(st.lists(st.integers(-(2**40), 2**40), min_size=n, max_size=n)), dtype="int64"
+            )
         elif kind == "float":
-            values = draw(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=n,
-                                   max_size=n))  # fmt: skip
+            values = draw(
+                st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=n, max_size=n)
+            )
             data[name] = pd.Series(values, dtype="float64")
         elif kind == "Int64":
             values = draw(st.lists(st.none() | st.integers(-100, 100), min_size=n, max_size=n))
             data[name] = pd.Series(values, dtype="Int64")
         elif kind == "text":
             alphabet = st.characters(codec="utf-8", exclude_characters="\x00")
-            values = draw(st.lists(st.none() | st.text(alphabet, max_size=5), min_size=n,
-                                   max_size=n))  # fmt: skip
+            values = draw(
+                st.lists(st.none() | st.text(alphabet, max_size=5), min_size=n, max_size=n)
+            )
             data[name] = pd.Series(values, dtype="str")
         elif kind == "cat":
             values = draw(st.lists(st.none() | st.sampled_from("pqr"), min_size=n, max_size=n))
@@ -102,8 +126,9 @@ def frames(draw, *, max_rows=30):
                 draw(st.sampled_from([None, "UTC"]))
             )
         else:
-            data[name] = pd.Series(draw(st.lists(st.booleans(), min_size=n, max_size=n)),
-                                   dtype="bool")  # fmt: skip
+            data[name] = pd.Series(
+                draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype="bool"
+            )
     frame = pd.DataFrame(data, index=pd.RangeIndex(n))
     if draw(st.booleans()):
         frame.index = pd.Index(np.arange(n) * 3 + 7)

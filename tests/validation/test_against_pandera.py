@@ -69,8 +69,16 @@ ROWS = st.tuples(
 @given(st.lists(ROWS, min_size=1, max_size=40))
 def test_same_failing_cells_as_pandera(rows):
     df = pd.DataFrame(rows, columns=["age", "score", "code", "name", "color", "n"])
-    df = df.astype({"age": "int64", "score": "float64", "code": "str", "name": "str",
-                    "color": "str", "n": "int64"})  # fmt: skip
+    df = df.astype(
+        {
+            "age": "int64",
+            "score": "float64",
+            "code": "str",
+            "name": "str",
+            "color": "str",
+            "n": "int64",
+        }
+    )
     assert our_cells(OURS, df) == pandera_cells(THEIRS, df)
 
 

@@ -37,7 +37,9 @@ def test_numeric_checks(check, values, expected):
     assert mask(check, values) == expected
 
 
-@pytest.mark.parametrize("dtype", ["float64", "Float64", "Int64", "double[pyarrow]", "int64[pyarrow]"])
+@pytest.mark.parametrize(
+    "dtype", ["float64", "Float64", "Int64", "double[pyarrow]", "int64[pyarrow]"]
+)
 def test_comparisons_skip_missing_values_for_every_numeric_dtype(dtype):
     values = [1, None, 5]
     assert mask(C.in_range(0, 2), values, dtype) == [True, True, False]
@@ -173,8 +175,11 @@ def test_custom_names_a_function():
     ],
 )
 def test_null_mask(values, dtype, expected):
-    got = null_mask(pd.Series(values, dtype=dtype).array if dtype != "float64" and dtype != "int64"
-                    else np.asarray(values, dtype=dtype))
+    got = null_mask(
+        pd.Series(values, dtype=dtype).array
+        if dtype != "float64" and dtype != "int64"
+        else np.asarray(values, dtype=dtype)
+    )
     assert (None if got is None else got.tolist()) == expected
 
 
@@ -186,8 +191,9 @@ def test_long_low_cardinality_text_is_checked_by_distinct_values(dtype):
     series = values.astype(dtype)
     expected = (series.isna() | values.str.match(r"[A-Z]{2}\d").fillna(True)).tolist()
     assert C.str_matches(r"[A-Z]{2}\d")(series).tolist() == expected
-    assert C.str_length(2, 4)(series).tolist() == (
-        series.isna() | values.str.len().between(2, 4)
-    ).tolist()
+    assert (
+        C.str_length(2, 4)(series).tolist()
+        == (series.isna() | values.str.len().between(2, 4)).tolist()
+    )
     clean = pd.Series(rng.choice(["AB1", "CD22"], 60_000), dtype=dtype)
     assert C.str_matches(r"[A-Z]{2}\d")(clean).all()

@@ -61,7 +61,8 @@ def test_chunks_give_the_whole_frame_report(schema, data, size):
 def test_whole_frame_found_what_was_planted(schema, data):
     got = {(c, i) for c, i in schema.validate(data).failures[["check", "index"]].values.tolist()}
     assert {("unique", 3), ("unique", 250), ("unique", 999), ("unique", 750)} <= got
-    assert ("monotonic(increasing)", 500) in got and ("monotonic(increasing)", 501) not in got
+    assert ("monotonic(increasing)", 500) in got
+    assert ("monotonic(increasing)", 501) not in got
     assert {("in_range(0, 1)", 5), ("in_range(0, 1)", 998), ("nullable", 400)} - got == {
         ("nullable", 400)
     }

@@ -36,15 +36,24 @@ def test_infer_then_validate(files, capsys):
     code = main(["validate", str(files / "bad.csv"), "--schema", str(files / "schema.yaml")])
     out = capsys.readouterr().out
     assert code == 1
-    assert "failed" in out and "in_range(0.0, 1.0)" in out
+    assert "failed" in out
+    assert "in_range(0.0, 1.0)" in out
     assert "failures: 10" in out
 
 
 def test_json_output_and_json_schema(files, capsys):
     main(["schema", "infer", str(files / "good.parquet"), "--output", "json", "--no-ranges"])
     (files / "schema.json").write_text(capsys.readouterr().out)
-    code = main(["validate", str(files / "bad.csv"), "--schema", str(files / "schema.json"),
-                 "--output", "json"])  # fmt: skip
+    code = main(
+        [
+            "validate",
+            str(files / "bad.csv"),
+            "--schema",
+            str(files / "schema.json"),
+            "--output",
+            "json",
+        ]
+    )
     assert code == 0
     assert json.loads(capsys.readouterr().out)["ok"] is True
 
@@ -52,8 +61,20 @@ def test_json_output_and_json_schema(files, capsys):
 def test_markdown_output_and_max_failures(files, capsys):
     main(["schema", "infer", str(files / "good.parquet")])
     (files / "s.yaml").write_text(capsys.readouterr().out)
-    code = main(["validate", str(files / "bad.csv"), "--schema", str(files / "s.yaml"),
-                 "--output", "markdown", "--max-failures", "3", "--show", "2"])  # fmt: skip
+    code = main(
+        [
+            "validate",
+            str(files / "bad.csv"),
+            "--schema",
+            str(files / "s.yaml"),
+            "--output",
+            "markdown",
+            "--max-failures",
+            "3",
+            "--show",
+            "2",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert out.startswith("## Validation report — failed")

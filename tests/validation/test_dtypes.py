@@ -78,7 +78,7 @@ def test_each_dtype_accepts_its_own_column(name):
         ("int64", pd.Series([1], dtype="Int64"), False),
         ("Int64", pd.Series([1]), False),
         ("int64", pd.Series([1], dtype="int32"), False),
-        ("float64", pd.Series([1])  , False),
+        ("float64", pd.Series([1]), False),
         ("str", pd.Series(["a"], dtype="string"), True),  # any pandas text dtype
         ("string", pd.Series(["a"]), True),
         ("string", pd.Series(["a"], dtype="large_string[pyarrow]"), True),
@@ -87,8 +87,11 @@ def test_each_dtype_accepts_its_own_column(name):
         ("datetime64[ns]", pd.Series(pd.to_datetime(["2024-01-01"]).as_unit("us")), True),
         ("datetime64[ns]", pd.Series(pd.to_datetime(["2024-01-01"], utc=True)), False),
         ("datetime64[ns, UTC]", pd.Series(pd.to_datetime(["2024-01-01"])), False),
-        ("datetime64[ns, UTC]",
-         pd.Series(pd.to_datetime(["2024-01-01"], utc=True).tz_convert("Europe/Oslo")), False),
+        (
+            "datetime64[ns, UTC]",
+            pd.Series(pd.to_datetime(["2024-01-01"], utc=True).tz_convert("Europe/Oslo")),
+            False,
+        ),
         ("category", pd.Series(["a"]), False),
     ],
 )
@@ -146,8 +149,9 @@ def test_coerce_series(values, name, out, failed):
 
 
 def test_coerce_datetimes_with_time_zone():
-    converted, failed = coerce_series(pd.Series(["2024-01-01T00:00Z", "nope"]),
-                                      "datetime64[ns, UTC]")
+    converted, failed = coerce_series(
+        pd.Series(["2024-01-01T00:00Z", "nope"]), "datetime64[ns, UTC]"
+    )
     assert str(converted.dtype) == "datetime64[ns, UTC]"
     assert failed.tolist() == [False, True]
 

@@ -69,7 +69,7 @@ BAD_VALUES = {
 @given(CORRUPTIBLE.strategy(min_rows=1, max_rows=25), st.data())
 def test_one_corrupted_cell_is_found_where_it_is(df, data):
     df.index = pd.Index([f"r{i}" for i in np.random.default_rng(len(df)).permutation(len(df))])
-    column = data.draw(st.sampled_from(sorted(BAD_VALUES) + ["color"]))
+    column = data.draw(st.sampled_from([*sorted(BAD_VALUES), "color"]))
     row = data.draw(st.integers(0, len(df) - 1))
     label = df.index[row]
     if column == "color":

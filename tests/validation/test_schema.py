@@ -55,8 +55,11 @@ def test_every_failing_cell_is_reported_with_label_and_value(schema):
         ["score", "ge(0)", "b", -2.0],
     ]
     assert dict(zip(report.counts["check"], report.counts["failures"])) == {
-        "in_range(0, 120)": 2, "nullable": 1, "finite()": 1, "ge(0)": 1,
-    }  # fmt: skip
+        "in_range(0, 120)": 2,
+        "nullable": 1,
+        "finite()": 1,
+        "ge(0)": 1,
+    }
 
 
 def test_missing_and_unexpected_columns(schema):
@@ -96,20 +99,27 @@ def test_unique_column_and_schema_level_unique_combination():
     report = schema.validate(df)
     got = report.failures[["column", "check", "index"]].values.tolist()
     assert got == [
-        ["id", "unique", 0], ["id", "unique", 2], ["id", "unique", 3],
-        ["id, day", "unique(id, day)", 0], ["id, day", "unique(id, day)", 3],
-    ]  # fmt: skip
+        ["id", "unique", 0],
+        ["id", "unique", 2],
+        ["id", "unique", 3],
+        ["id, day", "unique(id, day)", 0],
+        ["id, day", "unique(id, day)", 3],
+    ]
     assert report.failures["value"].tolist()[-1] == (1, 1)
 
 
 def test_frame_level_checks():
     schema = mp.Schema(
         {"start": mp.Column("int64"), "end": mp.Column("int64")},
-        checks=[C.compare_columns("start", "<=", "end"),
-                C.custom(lambda df: len(df) < 10, name="small")],
-    )  # fmt: skip
+        checks=[
+            C.compare_columns("start", "<=", "end"),
+            C.custom(lambda df: len(df) < 10, name="small"),
+        ],
+    )
     report = schema.validate(pd.DataFrame({"start": [1, 5], "end": [2, 4]}))
-    assert report.failures.values.tolist() == [["start, end", "compare_columns(start <= end)", 1, (5, 4)]]
+    assert report.failures.values.tolist() == [
+        ["start, end", "compare_columns(start <= end)", 1, (5, 4)]
+    ]
 
 
 def test_frame_check_on_missing_column_is_reported_not_raised():
@@ -205,20 +215,26 @@ def test_raise_for_failures_carries_the_report(schema):
 def test_report_renders_as_text_markdown_html_and_dict(schema):
     report = schema.validate(frame(age=[-1, 1, 2]))
     text = report.summary()
-    assert "failed" in text and "in_range(0, 120)" in text
+    assert "failed" in text
+    assert "in_range(0, 120)" in text
     md = report.to_markdown()
     assert md.startswith("## Validation report — failed")
     html = report._repr_html_()
-    assert "<table>" in html and "mlprod-bad" in html
+    assert "<table>" in html
+    assert "mlprod-bad" in html
     data = report.to_dict()
     assert json.loads(json.dumps(data)) == data
     assert data["failures"] == [
         {"column": "age", "check": "in_range(0, 120)", "index": 0, "value": -1}
     ]
     assert data["checks"] == [
-        {"column": "age", "check": "in_range(0, 120)", "failures": 1,
-         "reason": "value fails the check"}
-    ]  # fmt: skip
+        {
+            "column": "age",
+            "check": "in_range(0, 120)",
+            "failures": 1,
+            "reason": "value fails the check",
+        }
+    ]
     assert repr(report) == "<ValidationReport rows=3 1 failures in 1 checks>"
 
 

@@ -14,14 +14,27 @@ from mlprod.data.checks import builtin_kinds
 C = mp.checks
 
 EVERY_CHECK = [
-    C.gt(0), C.ge(0.5), C.lt(10), C.le(-1), C.eq("x"), C.ne(0),
-    C.in_range(0, 1, include_min=False), C.in_range(None, float("inf")),
+    C.gt(0),
+    C.ge(0.5),
+    C.lt(10),
+    C.le(-1),
+    C.eq("x"),
+    C.ne(0),
+    C.in_range(0, 1, include_min=False),
+    C.in_range(None, float("inf")),
     C.in_range(pd.Timestamp("2020-01-01", tz="UTC"), None),
     C.datetime_between("2020-01-01", "2030-01-01T00:00"),
-    C.isin(["a", "b"]), C.notin([1, 2]), C.str_matches(r"^\d+$"), C.str_contains("@"),
-    C.str_length(1, 5), C.str_startswith("A"), C.str_endswith("z"), C.unique(),
-    C.monotonic(decreasing=True, strict=True), C.finite(),
-]  # fmt: skip
+    C.isin(["a", "b"]),
+    C.notin([1, 2]),
+    C.str_matches(r"^\d+$"),
+    C.str_contains("@"),
+    C.str_length(1, 5),
+    C.str_startswith("A"),
+    C.str_endswith("z"),
+    C.unique(),
+    C.monotonic(decreasing=True, strict=True),
+    C.finite(),
+]
 
 
 def test_every_builtin_kind_is_covered_here():
@@ -35,8 +48,9 @@ def full_schema():
         {
             "a": mp.Column("int64", checks=EVERY_CHECK[:8], unique=True, description="an id"),
             "b": mp.Column("category", categories=["x", "y"], ordered=True, nullable=True),
-            "c": mp.Column("datetime64[ns, UTC]", required=False, coerce=True,
-                           checks=EVERY_CHECK[8:10]),  # fmt: skip
+            "c": mp.Column(
+                "datetime64[ns, UTC]", required=False, coerce=True, checks=EVERY_CHECK[8:10]
+            ),
             "d": mp.Column("str", checks=EVERY_CHECK[10:]),
             "e": mp.Column(None),
         },
@@ -124,9 +138,11 @@ def test_infer_schema_proposes_dtypes_ranges_categories_keys():
     assert cols["score"] == mp.Column("float64", nullable=True, checks=[C.in_range(0.1, 0.9)])
     assert cols["color"] == mp.Column("str", checks=[C.isin(["blue", "red"])])
     assert cols["kind"] == mp.Column("category", categories=["a", "b"])
-    assert cols["when"].nullable and cols["when"].dtype == "datetime64[us, UTC]"
+    assert cols["when"].nullable
+    assert cols["when"].dtype == "datetime64[us, UTC]"
     assert cols["flag"] == mp.Column("bool")
-    assert schema.strict and schema.name == "demo"
+    assert schema.strict
+    assert schema.name == "demo"
     assert schema.validate(df).ok
     assert mp.Schema.from_yaml(schema.to_yaml()) == schema
     assert not schema.validate(df.assign(id=[1, 1, 2, 3])).ok

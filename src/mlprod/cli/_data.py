@@ -89,15 +89,27 @@ def register(sub: Any) -> None:
     )
     validate.add_argument("data", nargs="+", metavar="DATA", help="Parquet or CSV files")
     validate.add_argument("--schema", required=True, help="schema file (.yaml/.yml or .json)")
-    validate.add_argument("--format", choices=["parquet", "csv"], default=None,
-                          help="file format (default: from the suffix)")  # fmt: skip
-    validate.add_argument("--max-failures", type=int, default=10_000,
-                          help="failing cells to keep (counts stay exact; default 10000)")  # fmt: skip
+    validate.add_argument(
+        "--format",
+        choices=["parquet", "csv"],
+        default=None,
+        help="file format (default: from the suffix)",
+    )
+    validate.add_argument(
+        "--max-failures",
+        type=int,
+        default=10_000,
+        help="failing cells to keep (counts stay exact; default 10000)",
+    )
     validate.add_argument("--chunksize", type=int, default=250_000, help="rows per chunk")
     validate.add_argument("--show", type=int, default=20, help="failing cells to print")
     validate.add_argument("--output", choices=["text", "markdown", "json"], default="text")
-    validate.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                          help="progress bar on stderr (default: when it is a terminal)")  # fmt: skip
+    validate.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: when it is a terminal)",
+    )
     validate.set_defaults(handler=_validate)
 
     schema = sub.add_parser("schema", help="work with schemas", description="Work with schemas.")
@@ -112,10 +124,17 @@ def register(sub: Any) -> None:
     infer.add_argument("--format", choices=["parquet", "csv"], default=None)
     infer.add_argument("--output", choices=["yaml", "json"], default="yaml")
     infer.add_argument("--no-ranges", action="store_true", help="leave out observed ranges")
-    infer.add_argument("--max-categories", type=int, default=20,
-                       help="text columns with at most this many values get an isin check")  # fmt: skip
-    infer.add_argument("--lenient", action="store_true",
-                       help="allow columns the schema does not name (strict=False)")  # fmt: skip
+    infer.add_argument(
+        "--max-categories",
+        type=int,
+        default=20,
+        help="text columns with at most this many values get an isin check",
+    )
+    infer.add_argument(
+        "--lenient",
+        action="store_true",
+        help="allow columns the schema does not name (strict=False)",
+    )
     infer.add_argument("--name", default=None, help="the schema's name")
     infer.set_defaults(handler=_infer)
 

@@ -217,7 +217,11 @@ def _object_text_failures(
     values: Any, predicate: Callable[[pd.Series], pd.Series]
 ) -> np.ndarray | None:
     series = pd.Series(np.asarray(values, dtype=object), copy=False)
-    is_text = series.map(type).eq(str).to_numpy()
+    try:
+        # The .str accessor gives NaN for anything that is not text.
+        is_text = np.asarray(series.str.len().notna(), dtype=bool)
+    except AttributeError:  # not a single text value in the column
+        is_text = np.zeros(len(series), dtype=bool)
     ok = np.zeros(len(series), dtype=bool)
     if is_text.any():
         ok[is_text] = np.asarray(predicate(series[is_text].astype(object)), dtype=bool)
@@ -322,7 +326,7 @@ class _Compare(BuiltinCheck):
 
 
 @dataclass(frozen=True, repr=False)
-class gt(_Compare):
+class gt(_Compare):  # noqa: N801
     """Values greater than ``value``.
 
     Examples
@@ -337,7 +341,7 @@ class gt(_Compare):
 
 
 @dataclass(frozen=True, repr=False)
-class ge(_Compare):
+class ge(_Compare):  # noqa: N801
     """Values greater than or equal to ``value``.
 
     Examples
@@ -352,7 +356,7 @@ class ge(_Compare):
 
 
 @dataclass(frozen=True, repr=False)
-class lt(_Compare):
+class lt(_Compare):  # noqa: N801
     """Values less than ``value``.
 
     Examples
@@ -367,7 +371,7 @@ class lt(_Compare):
 
 
 @dataclass(frozen=True, repr=False)
-class le(_Compare):
+class le(_Compare):  # noqa: N801
     """Values less than or equal to ``value``.
 
     Examples
@@ -382,7 +386,7 @@ class le(_Compare):
 
 
 @dataclass(frozen=True, repr=False)
-class eq(_Compare):
+class eq(_Compare):  # noqa: N801
     """Values equal to ``value``.
 
     Examples
@@ -397,7 +401,7 @@ class eq(_Compare):
 
 
 @dataclass(frozen=True, repr=False)
-class ne(_Compare):
+class ne(_Compare):  # noqa: N801
     """Values different from ``value``.
 
     Examples
@@ -412,7 +416,7 @@ class ne(_Compare):
 
 
 @dataclass(frozen=True, repr=False)
-class in_range(BuiltinCheck):
+class in_range(BuiltinCheck):  # noqa: N801
     """Values between ``min_value`` and ``max_value`` (inclusive unless told otherwise).
 
     Either bound may be ``None`` (open). Works on numbers and, with
@@ -442,10 +446,11 @@ class in_range(BuiltinCheck):
 
     @property
     def name(self) -> str:
-        """``in_range(0, 120)``; brackets show open ends: ``in_range(0, 1)`` vs ``in_range(0, 1(``."""
-        lo = "" if self.include_min else ")"
-        hi = "" if self.include_max else "("
-        return f"in_range({lo}{self.min_value!r}, {self.max_value!r}{hi})"
+        """``in_range(0, 120)``, or ``in_range(0, 1, include_max=False)`` for an open end."""
+        flags = "".join(
+            f", {flag}=False" for flag in ("include_min", "include_max") if not getattr(self, flag)
+        )
+        return f"in_range({self.min_value!r}, {self.max_value!r}{flags})"
 
     def failures(self, values: Any, null: np.ndarray | None) -> np.ndarray | None:
         num = _numeric_view(values)
@@ -471,7 +476,7 @@ class in_range(BuiltinCheck):
 
 
 @dataclass(frozen=True, repr=False)
-class datetime_between(in_range):
+class datetime_between(in_range):  # noqa: N801
     """Timestamps between ``min_value`` and ``max_value`` (ISO strings or datetimes).
 
     The same rule as :func:`in_range`, spelled for dates so a schema reads
@@ -503,7 +508,7 @@ class datetime_between(in_range):
 
 
 @dataclass(frozen=True, repr=False)
-class isin(BuiltinCheck):
+class isin(BuiltinCheck):  # noqa: N801
     """Values among ``values``.
 
     Examples
@@ -564,7 +569,7 @@ class isin(BuiltinCheck):
 
 
 @dataclass(frozen=True, repr=False)
-class notin(isin):
+class notin(isin):  # noqa: N801
     """Values not among ``values``.
 
     Examples
@@ -581,7 +586,7 @@ class notin(isin):
 
 
 @dataclass(frozen=True, repr=False)
-class finite(BuiltinCheck):
+class finite(BuiltinCheck):  # noqa: N801
     """Numbers that are not ±infinity (NaN is a missing value, governed by ``nullable``).
 
     Examples
@@ -654,7 +659,7 @@ class _TextCheck(BuiltinCheck):
 
 
 @dataclass(frozen=True, repr=False)
-class str_matches(_TextCheck):
+class str_matches(_TextCheck):  # noqa: N801
     """Text matching the regular expression ``pattern`` from its start (like ``re.match``).
 
     Anchor the end with ``$`` to match the whole value.
@@ -679,7 +684,7 @@ class str_matches(_TextCheck):
 
 
 @dataclass(frozen=True, repr=False)
-class str_contains(_TextCheck):
+class str_contains(_TextCheck):  # noqa: N801
     """Text containing a match of the regular expression ``pattern`` anywhere.
 
     Examples
@@ -702,7 +707,7 @@ class str_contains(_TextCheck):
 
 
 @dataclass(frozen=True, repr=False)
-class str_length(_TextCheck):
+class str_length(_TextCheck):  # noqa: N801
     """Text whose length (in characters) is between ``min_value`` and ``max_value``.
 
     Examples
@@ -743,7 +748,7 @@ class str_length(_TextCheck):
 
 
 @dataclass(frozen=True, repr=False)
-class str_startswith(_TextCheck):
+class str_startswith(_TextCheck):  # noqa: N801
     """Text starting with ``prefix``.
 
     Examples
@@ -766,7 +771,7 @@ class str_startswith(_TextCheck):
 
 
 @dataclass(frozen=True, repr=False)
-class str_endswith(_TextCheck):
+class str_endswith(_TextCheck):  # noqa: N801
     """Text ending with ``suffix``.
 
     Examples
@@ -792,7 +797,7 @@ class str_endswith(_TextCheck):
 
 
 @dataclass(frozen=True, repr=False)
-class unique(BuiltinCheck):
+class unique(BuiltinCheck):  # noqa: N801
     """Values that occur once in the column; every copy of a repeated value fails.
 
     Across chunks (:meth:`~mlprod.Schema.validate_files`, Dask) a value
@@ -822,7 +827,7 @@ class unique(BuiltinCheck):
 
 
 @dataclass(frozen=True, repr=False)
-class monotonic(BuiltinCheck):
+class monotonic(BuiltinCheck):  # noqa: N801
     """Values that never go down (or up, with ``decreasing=True``) from the previous one.
 
     A value fails when it breaks the order against the previous non-missing
@@ -872,7 +877,7 @@ class monotonic(BuiltinCheck):
 
 
 @dataclass(frozen=True, repr=False)
-class compare_columns(BuiltinCheck):
+class compare_columns(BuiltinCheck):  # noqa: N801
     """Rows where ``left <op> right`` holds between two columns, e.g. ``start <= end``.
 
     Rows where either side is missing pass.
@@ -925,7 +930,7 @@ class compare_columns(BuiltinCheck):
 
 
 @dataclass(frozen=True, repr=False)
-class no_duplicates(BuiltinCheck):
+class no_duplicates(BuiltinCheck):  # noqa: N801
     """Rows whose combination of ``columns`` occurs once; every copy of a repeat fails.
 
     Examples
@@ -959,7 +964,7 @@ class no_duplicates(BuiltinCheck):
 # ---------------------------------------------------------------------------- user checks
 
 
-class custom:
+class custom:  # noqa: N801
     """Give your own check function a name (and say whether it checks a frame).
 
     Any callable returning a boolean mask (``True`` = valid) or one bool is a

@@ -169,8 +169,8 @@ def _matcher(name: str) -> Callable[[Any], bool]:
         return lambda d: isinstance(d, pd.StringDtype) and d.storage == "python"
     if name == "string[pyarrow]":
         return lambda d: (
-            isinstance(d, pd.StringDtype) and d.storage == "pyarrow"
-        ) or _is_arrow_string(d)
+            (isinstance(d, pd.StringDtype) and d.storage == "pyarrow") or _is_arrow_string(d)
+        )
     if name == "category":
         return lambda d: isinstance(d, pd.CategoricalDtype)
     if name.startswith(("datetime64", "timedelta64")):
@@ -247,9 +247,14 @@ def _kind(target: Any) -> str:
     if isinstance(target, pd.StringDtype) or _is_arrow_string(target):
         return "text"
     kind = getattr(target, "kind", "O")
-    return {"i": "int", "u": "int", "f": "float", "b": "bool", "M": "datetime", "m": "timedelta"}.get(
-        kind, "other"
-    )
+    return {
+        "i": "int",
+        "u": "int",
+        "f": "float",
+        "b": "bool",
+        "M": "datetime",
+        "m": "timedelta",
+    }.get(kind, "other")
 
 
 _BOOL_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
@@ -308,7 +313,7 @@ def coerce_series(
         return _cast_or_keep(numeric, target), failed
     if kind == "bool":
         if pd.api.types.is_numeric_dtype(series.dtype):
-            mapped = series.map({1: True, 0: False, 1.0: True, 0.0: False})
+            mapped = series.map({1: True, 0: False})
         else:
             mapped = series.astype("str").str.strip().str.lower().map(_BOOL_WORDS)
         failed = np.asarray(mapped.isna(), dtype=bool) & ~was_missing
@@ -321,9 +326,9 @@ def coerce_series(
         failed = np.asarray(converted.isna(), dtype=bool) & ~was_missing
         return _cast_or_keep(converted, target), failed
     if kind == "timedelta":
-        converted = pd.to_timedelta(series, errors="coerce")
-        failed = np.asarray(converted.isna(), dtype=bool) & ~was_missing
-        return _cast_or_keep(converted, target), failed
+        delta = pd.to_timedelta(series, errors="coerce")
+        failed = np.asarray(delta.isna(), dtype=bool) & ~was_missing
+        return _cast_or_keep(delta, target), failed
     try:
         out = series.astype(target)
     except (TypeError, ValueError):

@@ -41,7 +41,7 @@ def _infer_column(
     elif is_text and len(present) and name != "object":
         distinct = present.unique()
         if len(distinct) <= max_categories and len(distinct) * 2 <= len(series):
-            column_checks.append(_checks.isin(sorted(str(v) for v in distinct)))
+            column_checks.append(_checks.isin(tuple(sorted(str(v) for v in distinct))))
     if uniqueness and len(present) >= 2 and (kind in "iu" or is_text):
         try:
             unique = bool(present.is_unique)

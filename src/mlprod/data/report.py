@@ -38,8 +38,12 @@ class CheckFailures:
 
     def to_dict(self) -> dict[str, Any]:
         """Column, check, reason and count as plain data."""
-        return {"column": self.column, "check": self.check, "reason": self.reason,
-                "failures": self.count}  # fmt: skip
+        return {
+            "column": self.column,
+            "check": self.check,
+            "reason": self.reason,
+            "failures": self.count,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,9 +112,7 @@ class ValidationReport:
                 labels[start : start + n] = _objects(c.labels)
                 values[start : start + n] = _objects(c.values)
             start += n
-        frame = pd.DataFrame(
-            {"column": columns, "check": names, "index": labels, "value": values}
-        )
+        frame = pd.DataFrame({"column": columns, "check": names, "index": labels, "value": values})
         return frame.astype({"column": object, "check": object})
 
     @property
@@ -236,7 +238,7 @@ def _objects(seq: Any) -> np.ndarray:
 
 
 def _jsonable_row(row: tuple[Any, ...]) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in zip(FAILURE_COLUMNS, row):
         try:
             missing = bool(pd.isna(value)) if not isinstance(value, tuple | list) else False

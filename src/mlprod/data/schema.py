@@ -200,14 +200,14 @@ class Schema:
     name: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.columns, Mapping):
+        given: Any = self.columns
+        if not isinstance(given, Mapping):
             raise ConfigurationError(
-                f"Schema columns must be a mapping of name -> Column, got "
-                f"{type(self.columns).__name__}.",
+                f"Schema columns must be a mapping of name -> Column, got {type(given).__name__}.",
                 parameter="columns",
             )
         cols: dict[str, Column] = {}
-        for key, col in self.columns.items():
+        for key, col in given.items():
             if not isinstance(col, Column):
                 try:
                     col = Column(col)
@@ -487,12 +487,11 @@ class _FrozenColumns(dict[str, Column]):
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("Schema columns are read-only: build a new Schema instead")
 
-    __setitem__ = __delitem__ = _refuse  # type: ignore[assignment]
-    update = pop = popitem = clear = setdefault = _refuse  # type: ignore[assignment]
+    __setitem__ = __delitem__ = _refuse
+    update = pop = popitem = clear = setdefault = _refuse
 
     def __hash__(self) -> int:  # type: ignore[override]
         return hash(tuple(self))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_FrozenColumns, (dict(self),))
-

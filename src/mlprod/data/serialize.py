@@ -132,9 +132,7 @@ def column_to_dict(column: Column, *, name: str = "a column") -> dict[str, Any]:
         coerce=column.coerce,
         categories=_encode(list(column.categories)) if column.categories is not None else None,
         ordered=column.ordered,
-        checks=[
-            CheckModel(**_check_to_dict(c, where=f"column {name!r}")) for c in column.checks
-        ],
+        checks=[CheckModel(**_check_to_dict(c, where=f"column {name!r}")) for c in column.checks],
         description=column.description,
     )
     return model.model_dump(exclude_defaults=True)
@@ -152,9 +150,7 @@ def schema_to_dict(schema: Schema) -> dict[str, Any]:
         checks=[CheckModel(**_check_to_dict(c, where="the schema")) for c in schema.checks],
     )
     out = model.model_dump(exclude_defaults=True)
-    out["columns"] = {
-        name: column_to_dict(col, name=name) for name, col in schema.columns.items()
-    }
+    out["columns"] = {name: column_to_dict(col, name=name) for name, col in schema.columns.items()}
     return dict(sorted(out.items()))
 
 
@@ -172,8 +168,7 @@ def schema_from_dict(data: Mapping[str, Any]) -> Schema:
 
     if not isinstance(data, Mapping):
         raise ConfigurationError(
-            f"A schema document must be a mapping with a 'columns' key, got "
-            f"{type(data).__name__}.",
+            f"A schema document must be a mapping with a 'columns' key, got {type(data).__name__}.",
             parameter="schema",
         )
     try:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from mlprod._internal.lazy import optional_import
-from mlprod.data import checks as C
+from mlprod.data import checks as C  # noqa: N812
 from mlprod.data.dtypes import pandas_dtype
 from mlprod.errors import ConfigurationError
 
@@ -74,9 +74,9 @@ def _text_elements(st: Any, column: Column, used: set[int]) -> Any:
         # Python's "$" also matches before a final newline, Arrow's (RE2) does not.
         if isinstance(check, C.str_matches):
             used.add(i)
-            return st.from_regex(
-                f"^(?:{check.pattern})", alphabet=st.characters(**_ASCII)
-            ).filter(lambda s: "\n" not in s)
+            return st.from_regex(f"^(?:{check.pattern})", alphabet=st.characters(**_ASCII)).filter(
+                lambda s: "\n" not in s
+            )
         if isinstance(check, C.str_contains):
             used.add(i)
             return st.from_regex(check.pattern, alphabet=st.characters(**_ASCII)).filter(
@@ -86,17 +86,22 @@ def _text_elements(st: Any, column: Column, used: set[int]) -> Any:
     min_size, max_size = 0, 12
     for i, check in enumerate(column.checks):
         if isinstance(check, C.str_startswith):
-            prefix, _ = check.prefix, used.add(i)
+            prefix = check.prefix
+            used.add(i)
         elif isinstance(check, C.str_endswith):
-            suffix, _ = check.suffix, used.add(i)
-    for i, check in enumerate(column.checks):
+            suffix = check.suffix
+            used.add(i)
+    for check in column.checks:
         if isinstance(check, C.str_length):
             fixed = len(prefix) + len(suffix)
             min_size = max((check.min_value or 0) - fixed, 0)
             max_size = max((check.max_value if check.max_value is not None else 12) - fixed, 0)
             max_size = max(max_size, min_size)
-    body = st.text(st.characters(codec="utf-8", exclude_characters="\x00"),
-                   min_size=min_size, max_size=max_size)  # fmt: skip
+    body = st.text(
+        st.characters(codec="utf-8", exclude_characters="\x00"),
+        min_size=min_size,
+        max_size=max_size,
+    )
     if prefix or suffix:
         return body.map(lambda s: f"{prefix}{s}{suffix}")
     return body
@@ -141,13 +146,19 @@ def column_elements(column: Column) -> Any:
     elif kind == "f":
         width = 32 if "32" in name or name.startswith("float[") else 64
         base = st.floats(
-            min_value=lo, max_value=hi, exclude_min=not lo_inc and lo is not None,
-            exclude_max=not hi_inc and hi is not None, allow_nan=False,
-            allow_infinity=False, width=width,
-        )  # fmt: skip
+            min_value=lo,
+            max_value=hi,
+            exclude_min=not lo_inc and lo is not None,
+            exclude_max=not hi_inc and hi is not None,
+            allow_nan=False,
+            allow_infinity=False,
+            width=width,
+        )
         used |= bounded
     elif kind == "M":
-        tz = getattr(target, "tz", None) or getattr(getattr(target, "pyarrow_dtype", None), "tz", None)
+        tz = getattr(target, "tz", None) or getattr(
+            getattr(target, "pyarrow_dtype", None), "tz", None
+        )
         low = _EARLIEST if lo is None else max(_naive(lo), _EARLIEST)
         high = _LATEST if hi is None else min(_naive(hi), _LATEST)
         base = st.datetimes(min_value=low, max_value=high).map(
@@ -155,7 +166,9 @@ def column_elements(column: Column) -> Any:
         )
         used |= bounded
     elif kind == "m":
-        base = st.timedeltas(min_value=_dt.timedelta(days=-9999), max_value=_dt.timedelta(days=9999))
+        base = st.timedeltas(
+            min_value=_dt.timedelta(days=-9999), max_value=_dt.timedelta(days=9999)
+        )
     else:
         raise ConfigurationError(
             f"Cannot generate values of dtype {name!r}: give the column a numeric, text, "
@@ -164,9 +177,10 @@ def column_elements(column: Column) -> Any:
             value=name,
         )
     rest = [
-        c for i, c in enumerate(column.checks)
+        c
+        for i, c in enumerate(column.checks)
         if i not in used and not isinstance(c, C.unique | C.monotonic | C.finite)
-    ]  # fmt: skip
+    ]
     if rest:
         base = base.filter(lambda v: _passes(rest, v, target))
     return base
@@ -188,7 +202,7 @@ def _capacity(column: Column) -> int | None:
     if kind in "iu":
         low = math.ceil(lo) + (0 if lo_inc or lo != int(lo) else 1)
         high = math.floor(hi) - (0 if hi_inc or hi != int(hi) else 1)
-        return max(high - low + 1, 0)
+        return int(max(high - low + 1, 0))
     return 1 if lo == hi else None
 
 
@@ -196,7 +210,8 @@ def _naive(value: Any) -> _dt.datetime:
     stamp = pd.Timestamp(value)
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp.to_pydatetime()  # type: ignore[no-any-return]
+    result: _dt.datetime = stamp.to_pydatetime()
+    return result
 
 
 def _passes(rest: list[Any], value: Any, target: Any) -> bool:
@@ -215,11 +230,14 @@ def _passes(rest: list[Any], value: Any, target: Any) -> bool:
 
 
 def _series(values: list[Any], column: Column, index: pd.RangeIndex) -> pd.Series:
-    target = pandas_dtype(column.dtype or "int64", categories=column.categories,
-                          ordered=column.ordered)  # fmt: skip
+    target = pandas_dtype(
+        column.dtype or "int64", categories=column.categories, ordered=column.ordered
+    )
     if isinstance(target, np.dtype) and target.kind == "M":
-        return pd.Series(pd.to_datetime(values), index=index).astype(target)
-    return pd.Series(values, dtype=target, index=index)
+        stamps: pd.Series = pd.Series(pd.to_datetime(values), index=index).astype(target)
+        return stamps
+    series: pd.Series = pd.Series(values, dtype=target, index=index)
+    return series
 
 
 def schema_strategy(schema: Schema, *, min_rows: int = 0, max_rows: int = 20) -> Any:
@@ -245,8 +263,10 @@ def schema_strategy(schema: Schema, *, min_rows: int = 0, max_rows: int = 20) ->
     for name, column in schema.columns.items():
         elements = column_elements(column)
         monotone = next((c for c in column.checks if isinstance(c, C.monotonic)), None)
-        distinct = column.unique or any(isinstance(c, C.unique) for c in column.checks) or (
-            monotone is not None and monotone.strict
+        distinct = (
+            column.unique
+            or any(isinstance(c, C.unique) for c in column.checks)
+            or (monotone is not None and monotone.strict)
         )
         plans.append((name, column, elements, distinct, monotone))
         capacity = _capacity(column) if distinct else None
@@ -260,7 +280,7 @@ def schema_strategy(schema: Schema, *, min_rows: int = 0, max_rows: int = 20) ->
             value=min_rows,
         )
 
-    @st.composite  # type: ignore[misc]
+    @st.composite  # type: ignore[untyped-decorator]
     def frames(draw: Any) -> pd.DataFrame:
         rows = draw(st.integers(min_rows, most))
         index = pd.RangeIndex(rows)
@@ -276,8 +296,12 @@ def schema_strategy(schema: Schema, *, min_rows: int = 0, max_rows: int = 20) ->
         return pd.DataFrame(data, index=index)
 
     strategy = frames()
-    if schema.checks or schema.unique or any(
-        not isinstance(c, C.BuiltinCheck) for col in schema.columns.values() for c in col.checks
+    if (
+        schema.checks
+        or schema.unique
+        or any(
+            not isinstance(c, C.BuiltinCheck) for col in schema.columns.values() for c in col.checks
+        )
     ):
         strategy = strategy.filter(lambda df: schema.validate(df).ok)
     return strategy

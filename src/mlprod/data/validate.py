@@ -120,8 +120,17 @@ class _Sink:
         else:
             taken = _take(values, keep)
         self.result.blocks.append(
-            _Block(order, column, check, reason, len(positions), self.chunk, keep,
-                   self.index[keep], taken)  # fmt: skip
+            _Block(
+                order,
+                column,
+                check,
+                reason,
+                len(positions),
+                self.chunk,
+                keep,
+                self.index[keep],
+                taken,
+            )
         )
 
     def whole(
@@ -215,9 +224,9 @@ class Plan:
         if binding is not None and (binding[0] is cols or binding[0].equals(cols)):
             return binding
         if cols.is_unique:
-            positions = [int(p) for p in cols.get_indexer(self.names)]
+            positions = [int(p) for p in cols.get_indexer(pd.Index(self.names))]
         else:
-            first = {}
+            first: dict[Any, int] = {}
             for i, c in enumerate(cols):
                 first.setdefault(c, i)
             positions = [first.get(name, -1) for name in self.names]
@@ -241,23 +250,42 @@ class Plan:
         for plan, pos in zip(self.columns, positions):
             if pos < 0:
                 if plan.required:
-                    sink.whole((plan.slot, _IN_FRAME), plan.name, "column_in_frame",
-                               "required column is missing", None)  # fmt: skip
+                    sink.whole(
+                        (plan.slot, _IN_FRAME),
+                        plan.name,
+                        "column_in_frame",
+                        "required column is missing",
+                        None,
+                    )
                 continue
             self._run_column(plan, _column_array(frame, pos), frame, sink, deferred)
         if not names_unique:
             dupes = sorted({str(c) for c in cols[cols.duplicated()]})
-            sink.whole((self.slot_extra, -1), None, "column_names_unique",
-                       f"duplicate column names {dupes}; only the first of each was checked",
-                       None)  # fmt: skip
+            sink.whole(
+                (self.slot_extra, -1),
+                None,
+                "column_names_unique",
+                f"duplicate column names {dupes}; only the first of each was checked",
+                None,
+            )
         if self.schema.strict and extras:
             for i, name in enumerate(extras):
-                sink.whole((self.slot_extra, i), name, "column_in_schema",
-                           "column is not in the schema (strict=True)", None)  # fmt: skip
+                sink.whole(
+                    (self.slot_extra, i),
+                    name,
+                    "column_in_schema",
+                    "column is not in the schema (strict=True)",
+                    None,
+                )
         if self.schema.ordered and not in_order:
             seen = [str(c) for c in cols if c in set(self.names)]
-            sink.whole((self.slot_order, 0), None, "column_order",
-                       f"columns come as {seen}, expected the schema order", None)  # fmt: skip
+            sink.whole(
+                (self.slot_order, 0),
+                None,
+                "column_order",
+                f"columns come as {seen}, expected the schema order",
+                None,
+            )
         if self.unique:
             self._run_unique_rows(frame, sink, deferred)
         for check, name, sub in self.frame_checks:
@@ -272,9 +300,14 @@ class Plan:
         if plan.dtype is not None and not dtypes.matches(plan.dtype, values.dtype):
             actual = dtypes.describe(values.dtype)
             if not plan.coerce:
-                sink.whole((slot, _DTYPE), name, "dtype",
-                           f"dtype {actual}, expected {plan.dtype}; its value checks were skipped. "
-                           "Pass coerce=True to convert, or fix the source.", actual)  # fmt: skip
+                sink.whole(
+                    (slot, _DTYPE),
+                    name,
+                    "dtype",
+                    f"dtype {actual}, expected {plan.dtype}; its value checks were skipped. "
+                    "Pass coerce=True to convert, or fix the source.",
+                    actual,
+                )
                 return
             original = values
             converted, failed_coerce = dtypes.coerce_series(
@@ -283,9 +316,14 @@ class Plan:
             numpy_backed = isinstance(converted.dtype, np.dtype)
             values = converted.to_numpy() if numpy_backed else converted.array
             if failed_coerce.any():
-                sink.cells((slot, _DTYPE), name, "coerce",
-                           f"value could not be converted from {actual} to {plan.dtype}",
-                           failed_coerce, original)  # fmt: skip
+                sink.cells(
+                    (slot, _DTYPE),
+                    name,
+                    "coerce",
+                    f"value could not be converted from {actual} to {plan.dtype}",
+                    failed_coerce,
+                    original,
+                )
             else:
                 failed_coerce = None
         if plan.categories is not None:
@@ -294,8 +332,14 @@ class Plan:
         if null is not None and not plan.nullable:
             bad = null if failed_coerce is None else null & ~failed_coerce
             if bad.any():
-                sink.cells((slot, _NULLABLE), name, "nullable",
-                           "missing value in a column that is not nullable", bad, values)  # fmt: skip
+                sink.cells(
+                    (slot, _NULLABLE),
+                    name,
+                    "nullable",
+                    "missing value in a column that is not nullable",
+                    bad,
+                    values,
+                )
         if plan.unique:
             self._run_unique(plan, (slot, _UNIQUE), "unique", values, null, sink, deferred)
         series: pd.Series | None = None
@@ -310,8 +354,9 @@ class Plan:
                 try:
                     bad = check.failures(values, null)
                 except Exception as exc:
-                    sink.whole(order, name, cname, f"check raised {type(exc).__name__}: {exc}",
-                               None)  # fmt: skip
+                    sink.whole(
+                        order, name, cname, f"check raised {type(exc).__name__}: {exc}", None
+                    )
                     continue
                 if bad is not None:
                     sink.cells(order, name, cname, "value fails the check", bad, values)
@@ -329,8 +374,14 @@ class Plan:
             return
         bad = (codes >= 0) & ~allowed[np.maximum(codes, 0)]
         if bad.any():
-            sink.cells((plan.slot, _CATEGORIES), plan.name, "categories",
-                       "value is not one of the allowed categories", bad, values)  # fmt: skip
+            sink.cells(
+                (plan.slot, _CATEGORIES),
+                plan.name,
+                "categories",
+                "value is not one of the allowed categories",
+                bad,
+                values,
+            )
 
     def _run_unique(
         self,
@@ -352,8 +403,18 @@ class Plan:
         kept = _take(values, keep)
         hashes = pd.util.hash_pandas_object(pd.Series(kept, copy=False), index=False).to_numpy()
         sink.result.deferred.append(
-            _Deferred(order, plan.name, cname, reason, sink.chunk, "unique", hashes, keep,
-                      sink.index[keep], kept)  # fmt: skip
+            _Deferred(
+                order,
+                plan.name,
+                cname,
+                reason,
+                sink.chunk,
+                "unique",
+                hashes,
+                keep,
+                sink.index[keep],
+                kept,
+            )
         )
 
     def _defer_monotonic(
@@ -371,9 +432,17 @@ class Plan:
             return
         first, last = int(present[0]), int(present[-1])
         sink.result.deferred.append(
-            _Deferred(order, plan.name, cname, "value fails the check", sink.chunk, "monotonic",
-                      first=(first, sink.index[first], values[first]), last=values[last],
-                      rule=check)  # fmt: skip
+            _Deferred(
+                order,
+                plan.name,
+                cname,
+                "value fails the check",
+                sink.chunk,
+                "monotonic",
+                first=(first, sink.index[first], values[first]),
+                last=values[last],
+                rule=check,
+            )
         )
 
     def _run_user_check(
@@ -435,8 +504,18 @@ class Plan:
         everything = np.arange(len(frame))
         rows = list(zip(*(frame[c].to_numpy(dtype=object) for c in columns)))
         sink.result.deferred.append(
-            _Deferred(order, label, cname, reason, sink.chunk, "unique", hashes, everything,
-                      frame.index, rows)  # fmt: skip
+            _Deferred(
+                order,
+                label,
+                cname,
+                reason,
+                sink.chunk,
+                "unique",
+                hashes,
+                everything,
+                frame.index,
+                rows,
+            )
         )
 
     def _run_frame_check(
@@ -453,8 +532,7 @@ class Plan:
             columns = list(check.columns)
             missing = [c for c in columns if c not in frame.columns]
             if missing:
-                sink.whole(order, ", ".join(columns), cname, f"columns {missing} are missing",
-                           None)  # fmt: skip
+                sink.whole(order, ", ".join(columns), cname, f"columns {missing} are missing", None)
                 return
             self._frame_duplicates(frame, columns, order, cname, sink, deferred)
             return
@@ -467,11 +545,18 @@ class Plan:
                 sink.whole(order, label, cname, f"check raised {type(exc).__name__}: {exc}", None)
                 return
             if bad is not None:
-                sink.cells(order, label, cname, "row fails the check", bad,
-                           self._row_values(frame, columns))  # fmt: skip
+                sink.cells(
+                    order,
+                    label,
+                    cname,
+                    "row fails the check",
+                    bad,
+                    self._row_values(frame, columns),
+                )
             return
-        self._run_user_check(check, cname, order, None, frame, None, np.full(len(frame), None),
-                             sink)  # fmt: skip
+        self._run_user_check(
+            check, cname, order, None, frame, None, np.full(len(frame), None), sink
+        )
 
     # ------------------------------------------------------------ entry points
 
@@ -531,10 +616,21 @@ def _resolve_deferred(items: list[_Deferred], cap: int | None) -> list[_Block]:
                 where = np.flatnonzero(bad)
                 keep = where if cap is None else where[:cap]
                 values = d.values
-                taken = [values[i] for i in keep] if isinstance(values, list) else _take(values, keep)
+                taken = (
+                    [values[i] for i in keep] if isinstance(values, list) else _take(values, keep)
+                )
                 blocks.append(
-                    _Block(d.order, d.column, d.check, d.reason, len(where), d.chunk,
-                           np.asarray(d.positions)[keep], d.labels[keep], taken)  # fmt: skip
+                    _Block(
+                        d.order,
+                        d.column,
+                        d.check,
+                        d.reason,
+                        len(where),
+                        d.chunk,
+                        np.asarray(d.positions)[keep],
+                        d.labels[keep],
+                        taken,
+                    )
                 )
         else:
             previous: Any = None
@@ -543,8 +639,17 @@ def _resolve_deferred(items: list[_Deferred], cap: int | None) -> list[_Block]:
                     pos, label, value = d.first
                     if bool(d.rule.breaks(previous, value)):
                         blocks.append(
-                            _Block(d.order, d.column, d.check, d.reason, 1, d.chunk,
-                                   np.array([pos]), [label], [value])  # fmt: skip
+                            _Block(
+                                d.order,
+                                d.column,
+                                d.check,
+                                d.reason,
+                                1,
+                                d.chunk,
+                                np.array([pos]),
+                                [label],
+                                [value],
+                            )
                         )
                 if d.last is not None:
                     previous = d.last
@@ -587,8 +692,9 @@ def merge(plan: Plan, results: Iterable[ChunkResult], *, cap: int | None) -> Val
         head = group[0]
         if all(b.positions is None for b in group):
             # A check that failed as a whole fails once, however many chunks saw it.
-            checks.append(CheckFailures(head.column, head.check, head.reason, 1, [None],
-                                        [head.values[0]]))  # fmt: skip
+            checks.append(
+                CheckFailures(head.column, head.check, head.reason, 1, [None], [head.values[0]])
+            )
             if room is not None:
                 room = max(room - 1, 0)
             continue
@@ -597,8 +703,9 @@ def merge(plan: Plan, results: Iterable[ChunkResult], *, cap: int | None) -> Val
         if len(group) == 1:
             labels, values = group[0].labels, group[0].values
         else:
-            key_chunk = np.concatenate([np.full(len(b.positions), b.chunk) for b in group])  # type: ignore[arg-type]
-            key_pos = np.concatenate([b.positions for b in group])  # type: ignore[misc]
+            positions = [b.positions for b in group if b.positions is not None]
+            key_chunk = np.concatenate([np.full(len(p), b.chunk) for p, b in zip(positions, group)])
+            key_pos = np.concatenate(positions)
             sequence = np.lexsort((key_pos, key_chunk))
             labels = _concat([list(b.labels) for b in group])[sequence]
             values = _concat([b.values for b in group])[sequence]
@@ -615,8 +722,7 @@ def merge(plan: Plan, results: Iterable[ChunkResult], *, cap: int | None) -> Val
 def _progress(total: int | None, enabled: bool) -> Any:
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="rows", unit_scale=True, disable=not enabled,
-                desc="validating")  # fmt: skip
+    return tqdm(total=total, unit="rows", unit_scale=True, disable=not enabled, desc="validating")
 
 
 def validate_chunks(
@@ -733,8 +839,9 @@ def validate_files(
             value=repr(chunksize),
         )
     total = _total_rows(files, format)
-    chunks = _read_chunks(files, chunksize=chunksize, format=format,
-                          read_options=read_options or {})  # fmt: skip
+    chunks = _read_chunks(
+        files, chunksize=chunksize, format=format, read_options=read_options or {}
+    )
     return validate_chunks(plan, chunks, max_failures=max_failures, progress=progress, total=total)
 
 
@@ -782,4 +889,3 @@ def coerce_frame(schema: Schema, data: pd.DataFrame) -> pd.DataFrame:
         )
         out[name] = converted
     return out
-
