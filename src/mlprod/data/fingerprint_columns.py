@@ -60,13 +60,15 @@ def new_accumulator(n: int) -> U64:
 
 
 def _step(acc: U64, word: U64, tmp: U64) -> None:
-    # acc = xorshift32((acc ^ word) * K): a bijection of acc for a fixed word
-    # and of word for a fixed acc, so two rows differing in one column never
-    # collide; the final avalanche happens once per row in finish_rows.
+    # acc = ((acc ^ word) * K1 ^ >>32) * K2: a bijection of acc for a fixed word
+    # and of word for a fixed acc, so rows differing in one column never
+    # collide; the second multiply keeps a difference in the top bits from
+    # passing to the next column unchanged.
     np.bitwise_xor(acc, word, out=acc)
     np.multiply(acc, _K_STEP, out=acc)
     np.right_shift(acc, _S32, out=tmp)
     np.bitwise_xor(acc, tmp, out=acc)
+    np.multiply(acc, _FMIX1, out=acc)
 
 
 def fold_column(acc: U64, words: Words, missing: npt.NDArray[np.bool_] | None, tmp: U64) -> None:
@@ -78,23 +80,15 @@ def fold_column(acc: U64, words: Words, missing: npt.NDArray[np.bool_] | None, t
         # a missing cell takes a different multiplier, so it cannot equal any value
         marked = saved * _K_MISS
         marked ^= marked >> _S32
+        marked *= _FMIX1
         acc[missing] = marked
 
 
-def _fmix(h: U64, tmp: U64) -> None:
-    np.right_shift(h, _S33, out=tmp)
-    np.bitwise_xor(h, tmp, out=h)
-    np.multiply(h, _FMIX1, out=h)
-    np.right_shift(h, _S33, out=tmp)
-    np.bitwise_xor(h, tmp, out=h)
-    np.multiply(h, _FMIX2, out=h)
-    np.right_shift(h, _S33, out=tmp)
-    np.bitwise_xor(h, tmp, out=h)
-
-
 def finish_rows(acc: U64, tmp: U64) -> U64:
-    """Avalanche the accumulators into the final per-row hashes, in place."""
-    _fmix(acc, tmp[: len(acc)])
+    """Fold the high half of each accumulator into its low half: the row hashes, in place."""
+    t = tmp[: len(acc)]
+    np.right_shift(acc, _S32, out=t)
+    np.bitwise_xor(acc, t, out=acc)
     return acc
 
 
@@ -108,8 +102,15 @@ def _word_step(h: U64, word: U64, tmp: U64) -> None:
     np.bitwise_xor(h, tmp, out=h)
 
 
-def _hash_long(arr: Any, seed: np.uint64) -> U64:
-    """The string hash by gathering 8-byte words from the offsets and data buffers."""
+def hash_bytes_reference(arr: Any, seed: np.uint64 = _SEED) -> U64:
+    """The string hash computed from the offsets and data buffers, for any lengths.
+
+    The hash of a value of ``L`` bytes ``b`` folds the words
+    ``W0 = L | b[0:4] << 32``, ``W1 = b[4:12]``, then ``b[12:20]``,
+    ``b[20:28]``, ... (little-endian, zero-padded), starting from ``seed``.
+    ``W0`` and ``W1`` are exactly the two words of Arrow's string-view layout
+    for values up to 12 bytes, which :func:`hash_utf8` reads directly.
+    """
     import pyarrow as pa
 
     arr = arr.cast(pa.large_binary())
@@ -119,36 +120,46 @@ def _hash_long(arr: Any, seed: np.uint64) -> U64:
     first, last = int(offsets[0]), int(offsets[-1])
     nbytes = last - first
     # a zero-padded copy of just these bytes, so 8-byte loads past the end stay inside
-    padded = np.zeros(nbytes + 8, dtype=np.uint8)
-    padded[:nbytes] = np.frombuffer(data_buf, dtype=np.uint8, count=nbytes, offset=first)
-    words8 = np.ndarray(shape=(nbytes + 1,), dtype="<u8", buffer=padded, strides=(1,))
+    padded = np.zeros(nbytes + 16, dtype=np.uint8)
+    if nbytes:
+        padded[:nbytes] = np.frombuffer(data_buf, dtype=np.uint8, count=nbytes, offset=first)
+    words8 = np.ndarray(shape=(nbytes + 9,), dtype="<u8", buffer=padded, strides=(1,))
     starts = offsets[:-1] - first
     lengths = np.diff(offsets)
-    h = lengths.astype(np.uint64) * _K_LEN
-    h ^= seed
-    n_words = np.maximum((lengths + 7) >> 3, 2)
-    for k in range(int(n_words.max())):
+    h = np.full(n, seed, dtype=np.uint64)
+    tmp = np.empty(n, dtype=np.uint64)
+    prefix = words8[starts] & np.uint64(0xFFFFFFFF)
+    prefix &= _low_bytes_mask(np.minimum(lengths, 4))
+    _word_step(h, lengths.astype(np.uint64) | (prefix << _S32), tmp)
+    n_words = 2 + np.maximum(lengths - 12 + 7, 0) // 8
+    for k in range(1, int(n_words.max()) if n else 0):
         rows = np.flatnonzero(n_words > k)
-        remaining = np.clip(lengths[rows] - 8 * k, 0, 8).astype(np.uint64)
-        word = words8[np.minimum(starts[rows] + 8 * k, nbytes)]
-        word &= (np.uint64(1) << (np.uint64(8) * remaining)) - np.uint64(1)
+        begin = 4 + 8 * (k - 1)
+        remaining = np.clip(lengths[rows] - begin, 0, 8)
+        word = words8[np.minimum(starts[rows] + begin, nbytes)]
+        word &= _low_bytes_mask(remaining)
         sub = h[rows]
         _word_step(sub, word, np.empty_like(sub))
         h[rows] = sub
     return h
 
 
+def _low_bytes_mask(count: npt.NDArray[np.int64]) -> U64:
+    """``2**(8*count) - 1`` for byte counts 0..8 (numpy gives 0 for a 64-bit shift)."""
+    return (np.uint64(1) << (np.uint64(8) * count.astype(np.uint64))) - np.uint64(1)
+
+
 def hash_utf8(arr: Any, seed: np.uint64 = _SEED) -> tuple[U64, npt.NDArray[np.bool_] | None]:
     """Hash each value of an Arrow string or binary array, without Python objects.
 
-    The hash of a value of ``L`` bytes folds ``L``, then its bytes as
-    ``max(2, ceil(L / 8))`` little-endian 8-byte words (the last zero-padded).
-    Values up to 12 bytes are read from Arrow's string-view layout, where they
-    sit inline and zero-padded in two aligned words; longer values are read
-    from the offsets and data buffers. Returns the hashes and the null mask
+    Values up to 12 bytes are read from Arrow's string-view layout, where
+    they sit inline, zero-padded, as the two words the hash folds; longer
+    values are hashed from the offsets and data buffers
+    (:func:`hash_bytes_reference`). Returns the hashes and the null mask
     (``None`` without nulls).
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     n = len(arr)
     binary = (
@@ -156,22 +167,20 @@ def hash_utf8(arr: Any, seed: np.uint64 = _SEED) -> tuple[U64, npt.NDArray[np.bo
         or pa.types.is_large_binary(arr.type)
         or pa.types.is_binary_view(arr.type)
     )
-    views = arr.cast(pa.binary_view() if binary else pa.string_view())
+    # compact a slice first: casting a slice costs as much as casting its parent
+    views = pa.concat_arrays([arr]).cast(pa.binary_view() if binary else pa.string_view())
     raw = np.frombuffer(views.buffers()[1], dtype=np.uint64, count=2 * n, offset=views.offset * 16)
     w0, w1 = raw[0::2], raw[1::2]
-    lengths = w0 & np.uint64(0xFFFFFFFF)
-    h = lengths * _K_LEN
-    h ^= seed
+    h = np.bitwise_xor(w0, seed)
     tmp = np.empty(n, dtype=np.uint64)
-    word = np.right_shift(w0, _S32)
-    np.left_shift(w1, _S32, out=tmp)
-    word |= tmp
-    _word_step(h, word, tmp)
-    np.right_shift(w1, _S32, out=word)
-    _word_step(h, word, tmp)
-    long_rows = np.flatnonzero(lengths > np.uint64(12))
-    if long_rows.size:
-        h[long_rows] = _hash_long(arr.take(pa.array(long_rows)), seed)
+    np.multiply(h, _K_STR, out=h)
+    np.right_shift(h, _S29, out=tmp)
+    np.bitwise_xor(h, tmp, out=h)
+    _word_step(h, w1, tmp)
+    longest = pc.max(pc.binary_length(arr)).as_py() if n else 0
+    if longest is not None and longest > 12:
+        long_rows = np.flatnonzero((w0 & np.uint64(0xFFFFFFFF)) > np.uint64(12))
+        h[long_rows] = hash_bytes_reference(arr.take(pa.array(long_rows)), seed)
     nulls = np.asarray(views.is_null(), dtype=bool) if views.null_count else None
     return h, nulls
 
@@ -211,10 +220,11 @@ def _int_encoder(values: np.ndarray, dtype: str) -> ColumnEncoder:
 
 def _canonical_floats(src: np.ndarray, out: U64) -> U64:
     f = out.view(np.float64)
-    np.add(src, 0.0, out=f, casting="unsafe")  # -0.0 + 0.0 == +0.0
-    nan = np.isnan(f)
-    if nan.any():
-        f[nan] = _CANONICAL_NAN
+    with np.errstate(invalid="ignore", over="ignore"):  # signalling NaNs, inf - inf
+        np.add(src, 0.0, out=f, casting="unsafe")  # -0.0 + 0.0 == +0.0
+        # cheap check first: a sum is NaN whenever any term is (or inf - inf meets)
+        if np.isnan(np.add.reduce(f)):
+            f[np.isnan(f)] = _CANONICAL_NAN
     return out
 
 
@@ -252,6 +262,31 @@ def _masked_encoder(array: Any, dtype: str) -> ColumnEncoder:
     return ColumnEncoder(dtype, encode)
 
 
+def _chunked_encoder(
+    chunked: Any, hasher: Callable[[Any], tuple[U64, npt.NDArray[np.bool_] | None]]
+) -> Callable[[int, int, U64], tuple[Words, npt.NDArray[np.bool_] | None]]:
+    """Encode rows of an Arrow ChunkedArray by hashing zero-copy slices of its chunks."""
+    bounds = np.cumsum([0, *(len(c) for c in chunked.chunks)])
+
+    def encode(s: int, e: int, out: U64) -> tuple[Words, npt.NDArray[np.bool_] | None]:
+        first = int(np.searchsorted(bounds, s, side="right")) - 1
+        parts, masks, start = [], [], s
+        while start < e:
+            chunk = chunked.chunks[first]
+            stop = min(e, int(bounds[first + 1]))
+            h, nulls = hasher(chunk.slice(start - int(bounds[first]), stop - start))
+            parts.append(h)
+            masks.append(nulls if nulls is not None else np.zeros(len(h), dtype=bool))
+            start, first = stop, first + 1
+        if len(parts) == 1:
+            return [parts[0]], None if not masks[0].any() else masks[0]
+        mask = np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
+        joined = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+        return [joined], (mask if mask.any() else None)
+
+    return encode
+
+
 def _string_encoder(series: pd.Series, dtype: str = "string") -> ColumnEncoder:
     import pyarrow as pa
 
@@ -260,16 +295,11 @@ def _string_encoder(series: pd.Series, dtype: str = "string") -> ColumnEncoder:
         array, np.ndarray
     )
     if arrow_backed:
+        converted = pa.array(array)
         chunked = (
-            pa.chunked_array(pa.array(array))
-            if not isinstance(pa.array(array), pa.ChunkedArray)
-            else pa.array(array)
+            converted if isinstance(converted, pa.ChunkedArray) else pa.chunked_array([converted])
         )
-
-        def encode(s: int, e: int, out: U64) -> tuple[Words, npt.NDArray[np.bool_] | None]:
-            piece = chunked.slice(s, e - s).combine_chunks()
-            h, nulls = hash_utf8(piece)
-            return [h], nulls
+        encode = _chunked_encoder(chunked, lambda piece: hash_utf8(piece))
 
         return ColumnEncoder(dtype, encode)
     values = np.asarray(series.array, dtype=object)

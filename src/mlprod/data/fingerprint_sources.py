@@ -74,7 +74,8 @@ def _arrow_batches(batches: Iterator[Any], schema: Any) -> Iterator[pd.DataFrame
     range_meta = _range_index_meta(schema)
     offset = 0
     for batch in batches:
-        frame = pa.Table.from_batches([batch], schema=schema).to_pandas()
+        table = pa.Table.from_batches([batch]).replace_schema_metadata(schema.metadata)
+        frame = table.to_pandas()
         if range_meta is not None:
             # each batch would otherwise restart its RangeIndex at the file's start
             start, step = range_meta

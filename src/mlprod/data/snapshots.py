@@ -619,5 +619,7 @@ def _restore_dtypes(
         return frame
     for column in frame.columns:
         if wanted.get(str(column)) == "object" and frame[column].dtype != object:
-            frame[column] = frame[column].astype(object)
+            values = frame[column].astype(object)
+            # None is the missing marker object columns usually hold (all are one to a fingerprint)
+            frame[column] = values.where(values.notna(), None)
     return frame

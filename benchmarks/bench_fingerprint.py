@@ -1,0 +1,169 @@
+"""Benchmark mp.fingerprint against joblib.hash, pandas' hash_pandas_object and raw xxh3.
+
+A frame of 1,000,000 rows x 10 columns (4 float64, 4 int64, a category and a
+pandas 3 string column, which pyarrow backs) is hashed by every method in the
+same run; each round runs all methods once, in turn, so machine noise hits
+them alike. Prints median seconds, MB/s, ratios against the targets of issue
+4, and the peak extra memory of mp.fingerprint next to the largest column.
+
+Run: python benchmarks/bench_fingerprint.py [--rows N] [--repeat K] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import xxhash
+
+import mlprod as mp
+
+
+def make_frame(rows: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    data: dict[str, Any] = {f"f{i}": rng.normal(size=rows) for i in range(4)}
+    data.update({f"i{i}": rng.integers(0, 10**9, size=rows) for i in range(4)})
+    data["cat"] = pd.Categorical(rng.choice(["red", "green", "blue", "yellow"], size=rows))
+    data["s"] = pd.Series([f"user-{k}" for k in rng.integers(0, 10**7, size=rows)])
+    return pd.DataFrame(data)
+
+
+def raw_buffers(df: pd.DataFrame, *, numeric_only: bool) -> list[Any]:
+    """The frame's value buffers: numeric arrays, and (unless numeric_only) codes and string buffers."""
+    out: list[Any] = []
+    for name in df.columns:
+        col = df[name]
+        if col.dtype.kind in "iufb":
+            out.append(np.ascontiguousarray(col.to_numpy()))
+        elif numeric_only:
+            continue
+        elif isinstance(col.dtype, pd.CategoricalDtype):
+            out.append(np.asarray(col.array.codes))
+        else:
+            arrow = pa.array(col.array)
+            chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+            out += [b for c in chunks for b in c.buffers() if b is not None]
+    return out
+
+
+def xxh3_all(buffers: list[Any]) -> str:
+    h = xxhash.xxh3_128()
+    for b in buffers:
+        h.update(memoryview(b).cast("B") if not isinstance(b, pa.Buffer) else b)
+    return h.hexdigest()
+
+
+def peak_extra_memory(fn: Callable[[], Any]) -> tuple[int, int]:
+    """Peak bytes allocated while ``fn`` runs: (numpy/Python via tracemalloc, pyarrow pool)."""
+    pool = pa.default_memory_pool()
+    arrow_before = pool.bytes_allocated()
+    arrow_peak_before = pool.max_memory() or 0
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    arrow_peak = max(0, (pool.max_memory() or 0) - max(arrow_peak_before, arrow_before))
+    return peak, arrow_peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="small smoke run")
+    args = parser.parse_args()
+    rows, repeat = (20_000, 3) if args.quick else (args.rows, args.repeat)
+
+    import joblib
+
+    df = make_frame(rows)
+    numeric = raw_buffers(df, numeric_only=True)
+    everything = raw_buffers(df, numeric_only=False)
+    mb = (
+        sum(memoryview(b).nbytes if not isinstance(b, pa.Buffer) else b.size for b in everything)
+        / 1e6
+    )
+    methods: dict[str, Callable[[], Any]] = {
+        "mp.fingerprint": lambda: mp.fingerprint(df),
+        "mp.fingerprint(ordered=False)": lambda: mp.fingerprint(df, ordered=False),
+        "joblib.hash": lambda: joblib.hash(df),
+        "hash_pandas_object": lambda: pd.util.hash_pandas_object(df, index=False),
+        "xxh3 raw numeric buffers": lambda: [xxhash.xxh3_128(b).digest() for b in numeric],
+        "xxh3 all raw buffers": lambda: xxh3_all(everything),
+    }
+    for fn in methods.values():  # warm caches and lazy imports
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in methods}
+    for _ in range(repeat):
+        for name, fn in methods.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+
+    print(f"frame: {rows:,} rows x {df.shape[1]} columns, {mb:.1f} MB of value buffers")
+    print(
+        f"pandas {pd.__version__}, pyarrow {pa.__version__}, numpy {np.__version__}; median of {repeat}"
+    )
+    print(f"{'method':<32}{'median s':>10}{'MB/s':>10}")
+    for name, seconds in med.items():
+        print(f"{name:<32}{seconds:>10.4f}{mb / seconds:>10.0f}")
+
+    fp = med["mp.fingerprint"]
+    checks = [
+        (
+            "joblib.hash / mp.fingerprint",
+            med["joblib.hash"] / fp,
+            ">= 5",
+            med["joblib.hash"] / fp >= 5,
+        ),
+        (
+            "hash_pandas_object / mp.fingerprint",
+            med["hash_pandas_object"] / fp,
+            ">= 3",
+            med["hash_pandas_object"] / fp >= 3,
+        ),
+        (
+            "mp.fingerprint / xxh3 raw numeric",
+            fp / med["xxh3 raw numeric buffers"],
+            "<= 3",
+            fp / med["xxh3 raw numeric buffers"] <= 3,
+        ),
+        (
+            "mp.fingerprint / xxh3 all buffers",
+            fp / med["xxh3 all raw buffers"],
+            "(info)",
+            None,
+        ),
+        (
+            "unordered / ordered",
+            med["mp.fingerprint(ordered=False)"] / fp,
+            "<= 3",
+            med["mp.fingerprint(ordered=False)"] / fp <= 3,
+        ),
+    ]
+    print("\nratio                                   value   target")
+    for label, value, target, ok in checks:
+        mark = "" if ok is None else ("  ok" if ok else "  MISSED")
+        print(f"{label:<38}{value:>7.2f}   {target}{mark}")
+
+    largest = max(df[c].memory_usage(index=False, deep=False) for c in df.columns)
+    py_peak, arrow_peak = peak_extra_memory(lambda: mp.fingerprint(df))
+    extra = py_peak + arrow_peak
+    print(
+        f"\npeak extra memory of mp.fingerprint: {extra / 1e6:.1f} MB "
+        f"(numpy/Python {py_peak / 1e6:.1f} MB + Arrow {arrow_peak / 1e6:.1f} MB); "
+        f"largest column {largest / 1e6:.1f} MB; ratio {extra / largest:.2f} "
+        f"(target < 1{'  ok' if extra < largest else '  MISSED'})"
+    )
+
+
+if __name__ == "__main__":
+    main()
