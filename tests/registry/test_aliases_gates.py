@@ -252,3 +252,15 @@ def test_alias_change_presents_itself(reg: mp.ModelRegistry) -> None:
     verdict = mp.gates.metric_threshold("auc", min=0.5)(reg.get("churn", 1), None)
     assert "passed" in verdict._repr_html_()
     assert bool(verdict)
+
+
+def test_the_moments_history_reports_resolve_to_their_own_move(make_registry: Any) -> None:
+    reg = make_registry()  # the real clock: sub-microsecond times
+    for _ in range(3):
+        reg.register("churn", {"w": 1})
+    for version in (1, 2, 3):
+        reg.set_alias("churn", "production", version)
+    for change in reg.alias_history("churn", "production"):
+        assert reg.resolve("churn", "production", at=change.at).version == change.version
+    latest = reg.get("churn")
+    assert reg.resolve("churn", "latest", at=latest.created_at).version == latest.version

@@ -142,6 +142,11 @@ class RegistryCore:
     def __repr__(self) -> str:
         return f"ModelRegistry({self.location!r}, artifacts={self._store!r})"
 
+    def _now(self) -> float:
+        # Whole microseconds: what a datetime holds, so the moments reported by
+        # alias_history() and created_at resolve back to exactly the same event.
+        return round(float(self._clock.time()), 6)
+
     @property
     def artifacts(self) -> Any:
         """The artifact store."""
