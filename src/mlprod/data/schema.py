@@ -472,9 +472,12 @@ class Schema:
         --------
         >>> import mlprod as mp
         >>> schema = mp.Schema({"p": mp.Column("float64", checks=[mp.checks.in_range(0, 1)])})
-        >>> df = schema.strategy(max_rows=5).example()
-        >>> schema.validate(df).ok
-        True
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=10)
+        ... @given(schema.strategy(max_rows=5))
+        ... def test_scores_are_probabilities(df):
+        ...     assert schema.validate(df).ok
+        >>> test_scores_are_probabilities()
         """
         from mlprod.data.strategies import schema_strategy
 

@@ -114,9 +114,12 @@ def column_elements(column: Column) -> Any:
     --------
     >>> import mlprod as mp
     >>> from mlprod.data.strategies import column_elements
-    >>> value = column_elements(mp.Column("int64", checks=[mp.checks.in_range(1, 3)])).example()
-    >>> 1 <= value <= 3
-    True
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10)
+    ... @given(column_elements(mp.Column("int64", checks=[mp.checks.in_range(1, 3)])))
+    ... def test_in_range(value):
+    ...     assert 1 <= value <= 3
+    >>> test_in_range()
     """
     st = optional_import("hypothesis.strategies", feature="Schema.strategy()", extra="testing")
     name = column.dtype or "int64"
@@ -248,8 +251,12 @@ def schema_strategy(schema: Schema, *, min_rows: int = 0, max_rows: int = 20) ->
     >>> import mlprod as mp
     >>> from mlprod.data.strategies import schema_strategy
     >>> schema = mp.Schema({"id": mp.Column("int64", unique=True)})
-    >>> schema.validate(schema_strategy(schema, max_rows=5).example()).ok
-    True
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10)
+    ... @given(schema_strategy(schema, max_rows=5))
+    ... def test_ids_are_unique(df):
+    ...     assert df["id"].is_unique
+    >>> test_ids_are_unique()
     """
     st = optional_import("hypothesis.strategies", feature="Schema.strategy()", extra="testing")
     if min_rows < 0 or max_rows < min_rows:
