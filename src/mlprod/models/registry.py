@@ -117,32 +117,32 @@ class ModelRegistry(AliasOps, QueryOps):
         ('churn:1', 0.5, 'joblib')
         """
         _check_name(name)
-        ser = resolve_serializer(serializer)
-        self._serializers.setdefault(ser.name, ser)
-        data = ser.dumps(model)
-        artifact_digest = sha256_bytes(data)
-        ext = str(getattr(ser, "extension", ser.name))
-        filename = f"model.{ext}"
+        if not isinstance(description, str):
+            raise ConfigurationError(
+                "description must be a string", parameter="description", value=repr(description)
+            )
+        # Cheap argument checks first, so a typo fails before the model is serialised.
         body: dict[str, Any] = {
             "format": MANIFEST_FORMAT,
             "name": name,
             "registered_by": actor if actor is not None else _default_actor(),
             "model_type": f"{type(model).__module__}.{type(model).__qualname__}",
-            "serializer": ser.name,
-            "artifacts": {filename: {"sha256": artifact_digest, "size": len(data)}},
             "params": _inputs.params(params),
             "metrics": _inputs.metrics(metrics),
-            "datasets": _inputs.datasets(datasets),
             "signature": _inputs.signature(signature),
+            "parents": [self._parent(p) for p in parents],
             "environment": environment(),
         }
         tag_map = _inputs.tags(tags)
-        if not isinstance(description, str):
-            raise ConfigurationError(
-                "description must be a string", parameter="description", value=repr(description)
-            )
-        parent_refs = [self._parent(p) for p in parents]
-        body["parents"] = parent_refs
+        ser = resolve_serializer(serializer)
+        body["datasets"] = _inputs.datasets(datasets)
+        data = ser.dumps(model)
+        self._serializers[ser.name] = ser
+        artifact_digest = sha256_bytes(data)
+        filename = f"model.{getattr(ser, 'extension', ser.name)}"
+        body["serializer"] = ser.name
+        body["artifacts"] = {filename: {"sha256": artifact_digest, "size": len(data)}}
+        parent_refs = body["parents"]
         # Artifact first, metadata second: a crash in between leaves an orphan
         # file that verify() reports, never a version pointing at nothing.
         self._store.put(artifact_digest, data)
