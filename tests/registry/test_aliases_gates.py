@@ -264,3 +264,8 @@ def test_the_moments_history_reports_resolve_to_their_own_move(make_registry: An
         assert reg.resolve("churn", "production", at=change.at).version == change.version
     latest = reg.get("churn")
     assert reg.resolve("churn", "latest", at=latest.created_at).version == latest.version
+
+
+def test_a_gate_without_an_actor_parameter_still_runs(reg: mp.ModelRegistry) -> None:
+    change = reg.set_alias("churn", "production", 2, gates=[lambda cand, cur: cand.version == 2])
+    assert change.verdicts[0]["passed"] is True

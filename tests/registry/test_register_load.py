@@ -350,3 +350,10 @@ def test_reading_a_tampered_version_raises_instead_of_returning_it(
     ):
         with pytest.raises(mp.IntegrityError, match="changed in the database"):
             read()
+
+
+def test_a_single_frame_with_a_name_column_is_recorded_as_data(registry: mp.ModelRegistry) -> None:
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("mlprod.data.fingerprint")
+    frame = pd.DataFrame({"name": ["a", "b"], "x": [1, 2]})
+    assert list(registry.register("m", {"w": 1}, datasets=frame).datasets) == ["data"]

@@ -118,6 +118,12 @@ def _describe(obj: Any) -> dict[str, Any]:
     )
 
 
+def _role(obj: Any, default: str) -> str:
+    # A frame with a column called "name" answers .name with that column.
+    name = getattr(obj, "name", None)
+    return name if isinstance(name, str) and name else default
+
+
 def datasets(value: Any) -> dict[str, dict[str, Any]]:
     """``{role: description}`` from a mapping, a sequence, or one dataset."""
     if value is None:
@@ -125,9 +131,9 @@ def datasets(value: Any) -> dict[str, dict[str, Any]]:
     if isinstance(value, Mapping):
         items = list(value.items())
     elif isinstance(value, Sequence) and not isinstance(value, str):
-        items = [(getattr(d, "name", None) or f"dataset{i}", d) for i, d in enumerate(value)]
+        items = [(_role(d, f"dataset{i}"), d) for i, d in enumerate(value)]
     else:
-        items = [(getattr(value, "name", None) or "data", value)]
+        items = [(_role(value, "data"), value)]
     return {str(role): _describe(obj) for role, obj in items}
 
 

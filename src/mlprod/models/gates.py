@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from collections.abc import Mapping
@@ -379,11 +380,23 @@ def four_eyes() -> Any:
     return _FourEyes()
 
 
+def _takes_actor(gate: Any) -> bool:
+    try:
+        params = inspect.signature(gate).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.name == "actor" or p.kind is p.VAR_KEYWORD for p in params)
+
+
 def run_gate(gate: Any, candidate: Any, current: Any | None, actor: str | None) -> Verdict:
     """Call one gate and normalise what it returns (a verdict, a bool, or an error)."""
     name = str(getattr(gate, "name", None) or getattr(gate, "__name__", None) or repr(gate))
     try:
-        result = gate(candidate, current, actor=actor)
+        result = (
+            gate(candidate, current, actor=actor)
+            if _takes_actor(gate)
+            else gate(candidate, current)
+        )
     except Exception as exc:
         return Verdict(
             name,
