@@ -296,3 +296,15 @@ def test_any_edited_version_row_is_detected(
         with populated._sql.engine.begin() as conn:
             conn.execute(v.update().where(v.c.id == row.id).values({column: text}))
     assert populated.verify(artifacts=False).ok
+
+
+def test_the_exported_event_log_verifies_as_an_audit_log(
+    populated: mp.ModelRegistry, tmp_path: Path
+) -> None:
+    target = tmp_path / "events.jsonl"
+    assert populated.export_events(target) == 8
+    check = mp.verify_audit_log(target)
+    assert check.ok
+    assert check.head == populated.verify().head
+    records = [r["record"]["event"] for r in mp.read_audit_log(target)]
+    assert records[:3] == ["model.registered"] * 3

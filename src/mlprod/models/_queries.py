@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from mlprod._internal.canonical import sha256_bytes
@@ -147,6 +149,34 @@ class QueryOps(RegistryCore):
         if name is not None:
             out = [x for x in out if x["record"].get("name") == name]
         return out
+
+    def export_events(self, path: str | os.PathLike[str]) -> int:
+        """Write the event log as an audit file; return the number of events written.
+
+        The lines are the sealed records themselves, so
+        :func:`mlprod.verify_audit_log` verifies the copy, and its head hash can
+        be kept elsewhere to pin the registry's history. The file is replaced
+        atomically.
+
+        Examples
+        --------
+        >>> import mlprod as mp, tempfile, os
+        >>> folder = tempfile.mkdtemp()
+        >>> reg = mp.ModelRegistry(os.path.join(folder, "reg"))
+        >>> _ = reg.register("churn", {"w": 1})
+        >>> reg.export_events(os.path.join(folder, "events.jsonl"))
+        1
+        >>> mp.verify_audit_log(os.path.join(folder, "events.jsonl")).ok
+        True
+        """
+        e = self._t.events
+        with self._sql.read() as conn:
+            lines = [r[0] for r in conn.execute(self._sa.select(e.c.line).order_by(e.c.seq))]
+        target = Path(path)
+        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        tmp.write_bytes(b"".join(line.encode("utf-8") + b"\n" for line in lines))
+        os.replace(tmp, target)
+        return len(lines)
 
     def lineage(
         self, ref: Any, version: int | str | None = None, *, depth: int | None = None
