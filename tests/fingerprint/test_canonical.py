@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 import mlprod as mp
-from mlprod.data.fingerprint_columns import hash_bytes_reference, hash_utf8
+from mlprod.data.fingerprint_kernels import hash_bytes_reference, hash_utf8
 
 
 def _nan_with_payload(payload: int) -> float:

@@ -18,7 +18,8 @@ import pandas as pd
 
 from mlprod._internal.render import Document, Section, Table, to_html, to_markdown, to_text
 from mlprod.data.fingerprint import row_hashes
-from mlprod.data.fingerprint_columns import encoder_for, finish_rows, fold_column, new_accumulator
+from mlprod.data.fingerprint_columns import encoder_for
+from mlprod.data.fingerprint_kernels import finish_rows, fold_column, new_accumulator
 from mlprod.errors import ConfigurationError
 
 __all__ = ["DatasetDiff"]

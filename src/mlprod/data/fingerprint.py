@@ -20,7 +20,7 @@ count and lanes.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -29,13 +29,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from mlprod._internal.canonical import canonical_json, sha256_bytes
-from mlprod.data.fingerprint_columns import (
-    encoder_for,
-    finish_rows,
-    fold_column,
-    new_accumulator,
-    unify_dtypes,
-)
+from mlprod.data.fingerprint_columns import encoder_for, unify_dtypes
+from mlprod.data.fingerprint_kernels import finish_rows, fold_column, new_accumulator
+from mlprod.data.fingerprint_value import ALGORITHM, Fingerprint
 from mlprod.errors import ConfigurationError
 
 __all__ = [
@@ -47,7 +43,6 @@ __all__ = [
     "row_hashes",
 ]
 
-ALGORITHM = "mlprod-fp/1"
 BLOCK_ROWS = 1 << 15
 
 _MASK64 = (1 << 64) - 1
@@ -77,163 +72,6 @@ def _name_key(name: Any) -> str:
     if name is None:
         return "none:"
     return f"{type(name).__name__}:{name!r}"
-
-
-class Fingerprint(str):
-    """The content fingerprint of a table: a 32-character hex string with facts attached.
-
-    It compares, hashes and prints as its hex value, so it can be a dict key,
-    a file name or a string in JSON; the attributes say what it covers.
-
-    Attributes
-    ----------
-    rows:
-        Number of rows fingerprinted.
-    columns:
-        Column names, in the frame's order.
-    algorithm:
-        Versioned algorithm name (``"mlprod-fp/1"``); a change of the
-        algorithm changes this name, never silently the values.
-    schema:
-        ``(name, canonical dtype)`` pairs, in the frame's order.
-    ordered, include_index, columns_ordered:
-        The options it was computed with (``include_index`` is ``index=``;
-        ``str.index`` keeps its meaning).
-
-    Examples
-    --------
-    >>> import pandas as pd, mlprod as mp
-    >>> fp = mp.fingerprint(pd.DataFrame({"a": [1, 2], "b": ["x", None]}))
-    >>> len(fp), fp.rows, fp.columns
-    (32, 2, ('a', 'b'))
-    >>> fp.schema
-    (('a', 'int64'), ('b', 'string'))
-    """
-
-    __slots__ = ("_columns", "_facts")
-
-    _columns: tuple[Any, ...]
-    _facts: dict[str, Any]
-
-    def __new__(
-        cls,
-        value: str,
-        *,
-        rows: int,
-        columns: Sequence[Any],
-        schema: Sequence[tuple[Any, str]],
-        algorithm: str = ALGORITHM,
-        ordered: bool = True,
-        index: bool = False,
-        columns_ordered: bool = True,
-    ) -> Fingerprint:
-        self = super().__new__(cls, value)
-        self._columns = tuple(columns)
-        self._facts = {
-            "rows": int(rows),
-            "schema": tuple((n, str(d)) for n, d in schema),
-            "algorithm": algorithm,
-            "ordered": bool(ordered),
-            "index": bool(index),
-            "columns_ordered": bool(columns_ordered),
-        }
-        return self
-
-    @property
-    def hex(self) -> str:
-        """The plain hex value, as a ``str``."""
-        return str.__str__(self)
-
-    @property
-    def rows(self) -> int:
-        """Number of rows."""
-        return int(self._facts["rows"])
-
-    @property
-    def columns(self) -> tuple[Any, ...]:
-        """Column names in the frame's order."""
-        return self._columns
-
-    @property
-    def schema(self) -> tuple[tuple[Any, str], ...]:
-        """``(name, canonical dtype)`` pairs in the frame's order."""
-        return tuple(self._facts["schema"])
-
-    @property
-    def algorithm(self) -> str:
-        """The versioned algorithm name."""
-        return str(self._facts["algorithm"])
-
-    @property
-    def ordered(self) -> bool:
-        """Whether row order counts."""
-        return bool(self._facts["ordered"])
-
-    @property
-    def include_index(self) -> bool:
-        """Whether the index was included (``index=True``)."""
-        return bool(self._facts["index"])
-
-    @property
-    def columns_ordered(self) -> bool:
-        """Whether column order counts."""
-        return bool(self._facts["columns_ordered"])
-
-    def __str__(self) -> str:
-        return self.hex
-
-    def __repr__(self) -> str:
-        return (
-            f"Fingerprint('{self.hex}', rows={self.rows}, columns={len(self._columns)}, "
-            f"algorithm='{self.algorithm}')"
-        )
-
-    def __reduce__(self) -> Any:
-        return (_rebuild, (self.to_dict(),))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The value and its facts as plain JSON-able data.
-
-        Examples
-        --------
-        >>> import pandas as pd, mlprod as mp
-        >>> mp.fingerprint(pd.DataFrame({"a": [1]})).to_dict()["schema"]
-        [['a', 'int64']]
-        """
-        return {
-            "fingerprint": self.hex,
-            "rows": self.rows,
-            "columns": [
-                c if isinstance(c, str | int | float | bool | type(None)) else str(c)
-                for c in self._columns
-            ],
-            "schema": [
-                [n if isinstance(n, str | int | float | bool | type(None)) else str(n), d]
-                for n, d in self.schema
-            ],
-            "algorithm": self.algorithm,
-            "ordered": self.ordered,
-            "index": self.include_index,
-            "columns_ordered": self.columns_ordered,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Fingerprint:
-        """Rebuild a :class:`Fingerprint` from :meth:`to_dict` output."""
-        return cls(
-            data["fingerprint"],
-            rows=data["rows"],
-            columns=data["columns"],
-            schema=[tuple(p) for p in data["schema"]],
-            algorithm=data.get("algorithm", ALGORITHM),
-            ordered=data.get("ordered", True),
-            index=data.get("index", False),
-            columns_ordered=data.get("columns_ordered", True),
-        )
-
-
-def _rebuild(data: dict[str, Any]) -> Fingerprint:
-    return Fingerprint.from_dict(data)
 
 
 @dataclass(frozen=True)
