@@ -36,10 +36,10 @@ import mlprod as mp
 
 warnings.filterwarnings("ignore")
 
-PATTERN = r"[A-Z]{2}\d{2,4}"
+PATTERN = r"[A-Z]{2}\d{1,7}"
 
 
-def make_frame(rows: int, *, seed: int = 0) -> pd.DataFrame:
+def make_frame(rows: int, *, seed: int = 0, distinct_codes: bool = False) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     data: dict[str, object] = {}
     for i in range(4):
@@ -47,8 +47,12 @@ def make_frame(rows: int, *, seed: int = 0) -> pd.DataFrame:
     for i in range(4):
         data[f"i{i}"] = rng.integers(0, 100, rows)
     data["cat"] = pd.Categorical.from_codes(rng.integers(0, 3, rows), categories=["a", "b", "c"])
-    codes = np.array(["AB12", "CD345", "EF6789", "GH01"], dtype=object)
-    data["code"] = pd.Series(codes[rng.integers(0, 4, rows)], dtype="str")
+    if distinct_codes:  # mostly distinct values: no shortcut over distinct values
+        numbers = rng.integers(0, 10**7, rows).astype(str).astype(object)
+        data["code"] = pd.Series("AB" + numbers, dtype="str")
+    else:
+        codes = np.array(["AB12", "CD345", "EF6789", "GH01"], dtype=object)
+        data["code"] = pd.Series(codes[rng.integers(0, 4, rows)], dtype="str")
     return pd.DataFrame(data)
 
 
@@ -224,7 +228,14 @@ def main() -> None:
     assert not ours.validate(bad).ok
 
     rows_out = []
-    for label, frame in (("batch clean", df), ("batch corrupted", bad)):
+    distinct = make_frame(rows, distinct_codes=True)
+    assert ours.validate(distinct).ok
+    batches = (
+        ("batch clean", df),
+        ("batch corrupted", bad),
+        ("batch clean, distinct text", distinct),
+    )
+    for label, frame in batches:
         t_m = median_time(lambda f=frame: run_mlprod(ours, f), repeats)
         t_p = median_time(lambda f=frame: run_pandera(theirs, f), repeats)
         rows_out.append((label, t_m * 1e3, t_p * 1e3, "ms"))
