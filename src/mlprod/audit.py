@@ -569,6 +569,8 @@ class AuditLog:
                     parameter="path",
                     value=str(self.path),
                 )
+            if self.flush_every == 1 and not self._pending:
+                return self._write_one(stamp, body)
             self._pending.append((stamp, body))
             if len(self._pending) >= self.flush_every or (
                 self.max_delay_s is not None and stamp - self._pending[0][0] >= self.max_delay_s
@@ -612,6 +614,35 @@ class AuditLog:
                     path=str(self.path),
                 )
         self._seq, self._prev, self._known_size = seq, prev, size
+
+    def _write_one(self, stamp: float, body: bytes) -> int:
+        # The unbatched path, kept lean: it runs once per guarded call.
+        fd = self._fd
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.fstat(fd).st_size != self._known_size:
+                self._sync_tail()
+            seq = self._seq
+            head = b'{"seq":%d,"ts":%r,"prev":"%s","record":%s' % (
+                seq,
+                stamp,
+                self._prev.encode("ascii"),
+                body,
+            )
+            digest = hashlib.sha256(head).hexdigest()
+            line = head + b',"hash":"' + digest.encode("ascii") + b'"}\n'
+            written = os.write(fd, line)
+            while written < len(line):  # pragma: no cover - short writes are rare on files
+                written += os.write(fd, line[written:])
+            if self.fsync:
+                os.fsync(fd)
+            self._seq, self._prev = seq + 1, digest
+            self._known_size += len(line)
+            return seq
+        finally:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _locked(self, fn: Any) -> Any:
         if fcntl is not None:
