@@ -412,3 +412,9 @@ def test_an_output_check_that_raises_counts_as_invalid_output():
     g.predict(ROW)
     assert g.last_outcome.outcome == "invalid_output"
     assert g.last_outcome.reason == "the output check raised ValueError: boom"
+
+
+def test_a_mapping_input_is_not_mistaken_for_rows():
+    g = mp.guard(lambda X: [1, 2, 3], fallback=0)
+    assert g.predict({"a": [1, 2, 3], "b": [4, 5, 6]}) == [1, 2, 3]
+    assert g.last_outcome.outcome == "ok"

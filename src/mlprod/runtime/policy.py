@@ -270,7 +270,13 @@ def as_fallbacks(value: Any) -> tuple[Fallback, ...]:
 
 
 def n_rows(X: Any) -> int | None:
-    """How many rows ``X`` has, or ``None`` when it has no length."""
+    """How many rows ``X`` has, or ``None`` when it has no length.
+
+    A mapping (columns by name) has no row count of its own: its length
+    counts columns.
+    """
+    if isinstance(X, Mapping):
+        return None
     try:
         return len(X)
     except TypeError:
