@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import mlprod as mp
-from mlprod.data.checks import null_mask
+from mlprod.data.validation_kernels import null_mask
 
 C = mp.checks
 

@@ -28,7 +28,6 @@ checks.str_matches('[A-Z]{2}\\\\d+')
 from __future__ import annotations
 
 import datetime as _dt
-import operator
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, ClassVar
@@ -36,6 +35,20 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from mlprod.data.validation_kernels import (
+    DISTINCT_MIN_ROWS,
+    OPS,
+    VIOLATION,
+    arrow_failures,
+    arrow_strings,
+    few_distinct,
+    null_mask,
+    numeric_view,
+    object_text_failures,
+    strip_nulls,
+    to_bool_array,
+    violations,
+)
 from mlprod.errors import ConfigurationError
 
 __all__ = [
@@ -64,17 +77,6 @@ __all__ = [
     "unique",
 ]
 
-_OPS: dict[str, Callable[[Any, Any], Any]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
-# For each comparison the operator that picks out the *violations*.
-_VIOLATION = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
-
 _REGISTRY: dict[str, type[BuiltinCheck]] = {}
 
 
@@ -90,143 +92,6 @@ def _plain(value: Any) -> Any:
             items = sorted(items, key=repr)
         return tuple(items)
     return value
-
-
-# ---------------------------------------------------------------------------- array helpers
-
-
-def null_mask(values: Any) -> np.ndarray | None:
-    """Mask of missing cells in a column array, or ``None`` when there are none (cheaply)."""
-    if isinstance(values, np.ndarray):
-        kind = values.dtype.kind
-        if kind == "f":
-            # One O(1)-space reduction answers "any NaN?" for the clean common case:
-            # min propagates NaN and, unlike a sum, never overflows.
-            if len(values) == 0 or not np.isnan(values.min()):
-                return None
-            mask = np.isnan(values)
-        elif kind in "iub":
-            return None
-        elif kind in "mM":
-            mask = np.isnat(values)
-        else:
-            mask = np.asarray(pd.isna(values), dtype=bool)
-        return mask if mask.any() else None
-    pa_array = getattr(values, "_pa_array", None)
-    if pa_array is not None and pa_array.null_count == 0:
-        return None
-    codes = getattr(values, "codes", None)
-    if isinstance(codes, np.ndarray):
-        mask = codes < 0
-    else:
-        mask = np.asarray(values.isna(), dtype=bool)
-    return mask if mask.any() else None
-
-
-def _to_bool_array(result: Any) -> np.ndarray:
-    if isinstance(result, np.ndarray):
-        return result.astype(bool, copy=False)
-    if hasattr(result, "to_numpy"):
-        return np.asarray(result.to_numpy(dtype=bool, na_value=False))
-    return np.asarray(result, dtype=bool)
-
-
-def _numeric_view(values: Any) -> np.ndarray | None:
-    """The column as a plain numpy numeric array, when that is free."""
-    if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
-        return values
-    return None
-
-
-def _bound(values: Any, bound: Any) -> Any:
-    kind = getattr(getattr(values, "dtype", None), "kind", "")
-    if kind == "M" and isinstance(bound, str | _dt.date):
-        stamp = pd.Timestamp(bound)
-        tz = getattr(values.dtype, "tz", None)
-        if tz is not None and stamp.tzinfo is None:
-            raise ConfigurationError(
-                f"Bound {bound!r} has no time zone but the column is in {tz}: "
-                "give the bound a time zone, e.g. '2024-01-01T00:00Z'.",
-                parameter="bound",
-                value=str(bound),
-            )
-        if isinstance(values, np.ndarray):
-            return stamp.to_datetime64()
-        return stamp
-    return bound
-
-
-def _violations(values: Any, op: str, bound: Any) -> np.ndarray | None:
-    """Cells where ``values <op> bound`` is false (missing cells never count)."""
-    bound = _bound(values, bound)
-    num = _numeric_view(values)
-    if num is not None and len(num):
-        # Cheap check first: the extremes decide without allocating a mask.
-        lo, hi = num.min(), num.max()
-        if _OPS[op](lo, bound) and _OPS[op](hi, bound) and op in ("<", "<=", ">", ">="):
-            return None
-        bad = _OPS[_VIOLATION[op]](num, bound)
-        return bad if bad.any() else None
-    bad = _to_bool_array(_OPS[_VIOLATION[op]](values, bound))
-    if isinstance(values, np.ndarray) and values.dtype.kind == "O":
-        bad &= ~np.asarray(pd.isna(values), dtype=bool)
-    return bad if bad.any() else None
-
-
-def _arrow_strings(values: Any) -> Any:
-    """The column as an Arrow string array (zero-copy for Arrow-backed text)."""
-    import pyarrow as pa
-
-    pa_array = getattr(values, "_pa_array", None)
-    if pa_array is not None and (
-        pa.types.is_string(pa_array.type) or pa.types.is_large_string(pa_array.type)
-    ):
-        return pa_array
-    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
-        values = np.asarray(values, dtype=object)
-    try:
-        return pa.array(np.asarray(values, dtype=object), type=pa.large_string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        return None
-
-
-# Text columns this long are sampled for their number of distinct values; when
-# few, a check runs on the distinct values (a hash pass) instead of every row.
-_DISTINCT_MIN_ROWS = 50_000
-_DISTINCT_SAMPLE = 8_192
-_DISTINCT_RATIO = 0.02
-
-
-def _few_distinct(strings: Any) -> bool:
-    import pyarrow.compute as pc
-
-    step = max(len(strings) // _DISTINCT_SAMPLE, 1)
-    sample = strings[::step] if step > 1 else strings
-    return bool(pc.count_distinct(sample).as_py() <= _DISTINCT_RATIO * len(sample))
-
-
-def _arrow_failures(result: Any) -> np.ndarray | None:
-    import pyarrow.compute as pc
-
-    if pc.all(result).as_py() is not False:
-        return None
-    return ~np.asarray(pc.fill_null(result, True).to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def _object_text_failures(
-    values: Any, predicate: Callable[[pd.Series], pd.Series]
-) -> np.ndarray | None:
-    series = pd.Series(np.asarray(values, dtype=object), copy=False)
-    try:
-        # The .str accessor gives NaN for anything that is not text.
-        is_text = np.asarray(series.str.len().notna(), dtype=bool)
-    except AttributeError:  # not a single text value in the column
-        is_text = np.zeros(len(series), dtype=bool)
-    ok = np.zeros(len(series), dtype=bool)
-    if is_text.any():
-        ok[is_text] = np.asarray(predicate(series[is_text].astype(object)), dtype=bool)
-    bad = ~ok & ~np.asarray(series.isna(), dtype=bool)
-    return bad if bad.any() else None
 
 
 # ------------------------------------------------------------------------------ base class
@@ -305,14 +170,6 @@ class BuiltinCheck:
         return pd.Series(ok, index=data.index, name=data.name)
 
 
-def _strip_nulls(bad: np.ndarray | None, null: np.ndarray | None) -> np.ndarray | None:
-    if bad is None:
-        return None
-    if null is not None:
-        bad = bad & ~null
-    return bad if bad.any() else None
-
-
 # ------------------------------------------------------------------------- value checks
 
 
@@ -322,7 +179,7 @@ class _Compare(BuiltinCheck):
     op: ClassVar[str] = ""
 
     def failures(self, values: Any, null: np.ndarray | None) -> np.ndarray | None:
-        return _strip_nulls(_violations(values, self.op, self.value), null)
+        return strip_nulls(violations(values, self.op, self.value), null)
 
 
 @dataclass(frozen=True, repr=False)
@@ -453,7 +310,7 @@ class in_range(BuiltinCheck):  # noqa: N801
         return f"in_range({self.min_value!r}, {self.max_value!r}{flags})"
 
     def failures(self, values: Any, null: np.ndarray | None) -> np.ndarray | None:
-        num = _numeric_view(values)
+        num = numeric_view(values)
         if num is not None and len(num):
             # One min and one max decide the clean case for both bounds at once.
             lo, hi = num.min(), num.max()
@@ -467,12 +324,12 @@ class in_range(BuiltinCheck):  # noqa: N801
                 return None
         bad: np.ndarray | None = None
         if self.min_value is not None:
-            bad = _violations(values, ">=" if self.include_min else ">", self.min_value)
+            bad = violations(values, ">=" if self.include_min else ">", self.min_value)
         if self.max_value is not None:
-            upper = _violations(values, "<=" if self.include_max else "<", self.max_value)
+            upper = violations(values, "<=" if self.include_max else "<", self.max_value)
             if upper is not None:
                 bad = upper if bad is None else bad | upper
-        return _strip_nulls(bad, null)
+        return strip_nulls(bad, null)
 
 
 @dataclass(frozen=True, repr=False)
@@ -565,7 +422,7 @@ class isin(BuiltinCheck):  # noqa: N801
         codes = getattr(values, "codes", None)
         if isinstance(codes, np.ndarray) and self._allowed_categories(values.dtype).all():
             return None  # every category is allowed, so every value is
-        return _strip_nulls(~self._member(values), null)
+        return strip_nulls(~self._member(values), null)
 
 
 @dataclass(frozen=True, repr=False)
@@ -582,7 +439,7 @@ class notin(isin):  # noqa: N801
     kind: ClassVar[str] = "notin"
 
     def failures(self, values: Any, null: np.ndarray | None) -> np.ndarray | None:
-        return _strip_nulls(self._member(values), null)
+        return strip_nulls(self._member(values), null)
 
 
 @dataclass(frozen=True, repr=False)
@@ -616,7 +473,7 @@ class finite(BuiltinCheck):  # noqa: N801
         with np.errstate(invalid="ignore", over="ignore"):
             if len(num) == 0 or np.isfinite(num.sum()):
                 return None
-        return _strip_nulls(np.isinf(num), null)
+        return strip_nulls(np.isinf(num), null)
 
 
 # -------------------------------------------------------------------------- text checks
@@ -633,17 +490,17 @@ class _TextCheck(BuiltinCheck):
         raise TypeError
 
     def failures(self, values: Any, null: np.ndarray | None) -> np.ndarray | None:
-        strings = _arrow_strings(values)
+        strings = arrow_strings(values)
         if strings is not None:
             import pyarrow as pa
 
             try:
-                if len(strings) >= _DISTINCT_MIN_ROWS and _few_distinct(strings):
-                    return _strip_nulls(self._by_distinct(strings), null)
-                return _strip_nulls(_arrow_failures(self._arrow(strings)), null)
+                if len(strings) >= DISTINCT_MIN_ROWS and few_distinct(strings):
+                    return strip_nulls(self._by_distinct(strings), null)
+                return strip_nulls(arrow_failures(self._arrow(strings)), null)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 pass  # a regex RE2 cannot compile: Python's re handles it below
-        return _strip_nulls(_object_text_failures(values, self._python), null)
+        return strip_nulls(object_text_failures(values, self._python), null)
 
     def _by_distinct(self, strings: Any) -> np.ndarray | None:
         """Check each distinct value once; locate the rows only if one fails."""
@@ -823,7 +680,7 @@ class unique(BuiltinCheck):  # noqa: N801
     def failures(self, values: Any, null: np.ndarray | None) -> np.ndarray | None:
         series = pd.Series(values, copy=False)
         bad = np.asarray(series.duplicated(keep=False), dtype=bool)
-        return _strip_nulls(bad, null)
+        return strip_nulls(bad, null)
 
 
 @dataclass(frozen=True, repr=False)
@@ -863,7 +720,7 @@ class monotonic(BuiltinCheck):  # noqa: N801
         arr = values if keep is None else values[keep]
         if len(arr) < 2:
             return None
-        broken = np.concatenate([[False], _to_bool_array(self.breaks(arr[:-1], arr[1:]))])
+        broken = np.concatenate([[False], to_bool_array(self.breaks(arr[:-1], arr[1:]))])
         if not broken.any():
             return None
         if keep is None:
@@ -898,9 +755,9 @@ class compare_columns(BuiltinCheck):  # noqa: N801
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.op not in _OPS:
+        if self.op not in OPS:
             raise ConfigurationError(
-                f"Unknown operator {self.op!r} in compare_columns: use one of {sorted(_OPS)}.",
+                f"Unknown operator {self.op!r} in compare_columns: use one of {sorted(OPS)}.",
                 parameter="op",
                 value=self.op,
             )
@@ -918,7 +775,7 @@ class compare_columns(BuiltinCheck):  # noqa: N801
     def frame_failures(self, frame: pd.DataFrame) -> np.ndarray | None:
         """Mask of failing rows of ``frame``, or ``None`` when all pass."""
         left, right = frame[self.left].array, frame[self.right].array
-        bad = _to_bool_array(_OPS[_VIOLATION[self.op]](left, right))
+        bad = to_bool_array(OPS[VIOLATION[self.op]](left, right))
         missing = np.asarray(pd.isna(left), dtype=bool) | np.asarray(pd.isna(right), dtype=bool)
         bad &= ~missing
         return bad if bad.any() else None

@@ -295,7 +295,7 @@ class Schema:
         >>> schema.validate_chunks(chunks).failures["index"].tolist()
         [1, 2]
         """
-        from mlprod.data.validate import validate_chunks
+        from mlprod.data.validation_sources import validate_chunks
 
         return validate_chunks(
             self._plan, chunks, max_failures=max_failures, progress=progress, total=total
@@ -341,7 +341,7 @@ class Schema:
         >>> schema.validate_files([path], progress=False).failures["index"].tolist()
         [1]
         """
-        from mlprod.data.validate import validate_files
+        from mlprod.data.validation_sources import validate_files
 
         return validate_files(
             self._plan,

@@ -6,139 +6,33 @@ validating a one-row serving request costs a few microseconds per column.
 Each check first answers *whether* anything fails with a cheap reduction,
 and computes *where* only when something does.
 
-Chunked and Dask validation run the same per-chunk code and then merge:
-counts add up, kept cells are re-ordered into schema order, and the checks
-that look across rows (uniqueness, monotonic order) are completed across
-chunk boundaries, so the report equals the whole-frame report.
+Chunks, files and Dask partitions run through the same plan
+(:mod:`mlprod.data.validation_sources`), and their results merge into one
+report (:mod:`mlprod.data.validation_results`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from mlprod._internal.lazy import optional_import
 from mlprod.data import dtypes
-from mlprod.data.checks import (
-    BuiltinCheck,
-    check_name,
-    monotonic,
-    no_duplicates,
-    null_mask,
-    unique,
-)
-from mlprod.data.report import CheckFailures, ValidationReport
+from mlprod.data.checks import BuiltinCheck, check_name, monotonic, no_duplicates, unique
+from mlprod.data.report import ValidationReport
+from mlprod.data.validation_kernels import null_mask
+from mlprod.data.validation_results import ChunkResult, Deferred, Sink, check_cap, merge, take
 from mlprod.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from mlprod.data.schema import Column, Schema
 
-__all__ = ["ChunkResult", "Plan", "coerce_frame", "validate_chunks", "validate_files"]
+__all__ = ["Plan", "coerce_frame"]
 
 # Sub-positions of a column's failures in the canonical order.
 _IN_FRAME, _DTYPE, _CATEGORIES, _NULLABLE, _UNIQUE, _CHECKS = 0, 1, 2, 3, 4, 10
-
-
-@dataclass(eq=False)
-class _Block:
-    """Failures of one check found in one chunk (kept cells already taken out)."""
-
-    order: tuple[int, int]
-    column: str | None
-    check: str
-    reason: str
-    count: int
-    chunk: int
-    positions: np.ndarray | None  # None: the check failed as a whole
-    labels: Any = None
-    values: Any = None
-
-
-@dataclass(eq=False)
-class _Deferred:
-    """What a chunk contributes to a check that needs all chunks (uniqueness, order)."""
-
-    order: tuple[int, int]
-    column: str | None
-    check: str
-    reason: str
-    chunk: int
-    kind: str  # "unique" or "monotonic"
-    hashes: np.ndarray | None = None
-    positions: np.ndarray | None = None
-    labels: Any = None
-    values: Any = None
-    first: Any = None  # monotonic: (position, label, value) of the first non-missing cell
-    last: Any = None  # monotonic: the last non-missing value
-    rule: Any = None
-
-
-@dataclass(eq=False)
-class ChunkResult:
-    """The picklable outcome of validating one chunk, merged by :func:`merge`."""
-
-    rows: int
-    blocks: list[_Block] = field(default_factory=list)
-    deferred: list[_Deferred] = field(default_factory=list)
-
-
-def _take(values: Any, keep: np.ndarray) -> Any:
-    if isinstance(values, np.ndarray):
-        return values[keep]
-    return values.take(keep)
-
-
-class _Sink:
-    """Collects failures of one chunk, keeping at most ``cap`` cells per check."""
-
-    __slots__ = ("cap", "chunk", "index", "result")
-
-    def __init__(self, cap: int | None, chunk: int, index: pd.Index, rows: int) -> None:
-        self.cap = cap
-        self.chunk = chunk
-        self.index = index
-        self.result = ChunkResult(rows)
-
-    def cells(
-        self,
-        order: tuple[int, int],
-        column: str | None,
-        check: str,
-        reason: str,
-        bad: np.ndarray,
-        values: Any,
-    ) -> None:
-        positions = np.flatnonzero(bad)
-        keep = positions if self.cap is None else positions[: self.cap]
-        if isinstance(values, list):  # several columns: one tuple per row
-            taken: Any = list(zip(*(_take(v, keep) for v in values)))
-        else:
-            taken = _take(values, keep)
-        self.result.blocks.append(
-            _Block(
-                order,
-                column,
-                check,
-                reason,
-                len(positions),
-                self.chunk,
-                keep,
-                self.index[keep],
-                taken,
-            )
-        )
-
-    def whole(
-        self, order: tuple[int, int], column: str | None, check: str, reason: str, value: Any
-    ) -> None:
-        self.result.blocks.append(
-            _Block(order, column, check, reason, 1, self.chunk, None, [None], [value])
-        )
 
 
 def _column_array(frame: pd.DataFrame, position: int) -> Any:
@@ -246,7 +140,7 @@ class Plan:
         """Validate one frame; with ``deferred`` leave cross-row checks to :func:`merge`."""
         cols, positions, extras, in_order, names_unique = self._bind(frame.columns)
         rows = len(frame)
-        sink = _Sink(cap, chunk, frame.index, rows)
+        sink = Sink(cap, chunk, frame.index, rows)
         for plan, pos in zip(self.columns, positions):
             if pos < 0:
                 if plan.required:
@@ -293,7 +187,7 @@ class Plan:
         return sink.result
 
     def _run_column(
-        self, plan: _ColumnPlan, values: Any, frame: pd.DataFrame, sink: _Sink, deferred: bool
+        self, plan: _ColumnPlan, values: Any, frame: pd.DataFrame, sink: Sink, deferred: bool
     ) -> None:
         slot, name = plan.slot, plan.name
         failed_coerce: np.ndarray | None = None
@@ -365,7 +259,7 @@ class Plan:
                 series = pd.Series(values, index=frame.index, name=name, copy=False)
             self._run_user_check(check, cname, order, name, series, null, values, sink)
 
-    def _run_categories(self, plan: _ColumnPlan, values: Any, sink: _Sink) -> None:
+    def _run_categories(self, plan: _ColumnPlan, values: Any, sink: Sink) -> None:
         codes = getattr(values, "codes", None)
         if not isinstance(codes, np.ndarray):
             return
@@ -390,7 +284,7 @@ class Plan:
         cname: str,
         values: Any,
         null: np.ndarray | None,
-        sink: _Sink,
+        sink: Sink,
         deferred: bool,
     ) -> None:
         reason = "value occurs more than once"
@@ -400,10 +294,10 @@ class Plan:
                 sink.cells(order, plan.name, cname, reason, bad, values)
             return
         keep = np.arange(len(values)) if null is None else np.flatnonzero(~null)
-        kept = _take(values, keep)
+        kept = take(values, keep)
         hashes = pd.util.hash_pandas_object(pd.Series(kept, copy=False), index=False).to_numpy()
         sink.result.deferred.append(
-            _Deferred(
+            Deferred(
                 order,
                 plan.name,
                 cname,
@@ -425,14 +319,14 @@ class Plan:
         check: monotonic,
         values: Any,
         null: np.ndarray | None,
-        sink: _Sink,
+        sink: Sink,
     ) -> None:
         present = np.arange(len(values)) if null is None else np.flatnonzero(~null)
         if not len(present):
             return
         first, last = int(present[0]), int(present[-1])
         sink.result.deferred.append(
-            _Deferred(
+            Deferred(
                 order,
                 plan.name,
                 cname,
@@ -454,7 +348,7 @@ class Plan:
         data: Any,
         null: np.ndarray | None,
         values: Any,
-        sink: _Sink,
+        sink: Sink,
     ) -> None:
         try:
             bad = _bool_mask(check(data), len(data))
@@ -474,7 +368,7 @@ class Plan:
     def _row_values(self, frame: pd.DataFrame, columns: Sequence[str]) -> list[Any]:
         return [frame[c].array for c in columns]
 
-    def _run_unique_rows(self, frame: pd.DataFrame, sink: _Sink, deferred: bool) -> None:
+    def _run_unique_rows(self, frame: pd.DataFrame, sink: Sink, deferred: bool) -> None:
         columns = list(self.unique or ())
         order = (self.slot_frame, 0)
         cname = f"unique({', '.join(columns)})"
@@ -490,7 +384,7 @@ class Plan:
         columns: list[str],
         order: tuple[int, int],
         cname: str,
-        sink: _Sink,
+        sink: Sink,
         deferred: bool,
     ) -> None:
         label = ", ".join(columns)
@@ -504,7 +398,7 @@ class Plan:
         everything = np.arange(len(frame))
         rows = list(zip(*(frame[c].to_numpy(dtype=object) for c in columns)))
         sink.result.deferred.append(
-            _Deferred(
+            Deferred(
                 order,
                 label,
                 cname,
@@ -524,7 +418,7 @@ class Plan:
         cname: str,
         sub: int,
         frame: pd.DataFrame,
-        sink: _Sink,
+        sink: Sink,
         deferred: bool,
     ) -> None:
         order = (self.slot_frame, sub)
@@ -562,13 +456,15 @@ class Plan:
 
     def validate(self, data: Any, *, max_failures: int | None = None) -> ValidationReport:
         """Validate a pandas or Dask DataFrame; see :meth:`mlprod.Schema.validate`."""
-        cap = _check_cap(max_failures)
+        cap = check_cap(max_failures)
         if isinstance(data, pd.DataFrame):
             result = self.run(data, cap=cap)
             if not result.blocks:
                 return ValidationReport(len(data), (), cap, self.schema.name)
             return merge(self, [result], cap=cap)
         if type(data).__module__.startswith("dask"):
+            from mlprod.data.validation_sources import validate_dask
+
             return validate_dask(self, data, max_failures=cap)
         raise ConfigurationError(
             f"validate() needs a pandas DataFrame (or a Dask DataFrame), got "
@@ -577,298 +473,6 @@ class Plan:
             parameter="data",
             value=type(data).__name__,
         )
-
-
-def _check_cap(max_failures: int | None) -> int | None:
-    if max_failures is None:
-        return None
-    if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 0:
-        raise ConfigurationError(
-            f"max_failures must be a non-negative integer or None, got {max_failures!r}.",
-            parameter="max_failures",
-            value=repr(max_failures),
-        )
-    return max_failures
-
-
-# ------------------------------------------------------------------------------- merge
-
-
-def _resolve_deferred(items: list[_Deferred], cap: int | None) -> list[_Block]:
-    """Finish cross-chunk checks: duplicates anywhere, order across chunk boundaries."""
-    blocks: list[_Block] = []
-    by_check: dict[tuple[int, int], list[_Deferred]] = {}
-    for item in items:
-        by_check.setdefault(item.order, []).append(item)
-    for group in by_check.values():
-        group.sort(key=lambda d: d.chunk)
-        head = group[0]
-        if head.kind == "unique":
-            hashes = np.concatenate([d.hashes for d in group if d.hashes is not None])
-            dup = np.asarray(pd.Series(hashes, copy=False).duplicated(keep=False), dtype=bool)
-            start = 0
-            for d in group:
-                n = len(d.hashes) if d.hashes is not None else 0
-                bad = dup[start : start + n]
-                start += n
-                if not bad.any():
-                    continue
-                where = np.flatnonzero(bad)
-                keep = where if cap is None else where[:cap]
-                values = d.values
-                taken = (
-                    [values[i] for i in keep] if isinstance(values, list) else _take(values, keep)
-                )
-                blocks.append(
-                    _Block(
-                        d.order,
-                        d.column,
-                        d.check,
-                        d.reason,
-                        len(where),
-                        d.chunk,
-                        np.asarray(d.positions)[keep],
-                        d.labels[keep],
-                        taken,
-                    )
-                )
-        else:
-            previous: Any = None
-            for d in group:
-                if d.first is not None and previous is not None:
-                    pos, label, value = d.first
-                    if bool(d.rule.breaks(previous, value)):
-                        blocks.append(
-                            _Block(
-                                d.order,
-                                d.column,
-                                d.check,
-                                d.reason,
-                                1,
-                                d.chunk,
-                                np.array([pos]),
-                                [label],
-                                [value],
-                            )
-                        )
-                if d.last is not None:
-                    previous = d.last
-    return blocks
-
-
-def _concat(parts: list[Any]) -> Any:
-    if len(parts) == 1:
-        return parts[0]
-    out = np.empty(sum(len(p) for p in parts), dtype=object)
-    start = 0
-    for p in parts:
-        n = len(p)
-        if n:
-            chunk = np.empty(n, dtype=object)
-            chunk[:] = list(p) if isinstance(p, list) else np.asarray(p, dtype=object)
-            out[start : start + n] = chunk
-        start += n
-    return out
-
-
-def merge(plan: Plan, results: Iterable[ChunkResult], *, cap: int | None) -> ValidationReport:
-    """Combine chunk results into one report, equal to validating the whole at once."""
-    rows = 0
-    blocks: list[_Block] = []
-    deferred: list[_Deferred] = []
-    for r in results:
-        rows += r.rows
-        blocks.extend(r.blocks)
-        deferred.extend(r.deferred)
-    if deferred:
-        blocks.extend(_resolve_deferred(deferred, cap))
-    groups: dict[tuple[int, int], list[_Block]] = {}
-    for b in blocks:
-        groups.setdefault(b.order, []).append(b)
-    checks: list[CheckFailures] = []
-    room = cap
-    for order in sorted(groups):
-        group = groups[order]
-        head = group[0]
-        if all(b.positions is None for b in group):
-            # A check that failed as a whole fails once, however many chunks saw it.
-            checks.append(
-                CheckFailures(head.column, head.check, head.reason, 1, [None], [head.values[0]])
-            )
-            if room is not None:
-                room = max(room - 1, 0)
-            continue
-        group = [b for b in group if b.positions is not None]
-        count = sum(b.count for b in group)
-        if len(group) == 1:
-            labels, values = group[0].labels, group[0].values
-        else:
-            positions = [b.positions for b in group if b.positions is not None]
-            key_chunk = np.concatenate([np.full(len(p), b.chunk) for p, b in zip(positions, group)])
-            key_pos = np.concatenate(positions)
-            sequence = np.lexsort((key_pos, key_chunk))
-            labels = _concat([list(b.labels) for b in group])[sequence]
-            values = _concat([b.values for b in group])[sequence]
-        if room is not None:
-            labels, values = labels[:room], values[:room]
-            room = max(room - len(labels), 0)
-        checks.append(CheckFailures(head.column, head.check, head.reason, count, labels, values))
-    return ValidationReport(rows, tuple(checks), cap, plan.schema.name)
-
-
-# ------------------------------------------------------------------------ chunks, files
-
-
-def _progress(total: int | None, enabled: bool) -> Any:
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="rows", unit_scale=True, disable=not enabled, desc="validating")
-
-
-def validate_chunks(
-    plan: Plan,
-    chunks: Iterable[pd.DataFrame],
-    *,
-    max_failures: int | None = None,
-    progress: bool = False,
-    total: int | None = None,
-) -> ValidationReport:
-    """Validate chunks one at a time and merge; see :meth:`mlprod.Schema.validate_chunks`."""
-    cap = _check_cap(max_failures)
-    results: list[ChunkResult] = []
-    with _progress(total, progress) as bar:
-        for number, chunk in enumerate(chunks):
-            if not isinstance(chunk, pd.DataFrame):
-                raise ConfigurationError(
-                    f"Chunk {number} is a {type(chunk).__name__}, not a pandas DataFrame.",
-                    parameter="chunks",
-                    value=type(chunk).__name__,
-                )
-            results.append(plan.run(chunk, cap=cap, chunk=number, deferred=True))
-            bar.update(len(chunk))
-    if not results:  # no chunk, no columns to judge: an empty, passing report
-        return ValidationReport(0, (), cap, plan.schema.name)
-    return merge(plan, results, cap=cap)
-
-
-def _guess_format(path: Path, format: str | None) -> str:
-    if format is not None:
-        if format not in ("parquet", "csv"):
-            raise ConfigurationError(
-                f"Unknown format {format!r}: use 'parquet' or 'csv'.",
-                parameter="format",
-                value=format,
-            )
-        return format
-    suffixes = [s.lower() for s in path.suffixes]
-    if ".parquet" in suffixes or ".pq" in suffixes:
-        return "parquet"
-    if ".csv" in suffixes or ".tsv" in suffixes:
-        return "csv"
-    raise ConfigurationError(
-        f"Cannot tell the format of {str(path)!r} from its name: pass format='parquet' "
-        "or format='csv'.",
-        parameter="format",
-        value=str(path),
-    )
-
-
-def _read_chunks(
-    paths: Sequence[Path], *, chunksize: int, format: str | None, read_options: Mapping[str, Any]
-) -> Iterator[pd.DataFrame]:
-    offset = 0
-    for path in paths:
-        kind = _guess_format(path, format)
-        if kind == "parquet":
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            parquet = pq.ParquetFile(path)
-            for batch in parquet.iter_batches(batch_size=chunksize):
-                frame = pa.Table.from_batches([batch]).to_pandas()
-                if isinstance(frame.index, pd.RangeIndex):
-                    frame.index = pd.RangeIndex(offset, offset + len(frame))
-                offset += len(frame)
-                yield frame
-            continue
-        options = dict(read_options)
-        if path.suffix.lower() == ".tsv":
-            options.setdefault("sep", "\t")
-        with pd.read_csv(path, chunksize=chunksize, **options) as reader:
-            for frame in reader:
-                if isinstance(frame.index, pd.RangeIndex):
-                    frame.index = pd.RangeIndex(offset, offset + len(frame))
-                offset += len(frame)
-                yield frame
-
-
-def _total_rows(paths: Sequence[Path], format: str | None) -> int | None:
-    total = 0
-    for path in paths:
-        if _guess_format(path, format) != "parquet":
-            return None
-        import pyarrow.parquet as pq
-
-        total += pq.ParquetFile(path).metadata.num_rows
-    return total
-
-
-def validate_files(
-    plan: Plan,
-    paths: str | Path | Sequence[str | Path],
-    *,
-    chunksize: int = 250_000,
-    max_failures: int | None = None,
-    progress: bool = True,
-    format: str | None = None,
-    read_options: Mapping[str, Any] | None = None,
-) -> ValidationReport:
-    """Validate Parquet/CSV files chunk by chunk; see :meth:`mlprod.Schema.validate_files`."""
-    if isinstance(paths, str | Path):
-        paths = [paths]
-    files = [Path(p) for p in paths]
-    for path in files:
-        if not path.is_file():
-            raise ConfigurationError(
-                f"No such file {str(path)!r} to validate.", parameter="paths", value=str(path)
-            )
-    if not isinstance(chunksize, int) or chunksize < 1:
-        raise ConfigurationError(
-            f"chunksize must be a positive integer, got {chunksize!r}.",
-            parameter="chunksize",
-            value=repr(chunksize),
-        )
-    total = _total_rows(files, format)
-    chunks = _read_chunks(
-        files, chunksize=chunksize, format=format, read_options=read_options or {}
-    )
-    return validate_chunks(plan, chunks, max_failures=max_failures, progress=progress, total=total)
-
-
-# ---------------------------------------------------------------------------------- dask
-
-
-def _run_partition(plan: Plan, frame: pd.DataFrame, number: int, cap: int | None) -> ChunkResult:
-    return plan.run(frame, cap=cap, chunk=number, deferred=True)
-
-
-def validate_dask(plan: Plan, data: Any, *, max_failures: int | None = None) -> ValidationReport:
-    """Validate a Dask DataFrame partition by partition on the active scheduler.
-
-    Each partition is validated where it lives; only the failures (and, for
-    uniqueness checks, the checked column's hashes) travel back to be merged.
-    """
-    dask = optional_import("dask", feature="validating a Dask DataFrame")
-    parts = data.to_delayed()
-    tasks = [
-        dask.delayed(_run_partition)(plan, part, number, max_failures)
-        for number, part in enumerate(parts)
-    ]
-    results = dask.compute(*tasks)
-    return merge(plan, list(results), cap=max_failures)
-
-
-# ---------------------------------------------------------------------------------- coerce
 
 
 def coerce_frame(schema: Schema, data: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,257 @@
+"""What validating one chunk yields, and how chunk results merge into one report.
+
+Every run of a :class:`~mlprod.data.validate.Plan` produces a
+:class:`ChunkResult`: failure blocks (kept cells already taken out of the
+chunk) and, for checks that look across rows, what the chunk contributes to
+them. :func:`merge` adds counts, restores schema order, completes uniqueness
+and order across chunk boundaries and applies ``max_failures``, so a report
+merged from chunks equals the whole-frame report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from mlprod.data.report import CheckFailures, ValidationReport
+from mlprod.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from mlprod.data.validate import Plan
+
+__all__ = ["Block", "ChunkResult", "Deferred", "Sink", "check_cap", "merge", "take"]
+
+
+@dataclass(eq=False)
+class Block:
+    """Failures of one check found in one chunk (kept cells already taken out)."""
+
+    order: tuple[int, int]
+    column: str | None
+    check: str
+    reason: str
+    count: int
+    chunk: int
+    positions: np.ndarray | None  # None: the check failed as a whole
+    labels: Any = None
+    values: Any = None
+
+
+@dataclass(eq=False)
+class Deferred:
+    """What a chunk contributes to a check that needs all chunks (uniqueness, order)."""
+
+    order: tuple[int, int]
+    column: str | None
+    check: str
+    reason: str
+    chunk: int
+    kind: str  # "unique" or "monotonic"
+    hashes: np.ndarray | None = None
+    positions: np.ndarray | None = None
+    labels: Any = None
+    values: Any = None
+    first: Any = None  # monotonic: (position, label, value) of the first non-missing cell
+    last: Any = None  # monotonic: the last non-missing value
+    rule: Any = None
+
+
+@dataclass(eq=False)
+class ChunkResult:
+    """The picklable outcome of validating one chunk, merged by :func:`merge`."""
+
+    rows: int
+    blocks: list[Block] = field(default_factory=list)
+    deferred: list[Deferred] = field(default_factory=list)
+
+
+def take(values: Any, keep: np.ndarray) -> Any:
+    if isinstance(values, np.ndarray):
+        return values[keep]
+    return values.take(keep)
+
+
+class Sink:
+    """Collects failures of one chunk, keeping at most ``cap`` cells per check."""
+
+    __slots__ = ("cap", "chunk", "index", "result")
+
+    def __init__(self, cap: int | None, chunk: int, index: pd.Index, rows: int) -> None:
+        self.cap = cap
+        self.chunk = chunk
+        self.index = index
+        self.result = ChunkResult(rows)
+
+    def cells(
+        self,
+        order: tuple[int, int],
+        column: str | None,
+        check: str,
+        reason: str,
+        bad: np.ndarray,
+        values: Any,
+    ) -> None:
+        positions = np.flatnonzero(bad)
+        keep = positions if self.cap is None else positions[: self.cap]
+        if isinstance(values, list):  # several columns: one tuple per row
+            taken: Any = list(zip(*(take(v, keep) for v in values)))
+        else:
+            taken = take(values, keep)
+        self.result.blocks.append(
+            Block(
+                order,
+                column,
+                check,
+                reason,
+                len(positions),
+                self.chunk,
+                keep,
+                self.index[keep],
+                taken,
+            )
+        )
+
+    def whole(
+        self, order: tuple[int, int], column: str | None, check: str, reason: str, value: Any
+    ) -> None:
+        self.result.blocks.append(
+            Block(order, column, check, reason, 1, self.chunk, None, [None], [value])
+        )
+
+
+def check_cap(max_failures: int | None) -> int | None:
+    if max_failures is None:
+        return None
+    if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 0:
+        raise ConfigurationError(
+            f"max_failures must be a non-negative integer or None, got {max_failures!r}.",
+            parameter="max_failures",
+            value=repr(max_failures),
+        )
+    return max_failures
+
+
+def _resolve_deferred(items: list[Deferred], cap: int | None) -> list[Block]:
+    """Finish cross-chunk checks: duplicates anywhere, order across chunk boundaries."""
+    blocks: list[Block] = []
+    by_check: dict[tuple[int, int], list[Deferred]] = {}
+    for item in items:
+        by_check.setdefault(item.order, []).append(item)
+    for group in by_check.values():
+        group.sort(key=lambda d: d.chunk)
+        head = group[0]
+        if head.kind == "unique":
+            hashes = np.concatenate([d.hashes for d in group if d.hashes is not None])
+            dup = np.asarray(pd.Series(hashes, copy=False).duplicated(keep=False), dtype=bool)
+            start = 0
+            for d in group:
+                n = len(d.hashes) if d.hashes is not None else 0
+                bad = dup[start : start + n]
+                start += n
+                if not bad.any():
+                    continue
+                where = np.flatnonzero(bad)
+                keep = where if cap is None else where[:cap]
+                values = d.values
+                taken = (
+                    [values[i] for i in keep] if isinstance(values, list) else take(values, keep)
+                )
+                blocks.append(
+                    Block(
+                        d.order,
+                        d.column,
+                        d.check,
+                        d.reason,
+                        len(where),
+                        d.chunk,
+                        np.asarray(d.positions)[keep],
+                        d.labels[keep],
+                        taken,
+                    )
+                )
+        else:
+            previous: Any = None
+            for d in group:
+                if d.first is not None and previous is not None:
+                    pos, label, value = d.first
+                    if bool(d.rule.breaks(previous, value)):
+                        blocks.append(
+                            Block(
+                                d.order,
+                                d.column,
+                                d.check,
+                                d.reason,
+                                1,
+                                d.chunk,
+                                np.array([pos]),
+                                [label],
+                                [value],
+                            )
+                        )
+                if d.last is not None:
+                    previous = d.last
+    return blocks
+
+
+def _concat(parts: list[Any]) -> Any:
+    if len(parts) == 1:
+        return parts[0]
+    out = np.empty(sum(len(p) for p in parts), dtype=object)
+    start = 0
+    for p in parts:
+        n = len(p)
+        if n:
+            chunk = np.empty(n, dtype=object)
+            chunk[:] = list(p) if isinstance(p, list) else np.asarray(p, dtype=object)
+            out[start : start + n] = chunk
+        start += n
+    return out
+
+
+def merge(plan: Plan, results: Iterable[ChunkResult], *, cap: int | None) -> ValidationReport:
+    """Combine chunk results into one report, equal to validating the whole at once."""
+    rows = 0
+    blocks: list[Block] = []
+    deferred: list[Deferred] = []
+    for r in results:
+        rows += r.rows
+        blocks.extend(r.blocks)
+        deferred.extend(r.deferred)
+    if deferred:
+        blocks.extend(_resolve_deferred(deferred, cap))
+    groups: dict[tuple[int, int], list[Block]] = {}
+    for b in blocks:
+        groups.setdefault(b.order, []).append(b)
+    checks: list[CheckFailures] = []
+    room = cap
+    for order in sorted(groups):
+        group = groups[order]
+        head = group[0]
+        if all(b.positions is None for b in group):
+            # A check that failed as a whole fails once, however many chunks saw it.
+            checks.append(
+                CheckFailures(head.column, head.check, head.reason, 1, [None], [head.values[0]])
+            )
+            if room is not None:
+                room = max(room - 1, 0)
+            continue
+        group = [b for b in group if b.positions is not None]
+        count = sum(b.count for b in group)
+        if len(group) == 1:
+            labels, values = group[0].labels, group[0].values
+        else:
+            positions = [b.positions for b in group if b.positions is not None]
+            key_chunk = np.concatenate([np.full(len(p), b.chunk) for p, b in zip(positions, group)])
+            key_pos = np.concatenate(positions)
+            sequence = np.lexsort((key_pos, key_chunk))
+            labels = _concat([list(b.labels) for b in group])[sequence]
+            values = _concat([b.values for b in group])[sequence]
+        if room is not None:
+            labels, values = labels[:room], values[:room]
+            room = max(room - len(labels), 0)
+        checks.append(CheckFailures(head.column, head.check, head.reason, count, labels, values))
+    return ValidationReport(rows, tuple(checks), cap, plan.schema.name)
