@@ -174,3 +174,11 @@ def test_schema_coerce_reports_values_that_did_not_convert_and_checks_the_rest()
 def test_column_level_coerce():
     schema = mp.Schema({"d": mp.Column("datetime64[ns]", coerce=True)})
     assert schema.validate(pd.DataFrame({"d": ["2024-01-01", "2024-02-01"]})).ok
+
+
+def test_ordered_categories_are_checked_when_asked_for():
+    schema = mp.Schema({"size": mp.Column(pd.CategoricalDtype(["S", "M", "L"], ordered=True))})
+    ordered = pd.DataFrame({"size": pd.Categorical(["S", "L"], ["S", "M", "L"], ordered=True)})
+    assert schema.validate(ordered).ok
+    plain = pd.DataFrame({"size": pd.Categorical(["S", "L"], ["S", "M", "L"])})
+    assert schema.validate(plain).failures["check"].tolist() == ["ordered"]

@@ -264,3 +264,10 @@ def test_monotonic_and_unique_in_schema():
         ["unique()", 1],
         ["unique()", 2],
     ]
+
+
+def test_frames_with_numbered_columns_match_by_name():
+    schema = mp.Schema({"0": mp.Column("float64"), "1": mp.Column("float64")}, strict=True)
+    assert schema.validate(pd.DataFrame(np.zeros((2, 2)))).ok
+    report = schema.validate(pd.DataFrame(np.zeros((2, 3))))
+    assert report.failures[["column", "check"]].values.tolist() == [["2", "column_in_schema"]]

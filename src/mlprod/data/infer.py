@@ -47,8 +47,14 @@ def _infer_column(
             unique = bool(present.is_unique)
         except TypeError:  # unhashable values in an object column
             unique = False
+    ordered = bool(getattr(dtype, "ordered", False))
     return Column(
-        name, nullable=nullable, unique=unique, checks=column_checks, categories=categories
+        name,
+        nullable=nullable,
+        unique=unique,
+        checks=column_checks,
+        categories=categories,
+        ordered=ordered,
     )
 
 

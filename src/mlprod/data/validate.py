@@ -64,6 +64,7 @@ class _ColumnPlan:
         "dtype",
         "name",
         "nullable",
+        "ordered",
         "required",
         "slot",
         "unique",
@@ -78,6 +79,7 @@ class _ColumnPlan:
         self.required = column.required
         self.coerce = (column.coerce or schema_coerce) and column.dtype is not None
         self.categories = column.categories
+        self.ordered = column.ordered
         self.checks = [(c, check_name(c), _CHECKS + i) for i, c in enumerate(column.checks)]
         self.builtin = [isinstance(c, BuiltinCheck) for c in column.checks]
 
@@ -117,15 +119,16 @@ class Plan:
         binding = self._binding
         if binding is not None and (binding[0] is cols or binding[0].equals(cols)):
             return binding
-        if cols.is_unique:
+        if cols.is_unique and pd.api.types.is_string_dtype(cols.dtype):
             positions = [int(p) for p in cols.get_indexer(pd.Index(self.names))]
         else:
-            first: dict[Any, int] = {}
+            # Schemas name columns by text; frames may use numbers or repeat a name.
+            first: dict[str, int] = {}
             for i, c in enumerate(cols):
-                first.setdefault(c, i)
+                first.setdefault(str(c), i)
             positions = [first.get(name, -1) for name in self.names]
         known = set(self.names)
-        extras = [str(c) for c in cols if c not in known]
+        extras = [str(c) for c in cols if str(c) not in known]
         present = [p for p in positions if p >= 0]
         in_order = present == sorted(present)
         binding = (cols, positions, extras, in_order, bool(cols.is_unique))
@@ -220,6 +223,14 @@ class Plan:
                 )
             else:
                 failed_coerce = None
+        if plan.ordered and not getattr(values.dtype, "ordered", False):
+            sink.whole(
+                (slot, _CATEGORIES),
+                name,
+                "ordered",
+                "categories are not ordered; the schema says ordered=True",
+                None,
+            )
         if plan.categories is not None:
             self._run_categories(plan, values, sink)
         null = null_mask(values)
