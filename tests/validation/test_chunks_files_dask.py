@@ -148,3 +148,17 @@ def test_dask_clean_data_passes(dask_client):
     schema = mp.Schema({"a": mp.Column("int64", checks=[C.ge(0)], unique=True)})
     ddf = dd.from_pandas(pd.DataFrame({"a": np.arange(100)}), npartitions=3)
     assert schema.validate(ddf).ok
+
+
+def test_missing_dask_names_the_extra(schema, monkeypatch):
+    from mlprod.data.validation_sources import validate_dask
+
+    monkeypatch.setitem(__import__("sys").modules, "dask", None)
+    with pytest.raises(mp.MissingDependency, match=r"mlprod\[dask\]"):
+        validate_dask(schema._plan, object())
+
+
+def test_missing_hypothesis_names_the_extra(schema, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "hypothesis.strategies", None)
+    with pytest.raises(mp.MissingDependency, match=r"mlprod\[testing\]"):
+        schema.strategy()
