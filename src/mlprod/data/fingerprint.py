@@ -307,12 +307,14 @@ def _state_of(
     s1 = s2 = p1 = p2 = 0
     pw1, pw2 = _powers(_W1), _powers(_W2)
     g = np.empty(min(len(frame), BLOCK_ROWS), dtype=np.uint64)
+    shifted = np.empty_like(g)
     with np.errstate(over="ignore"):
         for start, rows in _row_hash_blocks(frame, chain):
             m = len(rows)
             gm = g[:m]
             np.multiply(rows, _K_S2, out=gm)
-            gm ^= gm >> np.uint64(32)
+            np.right_shift(gm, np.uint64(32), out=shifted[:m])
+            np.bitwise_xor(gm, shifted[:m], out=gm)
             s1 += int(rows.sum(dtype=np.uint64))
             s2 += int(gm.sum(dtype=np.uint64))
             if ordered:

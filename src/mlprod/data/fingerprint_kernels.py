@@ -147,7 +147,6 @@ def hash_utf8(arr: Any, seed: np.uint64 = _SEED) -> tuple[U64, npt.NDArray[np.bo
     (``None`` without nulls).
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     n = len(arr)
     binary = (
@@ -165,9 +164,10 @@ def hash_utf8(arr: Any, seed: np.uint64 = _SEED) -> tuple[U64, npt.NDArray[np.bo
     np.right_shift(h, _S29, out=tmp)
     np.bitwise_xor(h, tmp, out=h)
     _word_step(h, w1, tmp)
-    longest = pc.max(pc.binary_length(arr)).as_py() if n else 0
-    if longest is not None and longest > 12:
+    # cheap check first: values longer than 12 bytes live in extra data buffers
+    if len(views.buffers()) > 2:
         long_rows = np.flatnonzero((w0 & np.uint64(0xFFFFFFFF)) > np.uint64(12))
-        h[long_rows] = hash_bytes_reference(arr.take(pa.array(long_rows)), seed)
+        if long_rows.size:
+            h[long_rows] = hash_bytes_reference(arr.take(pa.array(long_rows)), seed)
     nulls = np.asarray(views.is_null(), dtype=bool) if views.null_count else None
     return h, nulls

@@ -196,6 +196,9 @@ class DatasetStore:
             raise NotFound("dataset", name, candidates=self.names())
         if ref is None or ref == "latest":
             return self._read_version(name, numbers[-1])
+        tag_map = self.tags(name) if isinstance(ref, str) else {}
+        if ref in tag_map:  # a tag wins over a number it happens to look like
+            return self._read_version(name, tag_map[str(ref)], tag_map)
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and len(ref) < 9):
             number = int(ref)
             if number not in numbers:
@@ -205,9 +208,6 @@ class DatasetStore:
                     hint=f"Versions run from {numbers[0]} to {numbers[-1]}.",
                 )
             return self._read_version(name, number)
-        tag_map = self.tags(name)
-        if ref in tag_map:
-            return self._read_version(name, tag_map[ref], tag_map)
         text = str(ref).lower()
         if len(text) >= 6 and all(c in "0123456789abcdef" for c in text):
             matches = [v for v in self.log(name) if v.fingerprint.hex.startswith(text)]
