@@ -162,3 +162,12 @@ def test_missing_hypothesis_names_the_extra(schema, monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "hypothesis.strategies", None)
     with pytest.raises(mp.MissingDependency, match=r"mlprod\[testing\]"):
         schema.strategy()
+
+
+def test_validate_takes_an_iterator_of_chunks(schema, data, tmp_path):
+    path = tmp_path / "d.csv"
+    data.to_csv(path, index=False)
+    with pd.read_csv(path, chunksize=300) as reader:
+        report = schema.validate(reader)
+    assert_same(report, schema.validate(data))
+    assert_same(schema.validate(iter([data.iloc[:10], data.iloc[10:]])), schema.validate(data))

@@ -256,8 +256,10 @@ class Schema:
         Parameters
         ----------
         data:
-            A pandas DataFrame, or a Dask DataFrame (validated partition by
-            partition; needs the ``dask`` extra).
+            A pandas DataFrame; an iterator of DataFrames (such as
+            ``pd.read_csv(path, chunksize=...)``, validated chunk by chunk as
+            in :meth:`validate_chunks`); or a Dask DataFrame (validated
+            partition by partition; needs the ``dask`` extra).
         max_failures:
             Keep at most this many failing cells in ``report.failures``;
             counts per check stay exact.
@@ -315,7 +317,9 @@ class Schema:
 
         Memory holds one chunk (plus the checked column for uniqueness
         checks). Row labels are positions across all files, as in
-        ``pd.concat([...], ignore_index=True)``.
+        ``pd.concat([...], ignore_index=True)``. CSV dtypes are inferred per
+        chunk by pandas; pin them with ``read_options={"dtype": {...}}`` when
+        a chunk could read differently from the whole file.
 
         Parameters
         ----------

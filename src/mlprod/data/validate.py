@@ -13,7 +13,7 @@ report (:mod:`mlprod.data.validation_results`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -477,10 +477,14 @@ class Plan:
             from mlprod.data.validation_sources import validate_dask
 
             return validate_dask(self, data, max_failures=cap)
+        if isinstance(data, Iterator):  # e.g. pd.read_csv(..., chunksize=...)
+            from mlprod.data.validation_sources import validate_chunks
+
+            return validate_chunks(self, data, max_failures=cap)
         raise ConfigurationError(
-            f"validate() needs a pandas DataFrame (or a Dask DataFrame), got "
-            f"{type(data).__name__}. Wrap a dict or array with pd.DataFrame(...) first; for "
-            "files use schema.validate_files([...]).",
+            f"validate() needs a pandas DataFrame, an iterator of DataFrames or a Dask "
+            f"DataFrame, got {type(data).__name__}. Wrap a dict or array with "
+            "pd.DataFrame(...) first; for files use schema.validate_files([...]).",
             parameter="data",
             value=type(data).__name__,
         )
