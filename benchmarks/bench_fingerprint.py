@@ -67,7 +67,9 @@ def peak_extra_memory(fn: Callable[[], Any]) -> tuple[int, int]:
     process has used, so its high-water mark is ``fn``'s alone.
     """
     default = pa.default_memory_pool()
-    fresh = pa.system_memory_pool() if default.backend_name != "system" else pa.mimalloc_memory_pool()
+    fresh = (
+        pa.system_memory_pool() if default.backend_name != "system" else pa.mimalloc_memory_pool()
+    )
     pa.set_memory_pool(fresh)
     try:
         tracemalloc.start()
