@@ -78,3 +78,18 @@ def test_to_dict_carries_facts():
         "expected": "x",
         "actual": "y",
     }
+
+
+def test_to_dict_is_json_ready_for_rich_facts():
+    import json
+
+    class Verdict:
+        passed = False
+
+        def to_dict(self):
+            return {"gate": "g", "passed": False}
+
+    err = mp.GateFailed("refused", verdicts=[Verdict(), object()])
+    data = json.loads(json.dumps(err.to_dict()))
+    assert data["verdicts"][0] == {"gate": "g", "passed": False}
+    assert data["type"] == "GateFailed"

@@ -49,14 +49,17 @@ class MlprodError(Exception):
         return self.message
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the error's type, message and public attributes as plain data."""
-        facts = {
-            k: v
-            for k, v in vars(self).items()
-            if not k.startswith("_")
-            and k not in {"message", "args"}
-            and isinstance(v, str | int | float | bool | list | tuple | dict | type(None))
-        }
+        """Return the error's type, message and public attributes as JSON-ready data."""
+        from mlprod._internal.canonical import to_jsonable
+
+        facts: dict[str, Any] = {}
+        for key, value in vars(self).items():
+            if key.startswith("_") or key in {"message", "args"}:
+                continue
+            try:
+                facts[key] = to_jsonable(value)
+            except TypeError:
+                facts[key] = repr(value)
         return {"type": type(self).__name__, "message": self.message, **facts}
 
 
