@@ -52,14 +52,11 @@ class MlprodError(Exception):
         """Return the error's type, message and public attributes as JSON-ready data."""
         from mlprod._internal.canonical import to_jsonable
 
-        facts: dict[str, Any] = {}
-        for key, value in vars(self).items():
-            if key.startswith("_") or key in {"message", "args"}:
-                continue
-            try:
-                facts[key] = to_jsonable(value)
-            except TypeError:
-                facts[key] = repr(value)
+        facts = {
+            key: to_jsonable(value, strict=False)
+            for key, value in vars(self).items()
+            if not key.startswith("_") and key not in {"message", "args"}
+        }
         return {"type": type(self).__name__, "message": self.message, **facts}
 
 

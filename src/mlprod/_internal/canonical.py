@@ -21,12 +21,13 @@ from typing import Any
 __all__ = ["canonical_json", "sha256_bytes", "sha256_hex", "to_jsonable"]
 
 
-def to_jsonable(value: Any) -> Any:
+def to_jsonable(value: Any, *, strict: bool = True) -> Any:
     """Convert ``value`` to plain JSON types (dict, list, str, int, float, bool, None).
 
     Handles numpy scalars and arrays, pandas timestamps, datetimes (as ISO 8601),
     paths, UUIDs, enums, sets (sorted), dataclasses and objects with
-    ``to_dict()``. Mapping keys become strings.
+    ``to_dict()``. Mapping keys become strings. Anything else raises
+    ``TypeError``, or becomes its ``repr`` with ``strict=False``.
 
     Examples
     --------
@@ -41,17 +42,17 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, float):
         return float(value)
     if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
+        return {str(k): to_jsonable(v, strict=strict) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
+        return [to_jsonable(v, strict=strict) for v in value]
     if isinstance(value, set | frozenset):
-        return sorted((to_jsonable(v) for v in value), key=repr)
+        return sorted((to_jsonable(v, strict=strict) for v in value), key=repr)
     if isinstance(value, _dt.datetime | _dt.date | _dt.time):
         return value.isoformat()
     if isinstance(value, _dt.timedelta):
         return value.total_seconds()
     if isinstance(value, enum.Enum):
-        return to_jsonable(value.value)
+        return to_jsonable(value.value, strict=strict)
     if isinstance(value, pathlib.PurePath | uuid.UUID):
         return str(value)
     if isinstance(value, decimal.Decimal):
@@ -61,20 +62,22 @@ def to_jsonable(value: Any) -> Any:
     # numpy / pandas without importing them: duck-type on their conversion methods
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):
-        return to_jsonable(to_dict())
+        return to_jsonable(to_dict(), strict=strict)
     tolist = getattr(value, "tolist", None)
     if callable(tolist):
-        return to_jsonable(tolist())
+        return to_jsonable(tolist(), strict=strict)
     item = getattr(value, "item", None)
     if callable(item):
-        return to_jsonable(item())
+        return to_jsonable(item(), strict=strict)
     isoformat = getattr(value, "isoformat", None)
     if callable(isoformat):
         return isoformat()
     if hasattr(value, "__dataclass_fields__"):
         import dataclasses
 
-        return to_jsonable(dataclasses.asdict(value))
+        return to_jsonable(dataclasses.asdict(value), strict=strict)
+    if not strict:
+        return repr(value)
     raise TypeError(
         f"cannot encode {type(value).__name__} as JSON: convert it to str, number, "
         "list or dict first"
