@@ -171,3 +171,21 @@ def test_validate_takes_an_iterator_of_chunks(schema, data, tmp_path):
         report = schema.validate(reader)
     assert_same(report, schema.validate(data))
     assert_same(schema.validate(iter([data.iloc[:10], data.iloc[10:]])), schema.validate(data))
+
+
+def test_a_check_failing_whole_in_one_chunk_and_by_cell_in_another_keeps_both():
+    def positive_or_short(s):
+        return bool(len(s) < 3) if (s > 0).all() else s > 0
+
+    schema = mp.Schema({"x": mp.Column("int64", checks=[C.custom(positive_or_short, name="p")])})
+    chunks = [pd.DataFrame({"x": [1, 2, 3]}), pd.DataFrame({"x": [-1, 5]}, index=[3, 4])]
+    report = schema.validate_chunks(chunks)
+    assert report.n_failures == 2
+    assert report.failures["index"].tolist() == [None, 3]
+
+
+def test_max_failures_zero_keeps_no_cells_at_all():
+    schema = mp.Schema({"a": mp.Column("int64"), "b": mp.Column("int64", checks=[C.ge(0)])})
+    report = schema.validate(pd.DataFrame({"b": [-1, -2]}), max_failures=0)
+    assert report.failures.empty
+    assert report.n_failures == 3

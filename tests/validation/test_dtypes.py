@@ -180,5 +180,5 @@ def test_ordered_categories_are_checked_when_asked_for():
     schema = mp.Schema({"size": mp.Column(pd.CategoricalDtype(["S", "M", "L"], ordered=True))})
     ordered = pd.DataFrame({"size": pd.Categorical(["S", "L"], ["S", "M", "L"], ordered=True)})
     assert schema.validate(ordered).ok
-    plain = pd.DataFrame({"size": pd.Categorical(["S", "L"], ["S", "M", "L"])})
-    assert schema.validate(plain).failures["check"].tolist() == ["ordered"]
+    plain = pd.DataFrame({"size": pd.Categorical(["S", "XL"], ["S", "M", "L", "XL"])})
+    assert schema.validate(plain).failures["check"].tolist() == ["ordered", "categories"]

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["Plan", "coerce_frame"]
 
 # Sub-positions of a column's failures in the canonical order.
-_IN_FRAME, _DTYPE, _CATEGORIES, _NULLABLE, _UNIQUE, _CHECKS = 0, 1, 2, 3, 4, 10
+_IN_FRAME, _DTYPE, _ORDERED, _CATEGORIES, _NULLABLE, _UNIQUE, _CHECKS = 0, 1, 2, 3, 4, 5, 10
 
 
 def _column_array(frame: pd.DataFrame, position: int) -> Any:
@@ -225,7 +225,7 @@ class Plan:
                 failed_coerce = None
         if plan.ordered and not getattr(values.dtype, "ordered", False):
             sink.whole(
-                (slot, _CATEGORIES),
+                (slot, _ORDERED),
                 name,
                 "ordered",
                 "categories are not ordered; the schema says ordered=True",

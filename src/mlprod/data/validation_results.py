@@ -231,25 +231,40 @@ def merge(plan: Plan, results: Iterable[ChunkResult], *, cap: int | None) -> Val
     for order in sorted(groups):
         group = groups[order]
         head = group[0]
-        if all(b.positions is None for b in group):
+        cells = [b for b in group if b.positions is not None]
+        wholes = [b for b in group if b.positions is None]
+        labels: Any
+        values: Any
+        if not cells:
             # A check that failed as a whole fails once, however many chunks saw it.
-            checks.append(
-                CheckFailures(head.column, head.check, head.reason, 1, [None], [head.values[0]])
-            )
-            if room is not None:
-                room = max(room - 1, 0)
-            continue
-        group = [b for b in group if b.positions is not None]
-        count = sum(b.count for b in group)
-        if len(group) == 1:
-            labels, values = group[0].labels, group[0].values
+            count, labels, values = 1, [None], [head.values[0]]
         else:
-            positions = [b.positions for b in group if b.positions is not None]
-            key_chunk = np.concatenate([np.full(len(p), b.chunk) for p, b in zip(positions, group)])
-            key_pos = np.concatenate(positions)
-            sequence = np.lexsort((key_pos, key_chunk))
-            labels = _concat([list(b.labels) for b in group])[sequence]
-            values = _concat([b.values for b in group])[sequence]
+            # A check that failed as a whole in some chunks and cell by cell in others.
+            cells += [
+                Block(
+                    w.order,
+                    w.column,
+                    w.check,
+                    w.reason,
+                    1,
+                    w.chunk,
+                    np.array([-1]),
+                    [None],
+                    [w.values[0]],
+                )
+                for w in wholes
+            ]
+            count = sum(b.count for b in cells)
+            if len(cells) == 1:
+                labels, values = cells[0].labels, cells[0].values
+            else:
+                positions = [np.asarray(b.positions) for b in cells]
+                key_chunk = np.concatenate(
+                    [np.full(len(p), b.chunk) for p, b in zip(positions, cells)]
+                )
+                sequence = np.lexsort((np.concatenate(positions), key_chunk))
+                labels = _concat([list(b.labels) for b in cells])[sequence]
+                values = _concat([b.values for b in cells])[sequence]
         if room is not None:
             labels, values = labels[:room], values[:room]
             room = max(room - len(labels), 0)
