@@ -128,8 +128,8 @@ def column_elements(column: Column) -> Any:
     lo, hi, lo_inc, hi_inc, bounded = _bounds(column)
     kind = getattr(target, "kind", "O")
     is_text = isinstance(target, pd.StringDtype) or name.startswith(("str", "large_str"))
-    choices = next((c for c in column.checks if isinstance(c, C.isin | C.eq)), None)
-    if choices is not None and not isinstance(choices, C.notin):
+    choices = _choices(column)
+    if choices is not None:
         options = list(choices.values) if isinstance(choices, C.isin) else [choices.value]
         used.add(column.checks.index(choices))
         base = st.sampled_from(options) if options else st.nothing()
@@ -189,10 +189,20 @@ def column_elements(column: Column) -> Any:
     return base
 
 
+def _choices(column: Column) -> Any:
+    """The first check that lists the allowed values (``isin`` or ``eq``), if any."""
+    for check in column.checks:
+        if isinstance(check, C.eq) or (
+            isinstance(check, C.isin) and not isinstance(check, C.notin)
+        ):
+            return check
+    return None
+
+
 def _capacity(column: Column) -> int | None:
     """How many distinct valid values a column has, when that is small enough to matter."""
-    choices = next((c for c in column.checks if isinstance(c, C.isin | C.eq)), None)
-    if choices is not None and not isinstance(choices, C.notin):
+    choices = _choices(column)
+    if choices is not None:
         return len(set(choices.values)) if isinstance(choices, C.isin) else 1
     if column.dtype == "category" and column.categories is not None:
         return len(column.categories)
