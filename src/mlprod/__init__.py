@@ -68,7 +68,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     # >>> runtime: guard (issue 5)
     "guard": ("mlprod.runtime.factory", "guard"),
     "Guard": ("mlprod.runtime.guard", "Guard"),
-    "CallOutcome": ("mlprod.runtime.guard", "CallOutcome"),
+    "CallOutcome": ("mlprod.runtime.outcome", "CallOutcome"),
     "GuardPolicy": ("mlprod.runtime.policy", "GuardPolicy"),
     "OutputCheck": ("mlprod.runtime.policy", "OutputCheck"),
     "GuardStats": ("mlprod.runtime.stats", "GuardStats"),
@@ -127,8 +127,9 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.runtime.breaker import CircuitBreaker
     from mlprod.runtime.deadline import deadline, remaining_ms
     from mlprod.runtime.factory import guard
-    from mlprod.runtime.guard import CallOutcome, Guard
+    from mlprod.runtime.guard import Guard
     from mlprod.runtime.histogram import LatencyHistogram
+    from mlprod.runtime.outcome import CallOutcome
     from mlprod.runtime.policy import GuardPolicy, OutputCheck
     from mlprod.runtime.stats import GuardStats
 

@@ -23,7 +23,6 @@ import contextlib
 import contextvars
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from mlprod._internal.logging import get_logger
@@ -31,96 +30,18 @@ from mlprod.errors import BudgetExceeded, SchemaError, Unavailable
 from mlprod.protocols import AuditSink
 from mlprod.runtime import _testing
 from mlprod.runtime._executor import ProcessExecutor, ThreadExecutor
-from mlprod.runtime.breaker import CircuitBreaker, Permit
+from mlprod.runtime.breaker import CircuitBreaker
 from mlprod.runtime.budget import CostBudget
 from mlprod.runtime.deadline import _DEADLINE, deadline_at
-from mlprod.runtime.policy import (
-    Fallback,
-    GuardPolicy,
-    OutputCheck,
-    fingerprint_input,
-    n_rows,
-    summarize_output,
-)
+from mlprod.runtime.outcome import CallOutcome, CallState, last_outcome, remember
+from mlprod.runtime.policy import Fallback, GuardPolicy, OutputCheck
+from mlprod.runtime.records import call_record, disagreement_record
 from mlprod.runtime.shadow import ShadowRunner
 from mlprod.runtime.stats import GuardStats, StatsRecorder
 
 __all__ = ["CallOutcome", "Guard", "ProbabilisticGuard"]
 
 _log = get_logger("mlprod.runtime.guard")
-# The latest call's (outcome, answered_by, path, reason, latency_ms, value); a CallOutcome
-# is built from it only when asked for, which keeps the hot path lean.
-_LAST: contextvars.ContextVar[tuple[str, str, str, str, float, Any] | None] = (
-    contextvars.ContextVar("mlprod_guard_last_outcome", default=None)
-)
-
-
-@dataclass(frozen=True)
-class CallOutcome:
-    """What happened on one guarded call.
-
-    Attributes
-    ----------
-    outcome:
-        What happened to the primary: ``ok``, ``timeout``, ``error``,
-        ``invalid_input``, ``invalid_output``, ``breaker_open``, ``shed`` or
-        ``over_budget``.
-    answered_by:
-        ``"primary"``, ``"fallback"``, or ``"none"`` when the guard raised.
-    path:
-        ``"primary"`` or ``"fallback[i]:<label>"`` (``""`` when nothing answered).
-    reason:
-        Why the primary did not answer, in words (empty on ``ok``).
-    latency_ms:
-        Time from the call to the answer.
-    value:
-        The answer (not shown in ``repr``).
-
-    Examples
-    --------
-    >>> import mlprod as mp
-    >>> g = mp.guard(lambda X: 1 / 0, fallback=0)
-    >>> result = g.call([[1.0]])
-    >>> result.outcome, result.path, result.value.tolist()
-    ('error', 'fallback[0]:0', [0])
-    """
-
-    outcome: str
-    answered_by: str
-    path: str
-    reason: str
-    latency_ms: float
-    value: Any = field(default=None, repr=False, compare=False)
-
-    @property
-    def ok(self) -> bool:
-        """``True`` when the primary answered."""
-        return self.outcome == "ok"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Everything but the value, as plain data."""
-        return {
-            "outcome": self.outcome,
-            "answered_by": self.answered_by,
-            "path": self.path,
-            "reason": self.reason,
-            "latency_ms": self.latency_ms,
-        }
-
-
-class _Call:
-    """The working state of one call as it moves through the defences."""
-
-    __slots__ = ("at", "error", "outcome", "permit", "reason", "start", "value")
-
-    def __init__(self, start: float, at: float | None) -> None:
-        self.start = start
-        self.at = at
-        self.outcome = "ok"
-        self.reason = ""
-        self.error: BaseException | None = None
-        self.permit: Permit | None = None
-        self.value: Any = None
 
 
 def _wake(fut: asyncio.Future[None]) -> None:
@@ -210,18 +131,17 @@ class Guard:
     def call(self, X: Any, *, method: str = "predict") -> CallOutcome:
         """Like :meth:`predict`, but return the :class:`CallOutcome` (answer in ``.value``)."""
         self._run(method, X)
-        return CallOutcome(*_LAST.get())  # type: ignore[misc]
+        return last_outcome()  # type: ignore[return-value]
 
     async def acall(self, X: Any, *, method: str = "predict") -> CallOutcome:
         """:meth:`call` for asyncio code."""
         await self._arun(method, X)
-        return CallOutcome(*_LAST.get())  # type: ignore[misc]
+        return last_outcome()  # type: ignore[return-value]
 
     @property
     def last_outcome(self) -> CallOutcome | None:
         """The outcome of the latest guarded call made in this thread or asyncio task."""
-        last = _LAST.get()
-        return None if last is None else CallOutcome(*last)
+        return last_outcome()
 
     def stats(self) -> GuardStats:
         """A snapshot of the counters, gauges and latency histogram (see :class:`GuardStats`)."""
@@ -268,14 +188,14 @@ class Guard:
 
     # -- the order of defence --------------------------------------------------------------
 
-    def _admit(self, X: Any) -> _Call:
+    def _admit(self, X: Any) -> CallState:
         clock = _testing.current_clock()
         start = clock.monotonic()
         at = None if self._budget_s is None else start + self._budget_s
         ambient = _DEADLINE.get()
         if ambient is not None and (at is None or ambient < at):
             at = ambient
-        call = _Call(start, at)
+        call = CallState(start, at)
         if self.input_schema is not None:
             try:
                 report = self.input_schema.validate(X)
@@ -326,7 +246,7 @@ class Guard:
                 )
         return call
 
-    def _judge(self, call: _Call, method: str, X: Any, status: str, value: Any) -> None:
+    def _judge(self, call: CallState, method: str, X: Any, status: str, value: Any) -> None:
         """Turn what the primary did into an outcome, and tell the breaker."""
         if status == "ok":
             try:
@@ -391,7 +311,7 @@ class Guard:
 
     # -- running the primary ---------------------------------------------------------------
 
-    def _primary_sync(self, call: _Call, method: str, X: Any) -> tuple[str, Any]:
+    def _primary_sync(self, call: CallState, method: str, X: Any) -> tuple[str, Any]:
         clock = _testing.current_clock()
         if _testing.is_testing():
             if call.at is not None and clock.monotonic() >= call.at:
@@ -436,7 +356,7 @@ class Guard:
             return "error", job.error
         return "ok", job.result
 
-    async def _primary_async(self, call: _Call, method: str, X: Any) -> tuple[str, Any]:
+    async def _primary_async(self, call: CallState, method: str, X: Any) -> tuple[str, Any]:
         if _testing.is_testing():
             return self._primary_sync(call, method, X)
         clock = _testing.current_clock()
@@ -479,7 +399,7 @@ class Guard:
 
     # -- fallbacks -------------------------------------------------------------------------
 
-    def _fallback_sync(self, call: _Call, method: str, X: Any) -> tuple[str, Any, list[str]]:
+    def _fallback_sync(self, call: CallState, method: str, X: Any) -> tuple[str, Any, list[str]]:
         failures: list[str] = []
         with deadline_at(call.at):
             for i, fb in enumerate(self.fallbacks):
@@ -491,7 +411,9 @@ class Guard:
                     failures.append(f"fallback[{i}]:{fb.label} failed: {type(exc).__name__}: {exc}")
         return "", None, failures
 
-    async def _fallback_async(self, call: _Call, method: str, X: Any) -> tuple[str, Any, list[str]]:
+    async def _fallback_async(
+        self, call: CallState, method: str, X: Any
+    ) -> tuple[str, Any, list[str]]:
         failures: list[str] = []
         async with deadline_at(call.at) if call.at is not None else _nullscope():
             for i, fb in enumerate(self.fallbacks):
@@ -531,12 +453,12 @@ class Guard:
         return self._finish(call, method, X, path, value, failures)
 
     def _finish(
-        self, call: _Call, method: str, X: Any, path: str, value: Any, failures: list[str]
+        self, call: CallState, method: str, X: Any, path: str, value: Any, failures: list[str]
     ) -> Any:
         latency_ms = (_testing.current_clock().monotonic() - call.start) * 1000
         answered_by = "primary" if path == "primary" else ("fallback" if path else "none")
         self._recorder.record(call.outcome, answered_by, latency_ms)
-        _LAST.set((call.outcome, answered_by, path, call.reason, latency_ms, value))
+        remember(call.outcome, answered_by, path, call.reason, latency_ms, value)
         if self.audit is not None:
             self._audit_call(method, X, call, answered_by, path, latency_ms, value, failures)
         if self._shadow is not None and answered_by == "primary":
@@ -566,56 +488,36 @@ class Guard:
         self,
         method: str,
         X: Any,
-        call: _Call,
+        call: CallState,
         answered_by: str,
         path: str,
         latency_ms: float,
         value: Any,
         failures: list[str],
     ) -> None:
-        record: dict[str, Any] = {
-            "event": "guard.call",
-            "guard": self.name,
-            "method": method,
-            "model": self.model_ref,
-            "input_fp": fingerprint_input(X),
-            "rows": n_rows(X),
-            "outcome": call.outcome,
-            "answered_by": answered_by,
-            "path": path,
-            "latency_ms": round(latency_ms, 4),
-            "output": summarize_output(value) if answered_by != "none" else None,
-        }
-        if call.reason:
-            record["reason"] = call.reason
-        if failures:
-            record["fallback_failures"] = failures
-        request_id = _request_id()
-        if request_id is not None:
-            record["request_id"] = request_id
-        if self.policy.record_inputs:
-            record["input"] = _jsonable_input(X)
-        self._append(record)
+        self._append(
+            call_record(
+                guard=self.name,
+                method=method,
+                model_ref=self.model_ref,
+                X=X,
+                outcome=call.outcome,
+                reason=call.reason,
+                answered_by=answered_by,
+                path=path,
+                latency_ms=latency_ms,
+                value=value,
+                failures=failures,
+                record_inputs=self.policy.record_inputs,
+            )
+        )
 
     def _audit_breaker(self, change: Mapping[str, Any]) -> None:
         self._append({**change, "guard": self.name})
 
     def _audit_disagreement(self, info: Mapping[str, Any]) -> None:
-        if self.audit is None:
-            return
-        self._append(
-            {
-                "event": "guard.shadow_disagreement",
-                "guard": self.name,
-                "model": self.model_ref,
-                "method": info["method"],
-                "input_fp": fingerprint_input(info["X"]),
-                "rows": n_rows(info["X"]),
-                "rows_disagreeing": info["rows"],
-                "output": summarize_output(info["answer"]),
-                "challenger_output": summarize_output(info["challenger"]),
-            }
-        )
+        if self.audit is not None:
+            self._append(disagreement_record(self.name, self.model_ref, info))
 
 
 class ProbabilisticGuard(Guard):
@@ -648,22 +550,3 @@ class _nullscope:  # noqa: N801 - reads like contextlib.nullcontext
 
     async def __aexit__(self, *exc: object) -> None:
         return None
-
-
-def _request_id() -> Any:
-    import structlog
-
-    bound = structlog.contextvars.get_contextvars()
-    for key in ("request_id", "request.id", "requestId"):
-        if key in bound:
-            return bound[key]
-    return None
-
-
-def _jsonable_input(X: Any) -> Any:
-    from mlprod._internal.canonical import to_jsonable
-
-    try:
-        return to_jsonable(X)
-    except TypeError:
-        return repr(X)
