@@ -1,8 +1,9 @@
-"""Canonical per-row encodings of columns, and the vectorised mixing kernels.
+"""Canonical per-row encodings of columns: one encoder per kind of dtype.
 
 Every column becomes, block by block, one or more ``uint64`` words per row
 (its *canonical encoding*); the words of all columns are folded into one
-64-bit hash per row by :func:`fold_column`. Nothing here loops over rows in
+64-bit hash per row by :func:`mlprod.data.fingerprint_kernels.fold_column`.
+Nothing here loops over rows in
 Python except the documented slow path for object columns that hold values
 other than strings.
 
@@ -14,7 +15,8 @@ Canonical encodings (algorithm ``mlprod-fp/1``):
   and every NaN payload -> the one quiet NaN;
 * complex: the real part, then the imaginary part, as floats;
 * strings (object, ``string``, ``str``, Arrow): a 64-bit hash of the UTF-8
-  bytes, computed from Arrow's offsets and data buffers;
+  bytes, computed from Arrow buffers
+  (:func:`mlprod.data.fingerprint_kernels.hash_utf8`);
 * categoricals: the encoding of the category *value* (codes and unused
   categories do not matter);
 * missing values (None, NaN, ``pd.NA``, ``NaT`` in nullable and object
@@ -37,7 +39,6 @@ from mlprod.data.fingerprint_kernels import CANONICAL_NAN, SEED_OBJECT, U64, Wor
 
 __all__ = ["ColumnEncoder", "encoder_for", "unify_dtypes"]
 
-# ---------------------------------------------------------------- encoders
 
 
 @dataclass
