@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import KW_ONLY, MISSING, dataclass, fields
 from typing import Any, ClassVar
 
 import numpy as np
@@ -290,6 +290,7 @@ class in_range(BuiltinCheck):  # noqa: N801
 
     min_value: Any = None
     max_value: Any = None
+    _: KW_ONLY
     include_min: bool = True
     include_max: bool = True
     kind: ClassVar[str] = "in_range"
@@ -697,6 +698,7 @@ class monotonic(BuiltinCheck):  # noqa: N801
     [True, True, True, False, True]
     """
 
+    _: KW_ONLY
     decreasing: bool = False
     strict: bool = False
     kind: ClassVar[str] = "monotonic"

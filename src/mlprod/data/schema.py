@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +86,7 @@ class Column:
     """
 
     dtype: Any = None
+    _: KW_ONLY
     nullable: bool = False
     unique: bool = False
     required: bool = True
@@ -192,6 +193,7 @@ class Schema:
     """
 
     columns: Mapping[str, Column] = field(default_factory=dict)
+    _: KW_ONLY
     strict: bool = False
     ordered: bool = False
     coerce: bool = False
