@@ -55,3 +55,13 @@ def test_no_threads_are_left_behind_after_close():
     g.close()
     after = {t.name for t in threading.enumerate()}
     assert after <= before | {"MainThread"}
+
+
+def test_test_mode_starts_no_worker_process(testing):
+    import multiprocessing
+
+    before = set(multiprocessing.active_children())
+    g = mp.guard(HangsInProcess(), fallback=0, budget_ms=100, isolation="process")
+    assert set(multiprocessing.active_children()) <= before
+    assert int(g.predict([[1.0]])[0]) > 0  # ran inline: answers with this process's pid
+    g.close()

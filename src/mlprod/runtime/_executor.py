@@ -220,7 +220,13 @@ class ProcessExecutor:
     """``bound`` worker processes, each with a copy of the model; killed and replaced on timeout."""
 
     def __init__(
-        self, model: Any, bound: int, *, name: str, start_timeout_s: float = 120.0
+        self,
+        model: Any,
+        bound: int,
+        *,
+        name: str,
+        start: bool = True,
+        start_timeout_s: float = 120.0,
     ) -> None:
         import multiprocessing
 
@@ -244,9 +250,20 @@ class ProcessExecutor:
         self.in_flight = 0
         self.killed = 0
         self.start_timeout_s = start_timeout_s
-        starting = [self._start() for _ in range(bound)]
-        for worker in starting:
-            self._await_ready(worker)
+        self._started = False
+        self._start_lock = threading.Lock()
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start the workers and wait until each has loaded the model (once)."""
+        with self._start_lock:
+            if self._started:
+                return
+            starting = [self._start() for _ in range(self.bound)]
+            for worker in starting:
+                self._await_ready(worker)
+            self._started = True
 
     @property
     def orphans(self) -> int:
@@ -318,6 +335,8 @@ class ProcessExecutor:
 
         Returns ``("ok", y)``, ``("error", exc)``, ``("timeout", None)`` or ``("shed", None)``.
         """
+        if not self._started:
+            self.start()
         with self._lock:
             if not self._free:
                 return "shed", None

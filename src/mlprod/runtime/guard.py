@@ -98,7 +98,10 @@ class Guard:
         self.audit_errors = 0
         self._executor: ThreadExecutor | ProcessExecutor
         if policy.isolation == "process":
-            self._executor = ProcessExecutor(model, policy.max_in_flight, name=policy.name)
+            # In test mode the model runs inline; workers start if test mode is ever left.
+            self._executor = ProcessExecutor(
+                model, policy.max_in_flight, name=policy.name, start=not _testing.is_testing()
+            )
         else:
             self._executor = ThreadExecutor(policy.max_in_flight, name=policy.name)
         self._finalizer = weakref.finalize(self, self._executor.shutdown)
