@@ -133,3 +133,35 @@ def test_column_order_counts_unless_asked_not_to(df):
     )
     if len(df.columns) > 1:
         assert mp.fingerprint(reversed_cols) != mp.fingerprint(df)
+
+
+@given(frames(min_rows=0, max_rows=90), st.integers(1, 40))
+def test_block_size_never_changes_the_value(df, block_rows):
+    from mlprod.data import fingerprint as module
+
+    expected = (mp.fingerprint(df), mp.fingerprint(df, ordered=False))
+    saved = module.BLOCK_ROWS
+    module.BLOCK_ROWS = block_rows
+    module._powers.cache_clear()
+    try:
+        got = (mp.fingerprint(df), mp.fingerprint(df, ordered=False))
+    finally:
+        module.BLOCK_ROWS = saved
+        module._powers.cache_clear()
+    assert got == expected
+
+
+def test_chunks_across_real_block_boundaries():
+    rng = np.random.default_rng(3)
+    n = 100_003
+    df = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "s": pd.Series([f"v{i % 1000}" + "x" * (i % 17) for i in range(n)], dtype="str"),
+        }
+    )
+    cuts = [0, 1, 32_767, 32_768, 65_537, 99_999, n]
+    chunks = [df.iloc[a:b] for a, b in itertools.pairwise(cuts)]
+    assert mp.fingerprint(chunks) == mp.fingerprint(df)
+    assert mp.fingerprint(chunks, ordered=False) == mp.fingerprint(df.iloc[::-1], ordered=False)
+    assert mp.fingerprint(df.iloc[::-1]) != mp.fingerprint(df)
