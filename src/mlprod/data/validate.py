@@ -407,7 +407,6 @@ class Plan:
             return
         hashes = pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
         everything = np.arange(len(frame))
-        rows = list(zip(*(frame[c].to_numpy(dtype=object) for c in columns)))
         sink.result.deferred.append(
             Deferred(
                 order,
@@ -419,7 +418,7 @@ class Plan:
                 hashes,
                 everything,
                 frame.index,
-                rows,
+                self._row_values(frame, columns),
             )
         )
 

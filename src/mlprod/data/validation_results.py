@@ -54,7 +54,7 @@ class Deferred:
     hashes: np.ndarray | None = None
     positions: np.ndarray | None = None
     labels: Any = None
-    values: Any = None
+    values: Any = None  # one array, or a list of arrays when several columns form the key
     first: Any = None  # monotonic: (position, label, value) of the first non-missing cell
     last: Any = None  # monotonic: the last non-missing value
     rule: Any = None
@@ -157,9 +157,10 @@ def _resolve_deferred(items: list[Deferred], cap: int | None) -> list[Block]:
                 where = np.flatnonzero(bad)
                 keep = where if cap is None else where[:cap]
                 values = d.values
-                taken = (
-                    [values[i] for i in keep] if isinstance(values, list) else take(values, keep)
-                )
+                if isinstance(values, list):  # several columns: one tuple per kept row
+                    taken: Any = list(zip(*(take(v, keep) for v in values)))
+                else:
+                    taken = take(values, keep)
                 blocks.append(
                     Block(
                         d.order,
