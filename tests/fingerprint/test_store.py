@@ -97,6 +97,8 @@ def test_refs_tags_and_log(tmp_path):
     assert store.get("t", a.fingerprint.hex[:10]).version == 1
     assert store.load("t", "first").equals(pd.DataFrame({"a": [1]}))
     assert store.tag("t", "prod").tags == ("prod",)
+    with pytest.raises(mp.ConfigurationError, match="'latest'"):
+        store.tag("t", "latest")
     with pytest.raises(mp.ConfigurationError, match="move=True"):
         store.tag("t", "prod", 1)
     assert store.tag("t", "prod", 1, move=True).version == 1
@@ -147,6 +149,10 @@ def test_valid_parquet_with_other_content_is_caught_by_the_fingerprint(tmp_path,
     path.unlink()
     with pytest.raises(mp.IntegrityError, match="missing"):
         store.load("t")
+    monkeypatch.undo()
+    # committing the same content again restores the lost object
+    store.commit(pd.DataFrame({"a": [1, 2, 3]}), name="t")
+    assert store.load("t", 1).equals(pd.DataFrame({"a": [1, 2, 3]}))
 
 
 def _store_files(root: Path) -> list[str]:

@@ -48,6 +48,17 @@ def _check_name(kind: str, value: str) -> str:
     return value
 
 
+def _check_tag(tag: str) -> str:
+    if tag == "latest":
+        raise ConfigurationError(
+            "'latest' always means the newest version and cannot be a tag; pick another name "
+            "such as 'latest-good'.",
+            parameter="tag",
+            value=tag,
+        )
+    return tag
+
+
 def _to_frame(data: Any) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
         return data
@@ -278,7 +289,8 @@ class DatasetStore:
 
     def _write_object(self, frame: pd.DataFrame, key: str) -> tuple[str, int]:
         meta_path = self._object_path(key, ".json")
-        if self._backend.exists(meta_path):
+        data_path = self._object_path(key, ".parquet")
+        if self._backend.exists(meta_path) and self._backend.exists(data_path):
             meta = json.loads(self._backend.read_bytes(meta_path))
             return str(meta["sha256"]), int(meta["bytes"])
         buf = io.BytesIO()
@@ -366,7 +378,9 @@ class DatasetStore:
         (1, ())
         """
         _check_name("name", name)
-        tag_list = [_check_name("tag", t) for t in ([tags] if isinstance(tags, str) else tags)]
+        tag_list = [
+            _check_tag(_check_name("tag", t)) for t in ([tags] if isinstance(tags, str) else tags)
+        ]
         frame = _to_frame(df)
         key = fingerprint(frame, index=True).hex
         content = fingerprint(frame)
@@ -425,6 +439,7 @@ class DatasetStore:
         ('golden',)
         """
         _check_name("tag", tag)
+        _check_tag(tag)
         with self._backend.lock(f"dataset-{name}"):
             target = self.get(name, ref)
             existing = self.tags(name)
