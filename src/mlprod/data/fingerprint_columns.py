@@ -40,7 +40,6 @@ from mlprod.data.fingerprint_kernels import CANONICAL_NAN, SEED_OBJECT, U64, Wor
 __all__ = ["ColumnEncoder", "encoder_for", "unify_dtypes"]
 
 
-
 @dataclass
 class ColumnEncoder:
     """Produces a column's canonical words for any row range.
