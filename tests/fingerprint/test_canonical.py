@@ -136,6 +136,7 @@ def test_missing_markers_are_one_missing_value():
         "string[pyarrow]",
         pd.ArrowDtype(pa.string()),
         pd.ArrowDtype(pa.large_string()),
+        pd.ArrowDtype(pa.string_view()),
     ],
 )
 def test_strings_hash_alike_in_every_storage(dtype):

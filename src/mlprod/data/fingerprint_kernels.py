@@ -154,6 +154,10 @@ def hash_utf8(arr: Any, seed: np.uint64 = _SEED) -> tuple[U64, npt.NDArray[np.bo
         or pa.types.is_large_binary(arr.type)
         or pa.types.is_binary_view(arr.type)
     )
+    if pa.types.is_string_view(arr.type) or pa.types.is_binary_view(arr.type):
+        # views from elsewhere may leave junk after short values; ours zero-pad
+        # them, as the Arrow format prescribes
+        arr = arr.cast(pa.large_binary() if binary else pa.large_string())
     # compact a slice first: casting a slice costs as much as casting its parent
     views = pa.concat_arrays([arr]).cast(pa.binary_view() if binary else pa.string_view())
     raw = np.frombuffer(views.buffers()[1], dtype=np.uint64, count=2 * n, offset=views.offset * 16)
