@@ -67,3 +67,25 @@ def test_configure_logging_rejects_unknown_level():
 def test_import_does_not_configure_logging():
     # the library adds no handlers to the root or its own logger on import
     assert logging.getLogger("mlprod").handlers == []
+
+
+def test_library_logger_is_silent_on_stdout_until_configured(capsys, caplog):
+    from mlprod._internal.logging import get_logger
+
+    log = get_logger("mlprod.test")
+    with caplog.at_level(logging.WARNING, logger="mlprod.test"):
+        log.info("quiet", n=1)
+        log.warning("loud", n=2)
+    assert capsys.readouterr().out == ""
+    messages = [r.getMessage() for r in caplog.records if r.name == "mlprod.test"]
+    assert messages == ["event='loud' n=2"]
+
+
+def test_library_logger_follows_the_application_pipeline():
+    from structlog.testing import capture_logs
+
+    from mlprod._internal.logging import get_logger
+
+    with capture_logs() as logs:
+        get_logger("mlprod.test").info("seen", n=3)
+    assert logs == [{"event": "seen", "n": 3, "log_level": "info"}]
