@@ -168,19 +168,20 @@ def bench_audit(quick: bool, root: Path) -> dict[str, float]:
     return rates
 
 
-def bench_hanging(quick: bool) -> dict[str, float]:
+def bench_hanging(quick: bool, *, stall_s: float | None = None) -> dict[str, float]:
+    """200 calls/s against a primary that hangs forever (or stalls ``stall_s`` per call)."""
     import mlprod as mp
 
     release = threading.Event()
 
-    class HangsForever:
+    class Stalls:
         def predict(self, X: Any) -> Any:
-            release.wait()
+            release.wait(stall_s)
             return [1] * len(X)
 
     budget_ms, bound, rate = 20.0, 8, 200
     seconds = 1.0 if quick else 10.0
-    g = mp.guard(HangsForever(), fallback=0, budget_ms=budget_ms, max_in_flight=bound, name="hang")
+    g = mp.guard(Stalls(), fallback=0, budget_ms=budget_ms, max_in_flight=bound, name="hang")
     latencies: list[float] = []
     lock = threading.Lock()
     max_threads = 0
@@ -232,6 +233,7 @@ def main() -> None:
         calls = bench_calls(args.quick, root)
         audit = bench_audit(args.quick, root)
     hanging = bench_hanging(args.quick)
+    stalling = bench_hanging(args.quick, stall_s=0.5)
 
     sk, noop = calls["sklearn"], calls["noop"]
     bare = sk["bare model.predict"]
@@ -266,6 +268,12 @@ def main() -> None:
         print(f"  {name:28} {value:12,.2f}")
     p99_ratio = hanging["p99 ms"] / (hanging["budget ms"] + 5)
     print(f"  p99 / (budget + 5 ms) ratio  {p99_ratio:12.2f}")
+    print()
+    print("Stalling primary (0.5 s per call: slots free up, many calls time out), same load")
+    for name in ("timeouts", "shed", "p50 ms", "p99 ms", "max ms", "max guard threads seen"):
+        print(f"  {name:28} {stalling[name]:12,.2f}")
+    stall_ratio = stalling["p99 ms"] / (stalling["budget ms"] + 5)
+    print(f"  p99 / (budget + 5 ms) ratio  {stall_ratio:12.2f}")
 
     checks = [
         ("guard overhead, no budget (µs)", no_budget, "<=", TARGETS["overhead_no_budget_us"]),
