@@ -326,15 +326,39 @@ def verify_lines(
     return AuditVerification(True, count, None, verdict, prev, detail or f"{count} records verify")
 
 
-def _split(data: bytes) -> tuple[list[bytes], bool]:
-    """Lines of a file, and whether the last one lacks its newline (torn)."""
-    if not data:
-        return [], False
-    torn = not data.endswith(b"\n")
-    lines = data.split(b"\n")
-    if not torn:
-        lines.pop()
-    return lines, torn
+_CHUNK = 1 << 22
+
+
+def _stream(path: Path) -> tuple[Iterator[bytes], bool]:
+    """The lines of a log as it is now, read in chunks; and whether the last one is torn.
+
+    Only the bytes present when called are read, so a writer appending
+    meanwhile cannot make a complete log look torn (or a torn one complete),
+    and memory stays bounded however large the log grows.
+    """
+    size = path.stat().st_size
+    if size == 0:
+        return iter(()), False
+    with open(path, "rb") as f:
+        f.seek(size - 1)
+        torn = f.read(1) != b"\n"
+
+    def lines() -> Iterator[bytes]:
+        with open(path, "rb") as f:
+            left = size
+            rest = b""
+            while left > 0:
+                chunk = f.read(min(_CHUNK, left))
+                if not chunk:  # the file shrank under us; what was read is all there is
+                    break
+                left -= len(chunk)
+                parts = (rest + chunk).split(b"\n")
+                rest = parts.pop()
+                yield from parts
+            if rest:
+                yield rest
+
+    return lines(), torn
 
 
 def verify_audit_log(
@@ -361,7 +385,7 @@ def verify_audit_log(
     p = Path(path)
     if not p.exists():
         return AuditVerification(False, 0, None, "missing", GENESIS, f"no audit log at {p}")
-    lines, torn = _split(p.read_bytes())
+    lines, torn = _stream(p)
     return verify_lines(lines, torn_tail=torn, pinned_head=pinned_head)
 
 
@@ -381,11 +405,14 @@ def read_audit_log(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
     >>> [r["seq"] for r in mp.read_audit_log(path)]
     [0]
     """
-    lines, torn = _split(Path(path).read_bytes())
-    if torn:
-        lines.pop()
+    lines, torn = _stream(Path(path))
+    pending: bytes | None = None
     for line in lines:
-        yield json.loads(line)
+        if pending is not None:
+            yield json.loads(pending)
+        pending = line
+    if pending is not None and not torn:
+        yield json.loads(pending)
 
 
 def tail_audit_log(path: str | os.PathLike[str], n: int = 10) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import subprocess
@@ -285,3 +286,40 @@ def test_seal_is_stable_for_the_registry():
         "detail": "1 records verify",
     }
     assert bool(verdict)
+
+
+@given(records, st.integers(1, 64))
+def test_streaming_across_chunk_boundaries_gives_the_same_verdicts(tmp_path_factory, recs, chunk):
+    import mlprod.audit as audit
+
+    data = _file(recs)
+    path = tmp_path_factory.mktemp("s") / "a.jsonl"
+    original = audit._CHUNK
+    try:
+        audit._CHUNK = chunk
+        path.write_bytes(data)
+        whole = mp.verify_audit_log(path)
+        entries = [e["record"] for e in mp.read_audit_log(path)]
+        path.write_bytes(data[:-7])
+        torn = mp.verify_audit_log(path)
+        torn_entries = list(mp.read_audit_log(path))
+    finally:
+        audit._CHUNK = original
+    assert (whole.ok, whole.records) == (True, len(recs))
+    assert entries == [json.loads(json.dumps(r)) for r in recs]
+    assert (torn.ok, torn.reason, torn.records) == (True, "truncated_tail", len(recs) - 1)
+    assert len(torn_entries) == len(recs) - 1
+
+
+def test_a_log_growing_during_verification_is_judged_as_it_was(tmp_path):
+    path = tmp_path / "a.jsonl"
+    with mp.AuditLog(path) as log:
+        for i in range(3):
+            log.append({"i": i})
+    from mlprod.audit import _stream
+
+    lines, torn = _stream(path)
+    with open(path, "ab") as f:
+        f.write(b'{"seq":3,"ts":1')  # another writer, mid-record
+    assert not torn
+    assert verify_lines(lines, torn_tail=torn).records == 3
