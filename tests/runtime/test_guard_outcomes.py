@@ -418,3 +418,10 @@ def test_a_mapping_input_is_not_mistaken_for_rows():
     g = mp.guard(lambda X: [1, 2, 3], fallback=0)
     assert g.predict({"a": [1, 2, 3], "b": [4, 5, 6]}) == [1, 2, 3]
     assert g.last_outcome.outcome == "ok"
+
+
+def test_a_closed_guard_says_so():
+    g = mp.guard(Constant(), fallback=0, budget_ms=100)
+    g.close()
+    with pytest.raises(mp.ConfigurationError, match="is closed"):
+        g.predict(ROW)

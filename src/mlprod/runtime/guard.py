@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlprod._internal.logging import get_logger
-from mlprod.errors import BudgetExceeded, SchemaError, Unavailable
+from mlprod.errors import BudgetExceeded, ConfigurationError, SchemaError, Unavailable
 from mlprod.protocols import AuditSink
 from mlprod.runtime import _testing
 from mlprod.runtime._executor import ProcessExecutor, ThreadExecutor
@@ -192,6 +192,13 @@ class Guard:
     # -- the order of defence --------------------------------------------------------------
 
     def _admit(self, X: Any) -> CallState:
+        if not self._finalizer.alive:
+            raise ConfigurationError(
+                f"guard {self.name!r} is closed: its executor is shut down. Build a new "
+                "guard with mp.guard(...), or close it only when you are done with it.",
+                parameter="guard",
+                value=self.name,
+            )
         clock = _testing.current_clock()
         start = clock.monotonic()
         at = None if self._budget_s is None else start + self._budget_s
