@@ -89,6 +89,36 @@ _ENCODER = json.JSONEncoder(
 )
 
 
+def _refuse(value: Any) -> Any:
+    raise TypeError(type(value).__name__)
+
+
+# The C encoder, built once: json.dumps would build it again on every call,
+# which costs more than encoding a small audit record. No circular-reference
+# markers: canonical values are trees.
+_C_ENCODE: Any = (
+    json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+        None,
+        _refuse,
+        json.encoder.c_encode_basestring,  # type: ignore[attr-defined]
+        None,
+        ":",
+        ",",
+        True,
+        False,
+        False,
+    )
+    if json.encoder.c_make_encoder is not None  # type: ignore[attr-defined]
+    else None
+)
+
+
+def _encode(value: Any) -> str:
+    if _C_ENCODE is not None and isinstance(value, dict | list):
+        return "".join(_C_ENCODE(value, 0))
+    return _ENCODER.encode(value)
+
+
 def canonical_json(value: Any) -> bytes:
     """Encode ``value`` as canonical JSON bytes (sorted keys, compact, UTF-8).
 
@@ -101,9 +131,10 @@ def canonical_json(value: Any) -> bytes:
     b'{"a":[true,null],"b":1}'
     """
     try:
-        return _ENCODER.encode(value).encode("utf-8")
-    except TypeError:
-        return _ENCODER.encode(to_jsonable(value)).encode("utf-8")
+        try:
+            return _encode(value).encode("utf-8")
+        except TypeError:
+            return _encode(to_jsonable(value)).encode("utf-8")
     except ValueError as exc:
         raise ValueError(
             f"{exc}: NaN and infinity have no canonical JSON form; replace them with None"
