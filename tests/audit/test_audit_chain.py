@@ -207,7 +207,7 @@ def test_batching_flushes_on_count_delay_close_and_exit(tmp_path):
 
 
 def test_max_delay_flushes_an_old_batch(tmp_path, monkeypatch):
-    import mlprod.audit as audit
+    import mlprod.audit.chain as audit
 
     now = [1000.0]
     monkeypatch.setattr(audit.time, "time", lambda: now[0])
@@ -290,7 +290,7 @@ def test_seal_is_stable_for_the_registry():
 
 @given(records, st.integers(1, 64))
 def test_streaming_across_chunk_boundaries_gives_the_same_verdicts(tmp_path_factory, recs, chunk):
-    import mlprod.audit as audit
+    import mlprod.audit.chain as audit
 
     data = _file(recs)
     path = tmp_path_factory.mktemp("s") / "a.jsonl"
@@ -316,7 +316,7 @@ def test_a_log_growing_during_verification_is_judged_as_it_was(tmp_path):
     with mp.AuditLog(path) as log:
         for i in range(3):
             log.append({"i": i})
-    from mlprod.audit import _stream
+    from mlprod.audit.chain import _stream
 
     lines, torn = _stream(path)
     with open(path, "ab") as f:
