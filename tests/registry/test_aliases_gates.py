@@ -269,3 +269,26 @@ def test_the_moments_history_reports_resolve_to_their_own_move(make_registry: An
 def test_a_gate_without_an_actor_parameter_still_runs(reg: mp.ModelRegistry) -> None:
     change = reg.set_alias("churn", "production", 2, gates=[lambda cand, cur: cand.version == 2])
     assert change.verdicts[0]["passed"] is True
+
+
+def test_a_writer_whose_clock_lags_cannot_make_history_run_backwards(make_registry: Any) -> None:
+    # Two hosts on one registry, the second 30 s behind: its later move must not
+    # be dated before the first, or resolve(at=now) would name the older version.
+    ahead = mp.ManualClock(1_767_225_600.0)
+    behind = mp.ManualClock(1_767_225_600.0 - 30)
+    a, b = make_registry(clock=ahead), make_registry(clock=behind)
+    a.register("churn", {"w": 1})
+    b.register("churn", {"w": 2})
+    a.set_alias("churn", "production", 1)
+    ahead.advance(10)
+    behind.advance(10)
+    b.set_alias("churn", "production", 2)
+    history = a.alias_history("churn", "production")
+    assert [c.version for c in history] == [1, 2]
+    assert history[0].at < history[1].at
+    assert a.get("churn", 1).created_at < a.get("churn", 2).created_at
+    assert a.resolve("churn", "production", at=ahead.time()).version == 2
+    for change in history:
+        assert a.resolve("churn", "production", at=change.at).version == change.version
+    assert a.resolve("churn", "latest", at=a.get("churn", 2).created_at).version == 2
+    assert a.verify().ok

@@ -91,7 +91,7 @@ class AliasOps(RegistryCore):
             with self._sql.write() as w:
                 if self._holder(w.conn, name, alias) != held:
                     continue  # moved while the gates ran: judge against the new holder
-                ts = self._now()
+                ts = w.moment(self._now())
                 if failed:
                     w.event(
                         {
@@ -180,7 +180,7 @@ class AliasOps(RegistryCore):
             held = self._holder(w.conn, name, alias)
             if held is None:
                 raise self._not_found(w.conn, name, alias)
-            ts = self._now()
+            ts = w.moment(self._now())
             seq = w.event(
                 {
                     "event": "alias.deleted",

@@ -152,7 +152,7 @@ class ModelRegistry(AliasOps, QueryOps):
                 sa.select(sa.func.max(t.versions.c.version)).where(t.versions.c.name == name)
             ).scalar()
             version = int(latest or 0) + 1
-            ts = self._now()
+            ts = w.moment(self._now())
             manifest = {**body, "version": version, "created_at": _iso(ts)}
             text = canonical_json(manifest).decode("utf-8")
             digest = sha256_bytes(text.encode("utf-8"))
@@ -321,7 +321,7 @@ class ModelRegistry(AliasOps, QueryOps):
                 .where(v.c.digest == row.digest)
                 .values(tags=tags_text, description=description)
             )
-            w.event({**record, "name": name, "version": current.version}, ts=self._now())
+            w.event({**record, "name": name, "version": current.version}, ts=w.moment(self._now()))
         return ModelVersion._from_row(row.manifest, tags_text, description, row.digest)
 
     def set_tag(

@@ -9,6 +9,7 @@ time, and a failed write leaves the previous state intact.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -110,12 +111,24 @@ class Writer:
     events: Any
     seq: int
     prev: str
+    last_ts: float = 0.0
+
+    def moment(self, now: float) -> float:
+        """``now``, or one microsecond after the last event if the clock reads earlier.
+
+        Writers on hosts whose clocks disagree, or a clock stepped back, would
+        otherwise date a later event before an earlier one, and ``resolve(at=)``
+        would answer with a version the log had already replaced. Distinct
+        moments also let every reported time resolve to its own event.
+        """
+        return max(now, round(self.last_ts + 1e-6, 6)) if self.seq else now
 
     def event(self, record: Mapping[str, Any], *, ts: float) -> int:
         """Seal ``record`` onto the chain; return its sequence number."""
         line = seal(record, seq=self.seq, prev=self.prev, ts=ts)
         self.conn.execute(self.events.insert().values(seq=self.seq, line=line.decode("utf-8")))
         self.prev = line_hash(line)
+        self.last_ts = max(self.last_ts, ts)
         self.seq += 1
         return self.seq - 1
 
@@ -232,6 +245,13 @@ class SqlMetadata:
                 .with_for_update()
             ).one()
             writer = Writer(conn, t.events, int(head.next_seq), str(head.head))
+            if writer.seq:
+                last = conn.execute(
+                    self.sa.select(t.events.c.line).where(t.events.c.seq == writer.seq - 1)
+                ).scalar()
+                # An unreadable last event is verify()'s to report; writing goes on.
+                with contextlib.suppress(TypeError, ValueError, KeyError):
+                    writer.last_ts = float(json.loads(last)["ts"])
             yield writer
             if writer.seq != head.next_seq:
                 conn.execute(
