@@ -9,21 +9,30 @@ stays plain data that serialises. Names are pandas' own spellings:
 * pyarrow-backed: ``int64[pyarrow]``, ``double[pyarrow]``, ``large_string[pyarrow]``;
 * ``category`` (allowed categories live on the column), ``datetime64[ns, UTC]``.
 
-Matching is exact, with two deliberate exceptions where pandas changes the
-storage under the user's feet: text names (``str``, ``string``) accept any
-pandas string dtype whatever its storage or missing-value marker
-(``string[python]`` and ``string[pyarrow]`` pin the storage), and datetime
-names compare the time zone but not the resolution (pandas 3 parses to
-microseconds where pandas 2 gave nanoseconds). ``coerce`` converts to exactly
-the named dtype.
+Matching is exact, with deliberate exceptions where pandas changes the
+storage under the user's feet:
+
+* text names (``str``, ``string``) accept any text column: every pandas
+  string dtype whatever its storage or missing-value marker
+  (``string[python]`` and ``string[pyarrow]`` pin the storage) and, on
+  pandas 2 (which keeps text in ``object`` columns unless
+  ``future.infer_string`` is on), an ``object`` column holding only text
+  and missing values (:func:`column_matches`);
+* datetime names compare the time zone but not the resolution (pandas 3
+  parses to microseconds where pandas 2 gave nanoseconds).
+
+``coerce`` converts to exactly the named dtype; ``str`` converts to the
+dtype pandas itself gives text (``str`` on pandas 3, ``object`` on pandas 2).
 
 Examples
 --------
->>> from mlprod.data.dtypes import canonical_name, matches
+>>> from mlprod.data.dtypes import canonical_name, column_matches, matches
 >>> canonical_name(int), canonical_name("Int64"), canonical_name("datetime64[ns, UTC]")
 ('int64', 'Int64', 'datetime64[ns, UTC]')
 >>> import pandas as pd
->>> matches("str", pd.Series(["a"]).dtype), matches("int64", pd.Series([1.5]).dtype)
+>>> matches("str", pd.StringDtype()), matches("int64", pd.Series([1.5]).dtype)
+(True, False)
+>>> column_matches("str", pd.Series(["a", None])), column_matches("str", pd.Series([1]))
 (True, False)
 """
 
@@ -41,12 +50,21 @@ from mlprod.errors import ConfigurationError
 
 __all__ = [
     "KNOWN_NAMES",
+    "TEXT_NAMES",
     "canonical_name",
     "coerce_series",
+    "column_matches",
     "describe",
+    "describe_column",
     "matches",
     "pandas_dtype",
+    "text_in_object",
 ]
+
+# The names that mean "any text column", whatever pandas stores it as.
+TEXT_NAMES = frozenset({"str", "string"})
+
+_PANDAS_3 = int(pd.__version__.split(".", 1)[0]) >= 3
 
 _PY_TYPES: dict[Any, str] = {
     int: "int64",
@@ -82,6 +100,34 @@ KNOWN_NAMES = (
 )  # fmt: skip
 
 
+def text_in_object() -> bool:
+    """Whether pandas puts text in ``object`` columns (pandas 2 without ``future.infer_string``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> text_in_object() == (pd.Series(["a"]).dtype == object)
+    True
+    """
+    if _PANDAS_3:
+        # pandas 3 always infers ``str``; reading the option would only raise a deprecation.
+        return False
+    return not pd.get_option("future.infer_string")
+
+
+def _object_text_kind(values: Any) -> str | None:
+    """``"string"``, ``"empty"`` (only missing values, or none) or ``None`` for an object column.
+
+    ``None`` also when pandas keeps text in its own dtype, where an ``object``
+    column is a deliberate choice rather than pandas' way of holding text.
+    """
+    dtype = getattr(values, "dtype", None)
+    if not isinstance(dtype, np.dtype) or dtype.kind != "O" or not text_in_object():
+        return None
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    return kind if kind in ("string", "empty") else None
+
+
 def describe(dtype: Any) -> str:
     """The canonical name of an actual pandas/numpy dtype.
 
@@ -100,6 +146,24 @@ def describe(dtype: Any) -> str:
     if isinstance(dtype, np.dtype):
         return dtype.name
     return str(dtype)
+
+
+def describe_column(values: Any) -> str:
+    """The canonical name of a column's dtype, naming pandas 2's ``object`` text ``str``.
+
+    ``values`` is a Series or array. On pandas 2 an ``object`` column of text
+    is how pandas holds text, so it is described as ``str``, as pandas 3
+    would hold it; any other column is :func:`describe` of its dtype.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> describe_column(pd.Series(["a", None])), describe_column(pd.Series([1.5]))
+    ('str', 'float64')
+    """
+    if _object_text_kind(values) == "string":
+        return "str"
+    return describe(values.dtype)
 
 
 def canonical_name(spec: Any, *, column: str | None = None) -> str:
@@ -222,6 +286,28 @@ def matches(name: str | None, dtype: Any) -> bool:
     return verdict
 
 
+def column_matches(name: str | None, values: Any) -> bool:
+    """Tell whether a column (Series or array) satisfies the dtype ``name``.
+
+    As :func:`matches` on its dtype; besides, where pandas keeps text in
+    ``object`` columns (pandas 2), an ``object`` column holding only text and
+    missing values satisfies the text names ``str`` and ``string``. A column
+    with no value at all is given the benefit of the doubt, so a slice of a
+    text column that happens to hold only missing values still passes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> column_matches("str", pd.Series(["a"], dtype="string"))
+    True
+    >>> column_matches("string", pd.Series(["a", 1], dtype=object))
+    False
+    """
+    if matches(name, values.dtype):
+        return True
+    return name in TEXT_NAMES and _object_text_kind(values) is not None
+
+
 def pandas_dtype(
     name: str, *, categories: Sequence[Any] | None = None, ordered: bool = False
 ) -> Any:
@@ -229,9 +315,11 @@ def pandas_dtype(
 
     Examples
     --------
-    >>> pandas_dtype("category", categories=["a", "b"])
-    CategoricalDtype(categories=['a', 'b'], ordered=False, categories_dtype=str)
+    >>> pandas_dtype("Int64"), pandas_dtype("category", categories=["a", "b"]).categories.tolist()
+    (Int64Dtype(), ['a', 'b'])
     """
+    if name == "str":
+        return _default_text_dtype()
     if name == "category":
         return pd.CategoricalDtype(list(categories) if categories is not None else None, ordered)
     if name == "string[pyarrow]":
@@ -239,6 +327,15 @@ def pandas_dtype(
     if name == "string[python]":
         return pd.StringDtype("python")
     return pd.api.types.pandas_dtype(name)
+
+
+def _default_text_dtype() -> Any:
+    if _PANDAS_3:
+        return pd.api.types.pandas_dtype("str")
+    if text_in_object():
+        return np.dtype(object)
+    # pandas 2 with future.infer_string: its NaN-marked Arrow strings, as pandas 3's "str".
+    return pd.StringDtype("pyarrow_numpy")
 
 
 def _kind(target: Any) -> str:
@@ -288,6 +385,10 @@ def coerce_series(
     if kind == "text":
         out = series.astype(target)
         return out, np.zeros(len(series), dtype=bool)
+    if name in TEXT_NAMES and isinstance(target, np.dtype) and target.kind == "O":
+        # pandas 2's astype(str) writes missing values as the text "None"/"nan"; keep them missing.
+        text = series.astype(pd.StringDtype("python")).astype(object)
+        return text.where(~was_missing, np.nan), np.zeros(len(series), dtype=bool)
     if kind == "category":
         if categories is None:
             return series.astype(target), np.zeros(len(series), dtype=bool)

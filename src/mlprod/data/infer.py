@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from mlprod.data import checks as _checks
-from mlprod.data.dtypes import describe
+from mlprod.data.dtypes import describe_column
 from mlprod.data.schema import Column, Schema
 from mlprod.errors import ConfigurationError
 
@@ -23,7 +23,7 @@ def _infer_column(
     series: pd.Series, *, ranges: bool, max_categories: int, uniqueness: bool
 ) -> Column:
     dtype = series.dtype
-    name = describe(dtype)
+    name = describe_column(series)
     present = series.dropna()
     nullable = len(present) < len(series)
     column_checks: list[Any] = []

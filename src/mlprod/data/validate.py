@@ -194,8 +194,12 @@ class Plan:
     ) -> None:
         slot, name = plan.slot, plan.name
         failed_coerce: np.ndarray | None = None
-        if plan.dtype is not None and not dtypes.matches(plan.dtype, values.dtype):
-            actual = dtypes.describe(values.dtype)
+        if (
+            plan.dtype is not None
+            and not dtypes.matches(plan.dtype, values.dtype)
+            and not dtypes.column_matches(plan.dtype, values)
+        ):
+            actual = dtypes.describe_column(values)
             if not plan.coerce:
                 sink.whole(
                     (slot, _DTYPE),
@@ -500,7 +504,7 @@ def coerce_frame(schema: Schema, data: pd.DataFrame) -> pd.DataFrame:
     for name, column in schema.columns.items():
         if column.dtype is None or name not in out.columns:
             continue
-        if dtypes.matches(column.dtype, out[name].dtype):
+        if dtypes.column_matches(column.dtype, out[name]):
             continue
         converted, _ = dtypes.coerce_series(
             out[name], column.dtype, categories=column.categories, ordered=column.ordered
