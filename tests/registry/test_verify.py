@@ -308,3 +308,31 @@ def test_the_exported_event_log_verifies_as_an_audit_log(
     assert check.head == populated.verify().head
     records = [r["record"]["event"] for r in mp.read_audit_log(target)]
     assert records[:3] == ["model.registered"] * 3
+
+
+def test_edited_lineage_index_rows_are_reported(registry: mp.ModelRegistry) -> None:
+    class Data:
+        name, version, fingerprint = "train", 1, "cd" * 16
+
+    registry.register("churn", {"w": 1}, datasets={"train": Data()})
+    registry.register("churn", {"w": 2}, parents=["churn:1"])
+    t = registry._t
+    with registry._sql.engine.begin() as conn:
+        conn.execute(t.parents.update().values(parent_version=2))
+        conn.execute(t.inputs.update().values(dataset="dataset:evil@1"))
+    result = registry.verify(artifacts=False)
+    assert not result.ok
+    assert sorted((p.kind, p.subject) for p in result.problems) == [
+        ("lineage_index_mismatch", "churn:1"),
+        ("lineage_index_mismatch", "churn:2"),
+    ]
+    details = " ".join(p.detail for p in result.problems)
+    assert "dataset:evil@1" in details
+    assert "churn:2" in details
+    with registry._sql.engine.begin() as conn:
+        conn.execute(t.parents.delete())
+        conn.execute(t.inputs.delete())
+    assert sorted(p.subject for p in registry.verify(artifacts=False).problems) == [
+        "churn:1",
+        "churn:2",
+    ]

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from mlprod._internal.canonical import canonical_json, sha256_bytes
+from mlprod.models._inputs import dataset_keys
 from mlprod.models.verify import Expected, Problem, history_key
 
 __all__ = ["check_tables"]
@@ -23,6 +24,9 @@ def check_tables(
         sa.select(v.c.name, v.c.version, v.c.digest, v.c.manifest, v.c.tags, v.c.description)
     ).all()
     seen: set[tuple[str, int]] = set()
+    # What the lineage index tables must hold, derived from the sealed manifests.
+    # (None: the manifest is already reported as tampered, so there is nothing to derive.)
+    index: dict[str, tuple[str, list[tuple[str, ...]] | None]] = {}
     for row in rows:
         ref = f"{row.name}:{row.version}"
         key = (row.name, int(row.version))
@@ -37,6 +41,7 @@ def check_tables(
                     f"{row.digest[:12]}…: it was edited after registration",
                 )
             )
+        index[row.digest] = (ref, None)
         try:
             manifest = json.loads(row.manifest)
         except ValueError:
@@ -52,6 +57,8 @@ def check_tables(
             )
         for filename, info in (manifest.get("artifacts") or {}).items():
             referenced.setdefault(str(info.get("sha256")), (ref, filename))
+        if actual == row.digest:
+            index[row.digest] = (ref, _index_rows(manifest))
         want = expected.versions.get(key)
         if want is None:
             problems.append(
@@ -92,6 +99,7 @@ def check_tables(
                 "the log registered this version but its row is gone",
             )
         )
+    problems += _check_index(sa, t, conn, index)
     a = t.aliases
     current = {
         (r.name, r.alias): int(r.version)
@@ -126,3 +134,55 @@ def check_tables(
                 Problem("alias_history_mismatch", f"event {seq}", f"the history row {what}")
             )
     return len(rows), referenced, problems
+
+
+def _index_rows(manifest: Any) -> list[tuple[str, ...]]:
+    parents = [
+        ("derived from", f"{p['name']}:{p['version']}") for p in manifest.get("parents") or ()
+    ]
+    inputs = [
+        ("trained on", f"{role} {key}")
+        for role, key in dataset_keys(manifest.get("datasets") or {})
+    ]
+    return sorted(parents + inputs)
+
+
+def _show(rows: list[tuple[str, ...]]) -> str:
+    return "; ".join(" ".join(r) for r in rows) or "nothing"
+
+
+def _check_index(
+    sa: Any, t: Any, conn: Any, index: dict[str, tuple[str, list[tuple[str, ...]] | None]]
+) -> list[Problem]:
+    """Compare the parents and inputs tables, which lineage reads, with the manifests."""
+    stored: dict[str, list[tuple[str, ...]]] = {}
+    p, i = t.parents, t.inputs
+    for child, name, version in conn.execute(
+        sa.select(p.c.child, p.c.parent_name, p.c.parent_version)
+    ):
+        stored.setdefault(child, []).append(("derived from", f"{name}:{version}"))
+    for digest, role, key in conn.execute(sa.select(i.c.digest, i.c.role, i.c.dataset)):
+        stored.setdefault(digest, []).append(("trained on", f"{role} {key}"))
+    problems = []
+    for digest in sorted(set(stored) | {d for d, (_, want) in index.items() if want}):
+        if digest not in index:
+            problems.append(
+                Problem(
+                    "lineage_index_mismatch",
+                    f"sha256:{digest[:12]}…",
+                    "lineage index rows name a version that does not exist",
+                )
+            )
+            continue
+        ref, want = index[digest]
+        have = sorted(stored.get(digest, []))
+        if want is not None and have != want:
+            problems.append(
+                Problem(
+                    "lineage_index_mismatch",
+                    ref,
+                    f"the lineage index says {_show(have)}, but the sealed manifest says "
+                    f"{_show(want)}",
+                )
+            )
+    return problems

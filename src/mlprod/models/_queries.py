@@ -216,7 +216,8 @@ class QueryOps(RegistryCore):
 
         Reports exactly what is wrong: a changed, deleted or reordered event
         (and which), a version row or alias that differs from what the log
-        says, a manifest edited in place, a missing or altered artifact file.
+        says, a manifest edited in place, lineage index rows that disagree with
+        the manifests, a missing or altered artifact file.
         Artifacts no version refers to are listed as ``orphans``.
 
         Parameters
