@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -292,3 +293,40 @@ def test_a_writer_whose_clock_lags_cannot_make_history_run_backwards(make_regist
         assert a.resolve("churn", "production", at=change.at).version == change.version
     assert a.resolve("churn", "latest", at=a.get("churn", 2).created_at).version == 2
     assert a.verify().ok
+
+
+def test_unknown_models_and_aliases_are_not_found_not_empty(
+    reg: mp.ModelRegistry, clock: mp.ManualClock
+) -> None:
+    reg.set_alias("churn", "production", 1)
+    with pytest.raises(mp.NotFound) as info:
+        reg.aliases("chrn")
+    assert (info.value.kind, info.value.closest) == ("model", ["churn"])
+    with pytest.raises(mp.NotFound) as info:
+        reg.alias_history("churn", "prodution")
+    assert (info.value.kind, info.value.closest) == ("alias", ["production"])
+    with pytest.raises(mp.NotFound) as info:
+        reg.alias_history("chrn")
+    assert info.value.kind == "model"
+    with pytest.raises(mp.NotFound) as info:
+        reg.resolve("churn", "prodution", at=clock.time())
+    assert info.value.closest == ["production"]
+    reg.register("fraud", {"w": 1})
+    assert reg.aliases("fraud") == {}
+    assert reg.alias_history("fraud") == []
+
+
+def test_resolve_says_whether_the_alias_was_not_yet_set_or_deleted(
+    reg: mp.ModelRegistry, clock: mp.ManualClock
+) -> None:
+    before = clock.time()
+    clock.advance(60)
+    first = reg.set_alias("churn", "production", 1)
+    clock.advance(60)
+    gone = reg.delete_alias("churn", "production", actor="cy")
+    with pytest.raises(mp.NotFound, match=re.escape(f"first set at {first.at.isoformat()}")):
+        reg.resolve("churn", "production", at=before)
+    with pytest.raises(mp.NotFound, match=re.escape(f"deleted at {gone.at.isoformat()} by 'cy'")):
+        reg.resolve("churn", "production", at=clock.time())
+    with pytest.raises(mp.NotFound, match=re.escape("the first was registered at 2026-01-01")):
+        reg.resolve("churn", "latest", at=before - 3600)

@@ -107,6 +107,12 @@ def test_bad_input_exits_2_with_a_message(location: list[str], tmp_path: Path, c
     code, _, err = _run(capsys, "registry", "show", "chrn", *location)
     assert code == 2
     assert "Did you mean 'churn'" in err
+    code, _, err = _run(capsys, "registry", "aliases", "chrn", *location)
+    assert code == 2
+    assert "Did you mean 'churn'" in err
+    code, _, err = _run(capsys, "registry", "aliases", "churn", "prodution", *location)
+    assert code == 2
+    assert "Did you mean 'production'" in err
     code, _, err = _run(capsys, "registry", "ls", "--registry", str(tmp_path / "none"))
     assert code == 2
     assert "No model registry" in err

@@ -228,6 +228,8 @@ class AliasOps(RegistryCore):
             rows = conn.execute(
                 self._sa.select(a.c.alias, a.c.version).where(a.c.name == name).order_by(a.c.alias)
             ).all()
+            if not rows:
+                self._row(conn, name, None)  # unknown model: NotFound with suggestions
         return {r.alias: int(r.version) for r in rows}
 
     def resolve(self, name: str, alias: str, *, at: Any = None) -> ModelVersion:
@@ -260,34 +262,66 @@ class AliasOps(RegistryCore):
             return self.get(name, alias)
         moment = _timestamp(at)
         t, sa = self._t, self._sa
-        v = t.versions
+        v, h = t.versions, t.history
         with self._sql.read() as conn:
+            self._row(conn, name, None)  # unknown model: NotFound with suggestions
             if alias == "latest":
                 version = conn.execute(
                     sa.select(sa.func.max(v.c.version)).where(
                         v.c.name == name, v.c.created_at <= moment
                     )
                 ).scalar()
-                when = "registered"
+                if version is None:
+                    first = self._row(conn, name, 1)
+                    raise NotFound(
+                        "version",
+                        f"{name}:latest",
+                        hint=f"No version of {name!r} existed at {_iso(moment)}: the first was "
+                        f"registered at {json.loads(first.manifest)['created_at']}.",
+                    )
             else:
-                h = t.history
-                version = conn.execute(
-                    sa.select(h.c.version)
+                last = conn.execute(
+                    sa.select(h.c.version, h.c.ts, h.c.actor)
                     .where(h.c.name == name, h.c.alias == alias, h.c.ts <= moment)
                     .order_by(h.c.ts.desc(), h.c.seq.desc())
                     .limit(1)
-                ).scalar()
-                when = "set"
-            if version is None:
-                self._row(conn, name, None)  # unknown model: NotFound with suggestions
-                raise NotFound(
-                    "alias",
-                    f"{name}@{alias}",
-                    hint=f"It pointed to no version at {_iso(moment)} (not yet {when}, or "
-                    f"deleted); see reg.alias_history({name!r}, {alias!r}).",
-                )
+                ).first()
+                version = None if last is None else last.version
+                if version is None:
+                    raise self._alias_missing_at(conn, name, alias, moment, last)
             row = self._row(conn, name, int(version))
         return ModelVersion._from_row(row.manifest, row.tags, row.description, row.digest)
+
+    def _alias_missing_at(
+        self, conn: Any, name: str, alias: str, moment: float, last: Any
+    ) -> NotFound:
+        h, sa = self._t.history, self._sa
+        if last is not None:
+            by = f" by {last.actor!r}" if last.actor else ""
+            when = f"it was deleted at {_iso(last.ts)}{by}"
+        else:
+            first = conn.execute(
+                sa.select(sa.func.min(h.c.ts)).where(h.c.name == name, h.c.alias == alias)
+            ).scalar()
+            if first is None:
+                return self._alias_never_set(conn, name, alias)
+            when = f"it was first set at {_iso(first)}"
+        return NotFound(
+            "alias",
+            alias,
+            hint=f"{name}@{alias} pointed to no version at {_iso(moment)}: {when}. "
+            f"reg.alias_history({name!r}, {alias!r}) lists every move.",
+        )
+
+    def _alias_never_set(self, conn: Any, name: str, alias: str) -> NotFound:
+        h = self._t.history
+        known = conn.execute(self._sa.select(h.c.alias).where(h.c.name == name).distinct())
+        return NotFound(
+            "alias",
+            alias,
+            candidates=[r[0] for r in known],
+            hint=f"{name!r} never had an alias {alias!r}; set one with reg.set_alias().",
+        )
 
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasChange]:
         """Every move and deletion of ``alias`` (or of all of ``name``'s aliases), oldest first.
@@ -308,6 +342,10 @@ class AliasOps(RegistryCore):
             query = query.where(h.c.alias == alias)
         with self._sql.read() as conn:
             rows = conn.execute(query.order_by(h.c.seq)).all()
+            if not rows:
+                self._row(conn, name, None)  # unknown model: NotFound with suggestions
+                if alias is not None:
+                    raise self._alias_never_set(conn, name, alias)
         return [
             AliasChange(
                 r.name,
