@@ -330,3 +330,28 @@ def test_resolve_says_whether_the_alias_was_not_yet_set_or_deleted(
         reg.resolve("churn", "production", at=clock.time())
     with pytest.raises(mp.NotFound, match=re.escape("the first was registered at 2026-01-01")):
         reg.resolve("churn", "latest", at=before - 3600)
+
+
+def test_gates_may_return_numpy_bools_and_evidence_without_a_json_form(
+    reg: mp.ModelRegistry,
+) -> None:
+    import numpy as np
+
+    def above_mean(candidate: Any, current: Any) -> Any:
+        return np.float64(candidate.metrics["auc"]) > np.mean([0.7, 0.8])
+
+    class Opaque:
+        def __repr__(self) -> str:
+            return "<opaque>"
+
+    def with_object(candidate: Any, current: Any) -> mp.gates.Verdict:
+        evidence = {"report": Opaque(), "n": np.int64(3), "gap": float("nan")}
+        return mp.gates.Verdict("with_object", True, evidence)
+
+    change = reg.set_alias("churn", "production", 1, gates=[above_mean, with_object])
+    assert [v["passed"] for v in change.verdicts] == [True, True]
+    assert change.verdicts[1]["evidence"] == {"report": "<opaque>", "n": 3, "gap": "nan"}
+    assert reg.alias_history("churn", "production")[-1].verdicts == change.verdicts
+    with pytest.raises(mp.GateFailed):
+        reg.set_alias("churn", "production", 3, gates=[above_mean, with_object])
+    assert reg.verify().ok

@@ -76,7 +76,7 @@ class Verdict:
         return {
             "gate": self.gate,
             "passed": bool(self.passed),
-            "evidence": to_jsonable(dict(self.evidence)),
+            "evidence": _plain(self.evidence),
             "message": self.message,
         }
 
@@ -90,7 +90,7 @@ class Verdict:
                     "Evidence",
                     table=render.Table(
                         ["key", "value"],
-                        [[k, json.dumps(to_jsonable(v))] for k, v in self.evidence.items()],
+                        [[k, json.dumps(v)] for k, v in _plain(self.evidence).items()],
                     ),
                 )
             ],
@@ -99,6 +99,25 @@ class Verdict:
 
     def __bool__(self) -> bool:
         return bool(self.passed)
+
+
+def _plain(evidence: Any) -> dict[str, Any]:
+    """Evidence as JSON the event log can seal, whatever a gate put in it.
+
+    A gate's evidence is recorded, never acted on, so an object without a JSON
+    form is kept as its repr and NaN/infinity as text rather than failing the move.
+    """
+
+    def finite(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return str(value)
+        if isinstance(value, dict):
+            return {k: finite(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [finite(v) for v in value]
+        return value
+
+    return finite(to_jsonable(dict(evidence or {}), strict=False))  # type: ignore[no-any-return]
 
 
 def _metric(version: Any, metric: str) -> float | None:
@@ -405,9 +424,9 @@ def run_gate(gate: Any, candidate: Any, current: Any | None, actor: str | None) 
             f"the gate raised {type(exc).__name__}: {exc}",
         )
     if isinstance(result, Verdict):
-        return result
-    if isinstance(result, bool):
-        return Verdict(name, result, {}, "passed" if result else "failed")
+        return Verdict(result.gate, bool(result.passed), _plain(result.evidence), result.message)
+    if _is_bool(result):
+        return Verdict(name, bool(result), {}, "passed" if result else "failed")
     passed = getattr(result, "passed", None)
     if passed is None:
         return Verdict(
@@ -419,13 +438,17 @@ def run_gate(gate: Any, candidate: Any, current: Any | None, actor: str | None) 
     evidence = getattr(result, "evidence", None)
     if evidence is None and callable(getattr(result, "to_dict", None)):
         evidence = result.to_dict()
-    try:
-        evidence = to_jsonable(dict(evidence or {}))
-    except (TypeError, ValueError) as exc:
-        evidence = {"unserialisable_evidence": repr(exc)}
     return Verdict(
         str(getattr(result, "gate", name)),
         bool(passed),
-        evidence,
+        _plain(evidence),
         str(getattr(result, "message", "") or ("passed" if passed else "failed")),
+    )
+
+
+def _is_bool(value: Any) -> bool:
+    # numpy comparisons answer numpy.bool_, which is not a bool subclass.
+    dtype = getattr(value, "dtype", None)
+    return isinstance(value, bool) or (
+        getattr(dtype, "kind", None) == "b" and getattr(value, "shape", None) == ()
     )
