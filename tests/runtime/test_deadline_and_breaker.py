@@ -7,7 +7,7 @@ import contextvars
 import threading
 
 import pytest
-from guard_models import AdvancesClock, Constant, Failing
+from guard_models import AdvancesClock, Constant, Failing, Hanging
 from structlog.testing import capture_logs
 
 import mlprod as mp
@@ -245,3 +245,22 @@ def test_breaker_repr_and_reset(clock):
     assert "state='open'" in repr(b)
     b.reset()
     assert b.state == "closed"
+
+
+def test_a_cancelled_probe_gives_its_permit_back(clock, release):
+    breaker = mp.CircuitBreaker(failure_threshold=1, recovery_s=1, clock=clock)
+    breaker.record_failure(breaker.allow())
+    clock.advance(1)
+    g = mp.guard(Hanging(release), fallback=0, budget_ms=10_000, breaker=breaker)
+
+    async def main():
+        task = asyncio.create_task(g.apredict(ROW))
+        await asyncio.sleep(0)  # the task runs up to its first await: it holds the probe
+        assert breaker.allow() is None
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert breaker.state == "half_open"
+    assert breaker.allow() == "probe"  # not wedged waiting for the cancelled probe

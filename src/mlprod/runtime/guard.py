@@ -445,7 +445,11 @@ class Guard:
     def _run(self, method: str, X: Any) -> Any:
         call = self._admit(X)
         if call.outcome == "ok":
-            status, value = self._primary_sync(call, method, X)
+            try:
+                status, value = self._primary_sync(call, method, X)
+            except BaseException:
+                self._give_back(call)
+                raise
             self._judge(call, method, X, status, value)
         if call.outcome == "ok":
             return self._finish(call, method, X, "primary", call.value, [])
@@ -455,12 +459,23 @@ class Guard:
     async def _arun(self, method: str, X: Any) -> Any:
         call = self._admit(X)
         if call.outcome == "ok":
-            status, value = await self._primary_async(call, method, X)
+            try:
+                status, value = await self._primary_async(call, method, X)
+            except BaseException:
+                self._give_back(call)
+                raise
             self._judge(call, method, X, status, value)
         if call.outcome == "ok":
             return self._finish(call, method, X, "primary", call.value, [])
         path, value, failures = await self._fallback_async(call, method, X)
         return self._finish(call, method, X, path, value, failures)
+
+    def _give_back(self, call: CallState) -> None:
+        # The caller was cancelled (or interrupted) and will never learn how the
+        # primary did. Without this, a half-open breaker would wait for the verdict
+        # of this probe forever and turn every later call away.
+        if self.breaker is not None:
+            self.breaker.release(call.permit)
 
     def _finish(
         self, call: CallState, method: str, X: Any, path: str, value: Any, failures: list[str]
