@@ -121,3 +121,35 @@ def test_bad_input_exits_2_with_a_message(location: list[str], tmp_path: Path, c
     )
     assert code == 2
     assert "METRIC=VALUE" in err
+
+
+def test_printed_times_resolve_back_to_the_same_move(
+    location: list[str], backend: dict[str, Any], capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")  # printed times must not depend on it
+    time.tzset()
+    try:
+        reg = mp.ModelRegistry(backend["location"], artifacts=backend["artifacts"])
+        reg.set_alias("churn", "production", 2)
+        history = reg.alias_history("churn", "production")
+        reg.close()
+        code, out, _ = _run(capsys, "registry", "aliases", "churn", "production", *location)
+        assert code == 0
+        for line, change in zip(out.splitlines(), history, strict=True):
+            printed = line.split()[0]
+            assert printed == change.at.isoformat()
+            code, out, _ = _run(
+                capsys, "registry", "aliases", "churn", "production", "--at", printed, *location
+            )
+            assert out.startswith(f"churn@production at {printed}: v{change.version} ")
+        code, out, _ = _run(capsys, "registry", "ls", "churn", *location)
+        created = out.splitlines()[1].split()[2]
+        code, out, _ = _run(
+            capsys, "registry", "aliases", "churn", "latest", "--at", created, *location
+        )
+        assert ": v2 " in out
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -63,7 +63,11 @@ def register(sub: Any) -> None:
     p = cmds.add_parser("aliases", parents=[common], help="current aliases, or one's history")
     p.add_argument("name")
     p.add_argument("alias", nargs="?", help="show this alias's history")
-    p.add_argument("--at", help="ISO time: what the alias pointed to then")
+    p.add_argument(
+        "--at",
+        help="ISO time: what the alias pointed to then (local time unless it has an offset, "
+        "as the times this command prints do)",
+    )
     p.set_defaults(handler=run_aliases)
 
     p = cmds.add_parser(
@@ -159,8 +163,10 @@ def run_ls(args: argparse.Namespace) -> int:
         for v in versions:
             metrics = " ".join(f"{k}={val:g}" for k, val in v.metrics.items())
             aliases = ",".join(held.get(v.version, []))
+            # Full precision and the UTC offset: a printed time pasted into
+            # `aliases --at` must name this moment, not the second before it.
             print(
-                f"v{v.version:<5} {v.digest[:12]}  {v.created_at:%Y-%m-%d %H:%M:%S}  "
+                f"v{v.version:<5} {v.digest[:12]}  {v.created_at.isoformat()}  "
                 f"{v.registered_by or '-':<12} {metrics}  {aliases}".rstrip()
             )
     return 0
@@ -219,7 +225,7 @@ def run_aliases(args: argparse.Namespace) -> int:
                 target = "deleted" if c.version is None else f"v{c.version}"
                 gates = ",".join(str(v.get("gate")) for v in c.verdicts)
                 print(
-                    f"{c.at:%Y-%m-%d %H:%M:%S}  {c.previous or '-'!s:>4} → {target:<6} "
+                    f"{c.at.isoformat()}  {c.previous or '-'!s:>4} → {target:<6} "
                     f"by {c.actor or '-'}: {c.reason}" + (f"  [gates: {gates}]" if gates else "")
                 )
     return 0
