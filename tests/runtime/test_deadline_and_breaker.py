@@ -147,6 +147,18 @@ def test_breaker_half_open_bounds_probes_and_closes_on_success(clock):
     assert b.allow() == "call"
 
 
+def test_probes_still_running_from_before_a_reopen_count_against_the_bound(clock):
+    b = mp.CircuitBreaker(failure_threshold=1, recovery_s=5, half_open_max=2, clock=clock)
+    b.record_failure(b.allow())
+    clock.advance(5)
+    first, second = b.allow(), b.allow()
+    b.record_failure(first)  # reopens while the second probe still runs
+    clock.advance(5)
+    assert [b.allow(), b.allow()] == ["probe", None]
+    b.record_success(second)
+    assert b.allow() == "probe"
+
+
 def test_breaker_failed_probe_reopens(clock):
     b = mp.CircuitBreaker(failure_threshold=1, recovery_s=5, clock=clock)
     b.record_failure(b.allow())

@@ -239,7 +239,8 @@ class CircuitBreaker:
         before = self._state
         self._state = to
         if to == HALF_OPEN:
-            self._probes = 0
+            # _probes is left alone: probes of an earlier half-open spell may still be
+            # running, and they count against half_open_max until they report.
             self._probe_successes = 0
         change = {
             "event": "breaker.state_change",
