@@ -357,3 +357,14 @@ def test_a_single_frame_with_a_name_column_is_recorded_as_data(registry: mp.Mode
     pytest.importorskip("mlprod.data.fingerprint")
     frame = pd.DataFrame({"name": ["a", "b"], "x": [1, 2]})
     assert list(registry.register("m", {"w": 1}, datasets=frame).datasets) == ["data"]
+
+
+def test_a_tag_without_a_json_form_is_named_as_a_tag(registry: mp.ModelRegistry) -> None:
+    with pytest.raises(mp.ConfigurationError, match=r"tags\['owner'\]") as info:
+        registry.register("churn", {"w": 1}, tags={"owner": object()})
+    assert info.value.parameter == "tags.owner"
+    registry.register("churn", {"w": 1})
+    with pytest.raises(mp.ConfigurationError, match=r"tags\['owner'\]") as info:
+        registry.set_tag("churn", 1, "owner", object())
+    assert info.value.parameter == "tags.owner"
+    assert registry.get("churn", 1).tags == {}

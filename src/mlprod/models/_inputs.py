@@ -15,6 +15,7 @@ __all__ = [
     "condition",
     "dataset_keys",
     "datasets",
+    "json_value",
     "metrics",
     "order",
     "params",
@@ -23,28 +24,33 @@ __all__ = [
 ]
 
 
-def params(value: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Training parameters as canonical-JSON-able data."""
+def params(value: Mapping[str, Any] | None, *, what: str = "params") -> dict[str, Any]:
+    """Training parameters (or tags, with ``what="tags"``) as canonical-JSON-able data."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise ConfigurationError(
-            f"params must be a mapping of name to value, got {type(value).__name__}",
-            parameter="params",
+            f"{what} must be a mapping of name to value, got {type(value).__name__}",
+            parameter=what,
             value=repr(value)[:200],
         )
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        try:
-            out[str(key)] = to_jsonable(item)
-            canonical_json(out[str(key)])
-        except (TypeError, ValueError) as exc:
-            raise ConfigurationError(
-                f"params[{key!r}] = {item!r} has no JSON form ({exc}); pass it as a string "
-                "or number.",
-                parameter=f"params.{key}",
-                value=repr(item)[:200],
-            ) from None
+    return {
+        str(key): json_value(item, f"{what}[{key!r}]", f"{what}.{key}")
+        for key, item in value.items()
+    }
+
+
+def json_value(item: Any, label: str, parameter: str) -> Any:
+    """``item`` as JSON data, or a ConfigurationError naming ``label``."""
+    try:
+        out = to_jsonable(item)
+        canonical_json(out)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(
+            f"{label} = {item!r} has no JSON form ({exc}); pass it as a string or number.",
+            parameter=parameter,
+            value=repr(item)[:200],
+        ) from None
     return out
 
 
@@ -80,7 +86,7 @@ def metrics(value: Mapping[str, Any] | None) -> dict[str, float]:
 
 def tags(value: Mapping[str, Any] | None) -> dict[str, Any]:
     """Tags as JSON-able data."""
-    return params(value) if value is not None else {}
+    return params(value, what="tags")
 
 
 def _describe(obj: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mlprod._internal.canonical import canonical_json, sha256_bytes, to_jsonable
+from mlprod._internal.canonical import canonical_json, sha256_bytes
 from mlprod._internal.environment import environment
 from mlprod.errors import ConfigurationError, IntegrityError, NotFound
 from mlprod.models import _inputs
@@ -337,7 +337,7 @@ class ModelRegistry(AliasOps, QueryOps):
         >>> reg.set_tag("churn", 1, "reviewed", "yes").tags["reviewed"]
         'yes'
         """
-        value = to_jsonable(value)
+        value = _inputs.json_value(value, f"tags[{key!r}]", f"tags.{key}")
         who = actor if actor is not None else _default_actor()
 
         def change(tags: dict[str, Any], description: str) -> tuple[dict[str, Any], str]:
