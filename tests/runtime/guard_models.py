@@ -116,3 +116,15 @@ class Ref:
     name = "churn"
     version = 3
     digest = "ab" * 32
+
+
+class TwoArgError(Exception):
+    """An exception that pickles but does not unpickle (its __init__ takes two arguments)."""
+
+    def __init__(self, a, b):
+        super().__init__(f"{a} {b}")
+
+
+class RaisesTwoArgError:
+    def predict(self, X):
+        raise TwoArgError("no", "answer")

@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from guard_models import HangsInProcess
+from guard_models import HangsInProcess, RaisesTwoArgError
 
 import mlprod as mp
 
@@ -65,3 +65,22 @@ def test_test_mode_starts_no_worker_process(testing):
     assert set(multiprocessing.active_children()) <= before
     assert int(g.predict([[1.0]])[0]) > 0  # ran inline: answers with this process's pid
     g.close()
+
+
+def test_an_input_that_does_not_pickle_is_an_error_and_keeps_the_worker():
+    with mp.guard(
+        HangsInProcess(), fallback=-1, budget_ms=30_000, isolation="process", max_in_flight=1
+    ) as g:
+        for _ in range(2):
+            assert g.call([[lambda: 1.0]]).outcome == "error"
+            assert "pickle" in g.last_outcome.reason
+        assert g.call([[1.0]]).outcome == "ok"
+        assert g.stats().in_flight == 0
+
+
+def test_an_answer_that_does_not_unpickle_is_an_error_and_keeps_the_worker():
+    with mp.guard(
+        RaisesTwoArgError(), fallback=-1, budget_ms=30_000, isolation="process", max_in_flight=1
+    ) as g:
+        assert [g.call([[1.0]]).outcome for _ in range(2)] == ["error", "error"]
+        assert g.stats().workers_killed == 0

@@ -346,12 +346,15 @@ class ProcessExecutor:
             worker.conn.send((method, X))
             if timeout_s is None or worker.conn.poll(max(0.0, timeout_s)):
                 status, value = worker.conn.recv()
-                with self._lock:
-                    self.in_flight -= 1
-                    self._free.append(worker)
+                self._give_back(worker)
                 return status, value
         except (EOFError, OSError) as exc:  # the worker died under us
             status, value = "error", exc
+        except Exception as exc:
+            # The input did not pickle (nothing was sent), or the answer did not
+            # unpickle here (it was read whole): the worker is fine and keeps its slot.
+            self._give_back(worker)
+            return "error", exc
         else:
             status, value = "timeout", None
         worker.process.kill()
@@ -365,6 +368,11 @@ class ProcessExecutor:
             target=self._replace, name=f"mlprod-guard-{self.name}-respawn", daemon=True
         ).start()
         return status, value
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            self.in_flight -= 1
+            self._free.append(worker)
 
     def _stop(self, worker: _Worker) -> None:
         with contextlib.suppress(OSError):
