@@ -355,3 +355,18 @@ def test_gates_may_return_numpy_bools_and_evidence_without_a_json_form(
     with pytest.raises(mp.GateFailed):
         reg.set_alias("churn", "production", 3, gates=[above_mean, with_object])
     assert reg.verify().ok
+
+
+def test_four_eyes_refuses_a_version_whose_registrant_is_unknown(
+    reg: mp.ModelRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlprod.models import registry as registry_module
+
+    monkeypatch.setattr(registry_module, "_default_actor", lambda: None)
+    anonymous = reg.register("churn", {"w": "anon"})
+    assert anonymous.registered_by is None
+    with pytest.raises(mp.GateFailed, match="who registered") as info:
+        reg.set_alias(
+            "churn", "production", anonymous.version, actor="bo", gates=[mp.gates.four_eyes()]
+        )
+    assert info.value.failed[0].evidence == {"actor": "bo", "registered_by": None}

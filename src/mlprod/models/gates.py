@@ -375,7 +375,16 @@ class _FourEyes(_Gate):
             return Verdict(
                 self.name, False, evidence, "four eyes needs actor= naming who moves the alias"
             )
-        if author is not None and actor.casefold() == str(author).casefold():
+        if author is None:
+            # Without a registrant there is no second person to tell apart.
+            return Verdict(
+                self.name,
+                False,
+                evidence,
+                f"{getattr(candidate, 'ref', 'the version')} does not record who registered it, "
+                "so four eyes cannot be checked; register versions with actor=",
+            )
+        if actor.casefold() == str(author).casefold():
             return Verdict(
                 self.name,
                 False,
@@ -388,6 +397,9 @@ class _FourEyes(_Gate):
 
 def four_eyes() -> Any:
     """Gate: whoever moves the alias is not who registered the candidate.
+
+    Fails when either is unknown: a version registered without an actor (and
+    with no OS user to default to) cannot pass it.
 
     Examples
     --------
