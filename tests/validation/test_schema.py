@@ -271,3 +271,9 @@ def test_frames_with_numbered_columns_match_by_name():
     assert schema.validate(pd.DataFrame(np.zeros((2, 2)))).ok
     report = schema.validate(pd.DataFrame(np.zeros((2, 3))))
     assert report.failures[["column", "check"]].values.tolist() == [["2", "column_in_schema"]]
+
+
+def test_frames_with_mixed_text_and_number_labels_match_by_name():
+    schema = mp.Schema({"0": mp.Column("float64"), "a": mp.Column("float64")}, strict=True)
+    df = pd.DataFrame([[1.0, 2.0]], columns=pd.Index([0, "a"], dtype=object))
+    assert schema.validate(df).ok

@@ -233,7 +233,9 @@ def _matcher(name: str) -> Callable[[Any], bool]:
         return lambda d: isinstance(d, pd.StringDtype) and d.storage == "python"
     if name == "string[pyarrow]":
         return lambda d: (
-            (isinstance(d, pd.StringDtype) and d.storage == "pyarrow") or _is_arrow_string(d)
+            # pandas 2.2 names the storage of its future "str" dtype "pyarrow_numpy".
+            (isinstance(d, pd.StringDtype) and d.storage in ("pyarrow", "pyarrow_numpy"))
+            or _is_arrow_string(d)
         )
     if name == "category":
         return lambda d: isinstance(d, pd.CategoricalDtype)

@@ -119,7 +119,8 @@ class Plan:
         binding = self._binding
         if binding is not None and (binding[0] is cols or binding[0].equals(cols)):
             return binding
-        if cols.is_unique and pd.api.types.is_string_dtype(cols.dtype):
+        # The labels' own type, not the dtype: an object Index may mix text and numbers.
+        if cols.is_unique and cols.inferred_type == "string":
             positions = [int(p) for p in cols.get_indexer(pd.Index(self.names))]
         else:
             # Schemas name columns by text; frames may use numbers or repeat a name.
