@@ -368,3 +368,22 @@ def test_a_tag_without_a_json_form_is_named_as_a_tag(registry: mp.ModelRegistry)
         registry.set_tag("churn", 1, "owner", object())
     assert info.value.parameter == "tags.owner"
     assert registry.get("churn", 1).tags == {}
+
+
+@pytest.mark.postgres
+def test_a_missing_registry_error_does_not_carry_the_password(tmp_path: Path) -> None:
+    import os
+
+    base = os.environ.get("MLPROD_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("set MLPROD_TEST_POSTGRES_URL (bash .ci/postgres.sh prints one)")
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(base).set(
+        password="s3cret", query={"options": "-csearch_path=no_such_schema"}
+    )
+    with pytest.raises(mp.ConfigurationError, match="No model registry") as info:
+        mp.ModelRegistry(
+            url.render_as_string(hide_password=False), artifacts=tmp_path, create=False
+        )
+    assert "s3cret" not in str(info.value.to_dict())

@@ -145,7 +145,6 @@ class SqlMetadata:
 
         sa = optional_import("sqlalchemy", feature="ModelRegistry", extra="all")
         self.sa = sa
-        self.url = url
         parsed = sa.engine.make_url(url)
         self.dialect = parsed.get_backend_name()
         if self.dialect.startswith("postgres"):
@@ -202,11 +201,12 @@ class SqlMetadata:
         if not create:
             from mlprod.errors import ConfigurationError
 
+            shown = self.engine.url.render_as_string(hide_password=True)
             raise ConfigurationError(
-                f"No model registry at {self.engine.url.render_as_string(hide_password=True)}: "
-                "its tables do not exist. Open it with create=True to make one.",
+                f"No model registry at {shown}: its tables do not exist. Open it with "
+                "create=True to make one.",
                 parameter="location",
-                value=self.url,
+                value=shown,
             )
         with self._connect(write=True) as conn, conn.begin():
             if not self.sqlite and self.dialect.startswith("postgres"):
