@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -84,3 +85,32 @@ def test_an_answer_that_does_not_unpickle_is_an_error_and_keeps_the_worker():
     ) as g:
         assert [g.call([[1.0]]).outcome for _ in range(2)] == ["error", "error"]
         assert g.stats().workers_killed == 0
+
+
+def _is_gone(pid):
+    """True once ``pid`` has exited and been reaped (a zombie still has its /proc entry)."""
+    return not os.path.exists(f"/proc/{pid}")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+def test_killed_workers_are_reaped_and_close_kills_busy_ones():
+    g = mp.guard(HangsInProcess(), fallback=-1, budget_ms=200, isolation="process", max_in_flight=1)
+    first = int(g.predict([[1.0]])[0])
+    assert g.predict([[-1.0]]).tolist() == [-1]  # times out: the worker is killed
+    assert _wait_for(lambda: g.call([[1.0]]).outcome == "ok")
+    assert _is_gone(first)
+    second = int(g.last_outcome.value[0])
+    ungated = mp.guard(HangsInProcess(), fallback=-1, isolation="process", max_in_flight=1)
+    busy = int(ungated.predict([[1.0]])[0])
+    outcome = []
+    caller = threading.Thread(
+        target=lambda: outcome.append(ungated.call([[-1.0]]).outcome), daemon=True
+    )
+    caller.start()  # no budget: it hangs until the guard is closed
+    assert _wait_for(lambda: ungated.stats().in_flight == 1)
+    ungated.close()
+    g.close()
+    caller.join(30)
+    assert outcome == ["error"]
+    assert _is_gone(busy)
+    assert _wait_for(lambda: _is_gone(second), 10)

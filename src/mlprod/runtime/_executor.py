@@ -245,6 +245,7 @@ class ProcessExecutor:
         self._ctx = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._free: list[_Worker] = []
+        self._busy: set[_Worker] = set()
         self._closed = False
         self.starting = 0
         self.in_flight = 0
@@ -321,7 +322,8 @@ class ProcessExecutor:
                 return
             self._free.append(worker)
 
-    def _replace(self) -> None:
+    def _replace(self, dead: _Worker) -> None:
+        dead.process.join()  # reap it: a killed child left unjoined stays a zombie
         try:
             self._await_ready(self._start())
         except Exception as exc:
@@ -341,6 +343,7 @@ class ProcessExecutor:
             if not self._free:
                 return "shed", None
             worker = self._free.pop()
+            self._busy.add(worker)
             self.in_flight += 1
         try:
             worker.conn.send((method, X))
@@ -360,19 +363,32 @@ class ProcessExecutor:
         worker.process.kill()
         worker.conn.close()
         with self._lock:
+            self._busy.discard(worker)
             self.in_flight -= 1
-            self.killed += 1
-            self.starting += 1
+            replace = not self._closed
+            if replace:
+                self.killed += 1
+                self.starting += 1
+        if not replace:  # shut down under us
+            worker.process.join()
+            return status, value
         _log.warning("killed a guard worker process", guard=self.name, reason=status)
         threading.Thread(
-            target=self._replace, name=f"mlprod-guard-{self.name}-respawn", daemon=True
+            target=self._replace,
+            args=(worker,),
+            name=f"mlprod-guard-{self.name}-respawn",
+            daemon=True,
         ).start()
         return status, value
 
     def _give_back(self, worker: _Worker) -> None:
         with self._lock:
+            self._busy.discard(worker)
             self.in_flight -= 1
-            self._free.append(worker)
+            if not self._closed:
+                self._free.append(worker)
+                return
+        self._stop(worker)
 
     def _stop(self, worker: _Worker) -> None:
         with contextlib.suppress(OSError):
@@ -380,13 +396,18 @@ class ProcessExecutor:
         worker.process.join(1.0)
         if worker.process.is_alive():
             worker.process.kill()
+            worker.process.join()
         worker.conn.close()
 
     def shutdown(self) -> None:
-        """Stop every idle worker (busy ones are killed)."""
+        """Stop every idle worker; kill busy ones (their callers get an error)."""
         with self._lock:
             self._closed = True
             free, self._free = self._free, []
+            busy = list(self._busy)
+        for worker in busy:
+            worker.process.kill()
+            worker.process.join()
         for worker in free:
             self._stop(worker)
 
