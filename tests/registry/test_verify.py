@@ -336,3 +336,36 @@ def test_edited_lineage_index_rows_are_reported(registry: mp.ModelRegistry) -> N
         "churn:1",
         "churn:2",
     ]
+
+
+def test_a_stored_artifact_is_durable_before_register_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The rename that puts an artifact in place lives in its directory: unless
+    # the directory is synced too, a power cut can lose the file while the
+    # committed version that names it survives.
+    import os
+    import stat
+
+    from mlprod.models.storage.artifacts import LocalArtifactStore
+
+    log: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        log.append("fsync dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
+        real_fsync(fd)
+
+    def replace(src: Any, dst: Any) -> None:
+        log.append("replace")
+        real_replace(src, dst)
+
+    store = LocalArtifactStore(tmp_path / "artifacts")
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    store.put("ab" * 32, b"model bytes")
+    assert log[:3] == ["fsync file", "replace", "fsync dir"]
+    assert log.count("fsync dir") == 2  # the new ab/ folder's entry in sha256/ too
+    from mlprod.models.storage.artifacts import open_artifact_store
+
+    assert isinstance(open_artifact_store(f"file://{tmp_path}/a"), LocalArtifactStore)

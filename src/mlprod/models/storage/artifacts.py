@@ -26,12 +26,25 @@ def _check(digest: str) -> str:
     return digest
 
 
+def _fsync_folder(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # Windows cannot open a folder; NTFS journals renames itself
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on a folder
+        pass
+    finally:
+        os.close(fd)
+
+
 class LocalArtifactStore:
     """Artifacts in a local folder: ``<root>/sha256/ab/abcdef…``.
 
     Writes go to a temporary file in the same folder, are flushed to disk,
-    then renamed into place, so a crash never leaves a partial file under a
-    digest.
+    then renamed into place and the folder synced, so a crash never leaves a
+    partial file under a digest, nor loses one a committed version names.
 
     Examples
     --------
@@ -57,6 +70,7 @@ class LocalArtifactStore:
         target = Path(self.where(_check(digest)))
         if target.exists():
             return
+        new_folder = not target.parent.exists()
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
@@ -70,6 +84,12 @@ class LocalArtifactStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+        if self.fsync:
+            # A rename is durable only once its folder is: otherwise a power cut
+            # can lose the file while the committed version that names it survives.
+            _fsync_folder(target.parent)
+            if new_folder:
+                _fsync_folder(target.parent.parent)
 
     def get(self, digest: str) -> bytes:
         """The bytes under ``digest``; ``KeyError`` if absent."""
@@ -171,6 +191,9 @@ def open_artifact_store(spec: Any) -> Any:
     """A store from a local path, an fsspec URL, or an object that already is one."""
     if isinstance(spec, str | os.PathLike):
         text = os.fspath(spec)
+        if text.startswith("file://"):
+            # The local store syncs what it writes; fsspec's file system does not.
+            return LocalArtifactStore(text.removeprefix("file://"))
         if "://" in text:
             return FsspecArtifactStore(text)
         return LocalArtifactStore(text)
