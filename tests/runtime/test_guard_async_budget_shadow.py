@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
+import re
 import threading
 
 import numpy as np
@@ -183,6 +185,53 @@ def test_stats_percentiles_prometheus_and_rendering(testing):
     assert "<table>" in s._repr_html_()
     assert s.to_dict()["latency_ms"]["p50"] == pytest.approx(50, rel=0.04)
     assert "| timeout | 10 |" in s.to_markdown()
+
+
+_LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\["\\n])*"'
+_SAMPLE = re.compile(
+    rf"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{{{_LABEL}(?:,{_LABEL})*\}})? "
+    r"(NaN|[+-]Inf|-?[0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)"
+)
+
+
+def _families(text):
+    """Check the exposition line by line; return {family: (type, samples)}."""
+    families, current = {}, None
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            current = line.split(" ")[2]
+            assert current not in families, f"family {current} exposed twice"
+        elif line.startswith("# TYPE "):
+            name, kind = line.split(" ")[2:4]
+            assert name == current
+            families[name] = (kind, [])
+        else:
+            match = _SAMPLE.fullmatch(line)
+            assert match, f"not a valid sample line: {line!r}"
+            assert match.group(1).startswith(current)
+            families[current][1].append(match.group(2))
+    return families
+
+
+def test_prometheus_exposition_is_valid_for_any_guard_name(testing):
+    g = mp.guard(Constant(), fallback=0, name='line\nbreak "quoted" back\\slash')
+    g.predict(ROW)
+    text = g.stats().to_prometheus()
+    families = _families(text)
+    assert families["mlprod_guard_calls_total"][0] == "counter"
+    assert families["mlprod_guard_latency_seconds"][0] == "summary"
+    assert 'guard="line\\nbreak \\"quoted\\" back\\\\slash"' in text
+    with pytest.raises(mp.ConfigurationError, match="metric names") as info:
+        g.stats().to_prometheus(prefix="my-app")
+    assert info.value.parameter == "prefix"
+
+
+def test_prometheus_sums_keep_full_precision():
+    h = LatencyHistogram()
+    h.record(1_234_567.891)
+    stats = mp.guard(Constant()).stats()
+    text = dataclasses.replace(stats, calls=1, latency=h).to_prometheus()
+    assert 'mlprod_guard_latency_seconds_sum{guard="Constant"} 1234.567891' in text
 
 
 def test_stats_merge_adds_counts_and_histograms(testing):

@@ -10,12 +10,14 @@ the statistics of other processes.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlprod._internal.render import Document, Section, Table, to_html, to_markdown, to_text
+from mlprod.errors import ConfigurationError
 from mlprod.runtime.histogram import LatencyHistogram
 
 __all__ = ["OUTCOMES", "GuardStats", "StatsRecorder"]
@@ -34,6 +36,22 @@ OUTCOMES = (
 
 _BREAKER_CODE = {None: -1, "closed": 0, "half_open": 1, "open": 2}
 _SHADOW_KEYS = ("runs", "disagreements", "errors", "dropped")
+_METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+
+
+def _label_value(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _sample(value: float) -> str:
+    """A sample value at full precision (a rounded sum makes rate() jump)."""
+    if isinstance(value, int):
+        return str(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return repr(float(value))
 
 
 @dataclass(frozen=True)
@@ -189,7 +207,14 @@ class GuardStats:
         >>> print(g.stats().to_prometheus().splitlines()[2])
         mlprod_guard_calls_total{guard="churn",outcome="ok"} 1
         """
-        label = 'guard="' + self.name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if not _METRIC_NAME.fullmatch(prefix):
+            raise ConfigurationError(
+                f"prefix {prefix!r} would make invalid Prometheus metric names: use letters, "
+                "digits, '_' and ':' only, not starting with a digit (e.g. 'myapp_guard')",
+                parameter="prefix",
+                value=prefix,
+            )
+        label = f'guard="{_label_value(self.name)}"'
         out = [
             f"# HELP {prefix}_calls_total Guarded calls by outcome.",
             f"# TYPE {prefix}_calls_total counter",
@@ -222,7 +247,7 @@ class GuardStats:
             out += [
                 f"# HELP {prefix}_{metric} {help_text}",
                 f"# TYPE {prefix}_{metric} gauge",
-                f"{prefix}_{metric}{{{label}}} {value:g}",
+                f"{prefix}_{metric}{{{label}}} {_sample(value)}",
             ]
         counters = [
             ("orphans_finished_total", "Orphans that finished late.", self.orphans_finished),
@@ -242,10 +267,9 @@ class GuardStats:
             f"# TYPE {prefix}_latency_seconds summary",
         ]
         for q in (0.5, 0.9, 0.99, 0.999):
-            v = self.latency.quantile(q)
-            shown = "NaN" if math.isnan(v) else f"{v / 1000:.6g}"
-            out.append(f'{prefix}_latency_seconds{{{label},quantile="{q:g}"}} {shown}')
-        out.append(f"{prefix}_latency_seconds_sum{{{label}}} {self.latency.total / 1000:.6g}")
+            v = _sample(self.latency.quantile(q) / 1000)
+            out.append(f'{prefix}_latency_seconds{{{label},quantile="{q:g}"}} {v}')
+        out.append(f"{prefix}_latency_seconds_sum{{{label}}} {_sample(self.latency.total / 1000)}")
         out.append(f"{prefix}_latency_seconds_count{{{label}}} {self.latency.count}")
         return "\n".join(out) + "\n"
 
