@@ -41,6 +41,21 @@ def test_deadline_in_seconds_and_bad_values(testing):
             mp.deadline(**bad)
 
 
+def test_a_deadline_scope_counts_from_each_entry(testing):
+    budget = mp.deadline(ms=100)
+    with budget:
+        testing.advance(0.08)
+    testing.advance(1.0)
+    with budget:
+        assert mp.remaining_ms() == pytest.approx(100.0)
+
+
+def test_a_deadline_of_the_wrong_type_is_named_in_its_unit():
+    with pytest.raises(mp.ConfigurationError, match=r"number of seconds, got s='2'") as info:
+        mp.deadline(s="2")
+    assert (info.value.parameter, info.value.value) == ("s", "2")
+
+
 def test_deadline_follows_copied_context_into_threads(testing):
     seen = {}
     with mp.deadline(ms=300):

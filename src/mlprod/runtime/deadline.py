@@ -43,7 +43,9 @@ class DeadlineScope:
         self._token: contextvars.Token[float | None] | None = None
 
     def __enter__(self) -> DeadlineScope:
-        at = self._at if self._at is not None else current_clock().monotonic() + self._ms / 1000  # type: ignore[operator]
+        # A budget counts from each entry, so one scope object can be reused.
+        at = self._at if self._ms is None else current_clock().monotonic() + self._ms / 1000
+        assert at is not None
         outer = _DEADLINE.get()
         if outer is not None and outer < at:
             at = outer
@@ -119,14 +121,19 @@ def deadline(ms: float | None = None, *, s: float | None = None) -> DeadlineScop
             parameter="ms",
             value=ms,
         )
-    budget = ms if ms is not None else s * 1000  # type: ignore[operator]
-    if not isinstance(budget, int | float) or not math.isfinite(budget) or budget < 0:
+    param, value, unit = ("ms", ms, "milliseconds") if ms is not None else ("s", s, "seconds")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
         raise ConfigurationError(
-            f"a deadline must be a finite, non-negative number of milliseconds, got {budget!r}",
-            parameter="ms",
-            value=budget,
+            f"a deadline must be a finite, non-negative number of {unit}, got {param}={value!r}",
+            parameter=param,
+            value=value,
         )
-    return DeadlineScope(float(budget))
+    return DeadlineScope(float(value) if param == "ms" else float(value) * 1000)
 
 
 def deadline_at(at: float | None) -> Any:
