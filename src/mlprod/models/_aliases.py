@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +16,7 @@ from mlprod.models._core import (
     _iso,
     _split,
     _timestamp,
+    _utc,
 )
 from mlprod.models.gates import Verdict, run_gate
 from mlprod.models.version import AliasChange, ModelVersion
@@ -123,9 +123,7 @@ class AliasOps(RegistryCore):
                     a = t.aliases
                     w.conn.execute(a.delete().where(a.c.name == name, a.c.alias == alias))
                     w.conn.execute(
-                        a.insert().values(
-                            name=name, alias=alias, version=candidate.version, since=ts, seq=seq
-                        )
+                        a.insert().values(name=name, alias=alias, version=candidate.version)
                     )
                     w.conn.execute(
                         t.history.insert().values(
@@ -147,7 +145,7 @@ class AliasOps(RegistryCore):
                 alias,
                 candidate.version,
                 held,
-                dt.datetime.fromtimestamp(ts, dt.UTC),
+                _utc(ts),
                 who,
                 reason,
                 tuple(records),
@@ -207,9 +205,7 @@ class AliasOps(RegistryCore):
                     verdicts="[]",
                 )
             )
-        return AliasChange(
-            name, alias, None, held, dt.datetime.fromtimestamp(ts, dt.UTC), who, reason, (), seq
-        )
+        return AliasChange(name, alias, None, held, _utc(ts), who, reason, (), seq)
 
     def aliases(self, name: str) -> dict[str, int]:
         """Current aliases of ``name``: alias -> version.
@@ -352,7 +348,7 @@ class AliasOps(RegistryCore):
                 r.alias,
                 r.version,
                 r.previous,
-                dt.datetime.fromtimestamp(r.ts, dt.UTC),
+                _utc(r.ts),
                 r.actor,
                 r.reason,
                 tuple(json.loads(r.verdicts)),

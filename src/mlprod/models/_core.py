@@ -73,8 +73,12 @@ def _timestamp(at: Any) -> float:
     )
 
 
+def _utc(ts: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, dt.UTC)
+
+
 def _iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat()
+    return _utc(ts).isoformat()
 
 
 class RegistryCore:

@@ -33,10 +33,6 @@ def manifest_digest(manifest: Mapping[str, Any]) -> str:
     return sha256_bytes(canonical_json(manifest))
 
 
-def _utc(ts: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ts, dt.UTC)
-
-
 def _short(digest: str) -> str:
     return digest[:12] + "…"
 

@@ -9,6 +9,7 @@ time, and a failed write leaves the previous state intact.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import time
 from collections.abc import Iterator, Mapping
@@ -24,13 +25,10 @@ _PREFIX = "mlprod_registry_"
 _SCHEMA_VERSION = 1
 _LOCK_KEY = 0x6D6C7072  # pg advisory lock for schema creation ("mlpr")
 
-_TABLES: dict[int, SimpleNamespace] = {}
 
-
+@functools.cache
 def tables(sa: Any) -> SimpleNamespace:
     """The registry's tables, built once per process."""
-    if 0 in _TABLES:
-        return _TABLES[0]
     md = sa.MetaData()
     t = SimpleNamespace(metadata=md)
     t.meta = sa.Table(
@@ -76,8 +74,6 @@ def tables(sa: Any) -> SimpleNamespace:
         sa.Column("name", sa.String(200), primary_key=True),
         sa.Column("alias", sa.String(200), primary_key=True),
         sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("since", sa.Float, nullable=False),
-        sa.Column("seq", sa.BigInteger, nullable=False),
     )
     t.history = sa.Table(
         _PREFIX + "alias_history",
@@ -99,7 +95,6 @@ def tables(sa: Any) -> SimpleNamespace:
         sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("line", sa.Text, nullable=False),
     )
-    _TABLES[0] = t
     return t
 
 
@@ -131,10 +126,6 @@ class Writer:
         self.last_ts = max(self.last_ts, ts)
         self.seq += 1
         return self.seq - 1
-
-
-def _sqlite_url_for(path: str) -> str:
-    return "sqlite:///" + path
 
 
 class SqlMetadata:
@@ -209,7 +200,7 @@ class SqlMetadata:
                 value=shown,
             )
         with self._connect(write=True) as conn, conn.begin():
-            if not self.sqlite and self.dialect.startswith("postgres"):
+            if self.dialect.startswith("postgres"):
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
             t.metadata.create_all(conn, checkfirst=True)
             row = conn.execute(sa.select(t.meta.c.id).where(t.meta.c.id == 1)).first()
