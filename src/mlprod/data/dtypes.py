@@ -50,7 +50,6 @@ from mlprod.errors import ConfigurationError
 
 __all__ = [
     "KNOWN_NAMES",
-    "TEXT_NAMES",
     "canonical_name",
     "coerce_series",
     "column_matches",
@@ -62,7 +61,7 @@ __all__ = [
 ]
 
 # The names that mean "any text column", whatever pandas stores it as.
-TEXT_NAMES = frozenset({"str", "string"})
+_TEXT_NAMES = frozenset({"str", "string"})
 
 _PANDAS_3 = int(pd.__version__.split(".", 1)[0]) >= 3
 
@@ -227,7 +226,7 @@ def _tz_of(name: str) -> str | None:
 
 @functools.lru_cache(maxsize=512)
 def _matcher(name: str) -> Callable[[Any], bool]:
-    if name in ("str", "string"):
+    if name in _TEXT_NAMES:
         return lambda d: isinstance(d, pd.StringDtype) or _is_arrow_string(d)
     if name == "string[python]":
         return lambda d: isinstance(d, pd.StringDtype) and d.storage == "python"
@@ -307,7 +306,7 @@ def column_matches(name: str | None, values: Any) -> bool:
     """
     if matches(name, values.dtype):
         return True
-    return name in TEXT_NAMES and _object_text_kind(values) is not None
+    return name in _TEXT_NAMES and _object_text_kind(values) is not None
 
 
 def pandas_dtype(
@@ -387,7 +386,7 @@ def coerce_series(
     if kind == "text":
         out = series.astype(target)
         return out, np.zeros(len(series), dtype=bool)
-    if name in TEXT_NAMES and isinstance(target, np.dtype) and target.kind == "O":
+    if name in _TEXT_NAMES and isinstance(target, np.dtype) and target.kind == "O":
         # pandas 2's astype(str) writes missing values as the text "None"/"nan"; keep them missing.
         text = series.astype(pd.StringDtype("python")).astype(object)
         return text.where(~was_missing, np.nan), np.zeros(len(series), dtype=bool)
