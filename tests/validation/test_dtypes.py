@@ -122,6 +122,13 @@ def test_dtype_mismatch_is_a_failure_with_a_reason_not_an_exception():
     assert "coerce=True" in reason
 
 
+def test_text_column_holding_a_number_is_a_dtype_failure_on_every_pandas():
+    schema = mp.Schema({"s": mp.Column("str", nullable=True)})
+    assert schema.validate(pd.DataFrame({"s": pd.Series(["a", None], dtype=TEXT)})).ok
+    mixed = pd.DataFrame({"s": pd.Series(["a", 5], dtype=object)})
+    assert schema.validate(mixed).failures.values.tolist() == [["s", "dtype", None, "object"]]
+
+
 def test_category_with_allowed_categories():
     schema = mp.Schema({"c": mp.Column("category", categories=["a", "b"], nullable=True)})
     df = pd.DataFrame({"c": pd.Categorical(["a", "z", None, "b", "z"])})
@@ -149,6 +156,7 @@ def test_categorical_dtype_object_carries_its_categories():
         (["yes", "0", "maybe"], "boolean", [True, False, pd.NA], [False, False, True]),
         ([1, 0, 2], "bool", [True, False, pd.NA], [False, False, True]),
         ([1, 2], "str", ["1", "2"], [False, False]),
+        ([1, None, 2.5], "str", ["1", None, "2.5"], [False, False, False]),
         (["a", "q"], "category", ["a", np.nan], [False, True]),
     ],
 )
