@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import threading
+import weakref
 
 import pytest
 from guard_models import AdvancesClock, Constant, Failing, Hanging
@@ -291,3 +293,26 @@ def test_a_cancelled_probe_gives_its_permit_back(clock, release):
     asyncio.run(main())
     assert breaker.state == "half_open"
     assert breaker.allow() == "probe"  # not wedged waiting for the cancelled probe
+
+
+def test_a_closed_or_dropped_guard_stops_recording_its_breaker(clock, tmp_path):
+    breaker = mp.CircuitBreaker(failure_threshold=1, clock=clock, name="shared")
+    with mp.AuditLog(tmp_path / "a.jsonl") as log:
+        kept = mp.guard(Failing(), fallback=0, breaker=breaker, audit=log, name="kept")
+        closed = mp.guard(Failing(), fallback=0, breaker=breaker, audit=log, name="closed")
+        dropped = mp.guard(
+            Constant(), breaker=breaker, audit=log, shadow=Constant(), name="dropped"
+        )
+        dropped.predict(ROW)  # starts its shadow thread
+        alive = weakref.ref(dropped)
+        del dropped
+        gc.collect()
+        assert alive() is None
+        closed.close()
+        kept.predict(ROW)  # opens the breaker
+    changes = [
+        r["record"]["guard"]
+        for r in mp.read_audit_log(tmp_path / "a.jsonl")
+        if r["record"]["event"] == "breaker.state_change"
+    ]
+    assert changes == ["kept"]

@@ -10,6 +10,7 @@ probes close it; one failed probe opens it again.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -233,6 +234,11 @@ class CircuitBreaker:
     def add_listener(self, listener: Callable[[Mapping[str, Any]], None]) -> None:
         """Call ``listener(change)`` on every state change (``change`` is a plain dict)."""
         self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[Mapping[str, Any]], None]) -> None:
+        """Stop calling ``listener`` (no error if it was not added)."""
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
 
     def _move(self, to: str, why: str) -> None:
         # Called with self._lock held.

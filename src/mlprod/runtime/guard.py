@@ -49,6 +49,28 @@ def _wake(fut: asyncio.Future[None]) -> None:
         fut.set_result(None)
 
 
+def _weak_listener(method: Any) -> Any:
+    # A shared breaker, or the shadow thread, outlives the guard: neither may keep it alive.
+    ref = weakref.WeakMethod(method)
+
+    def listener(change: Mapping[str, Any]) -> None:
+        target = ref()
+        if target is not None:
+            target(change)
+
+    return listener
+
+
+def _release(
+    executor: Any, shadow: ShadowRunner | None, breaker: CircuitBreaker | None, listener: Any
+) -> None:
+    if shadow is not None:
+        shadow.close()
+    executor.shutdown()
+    if breaker is not None and listener is not None:
+        breaker.remove_listener(listener)
+
+
 class Guard:
     """A model wrapped in fallbacks, a latency budget, a breaker, a bulkhead and an audit trail.
 
@@ -104,17 +126,22 @@ class Guard:
             )
         else:
             self._executor = ThreadExecutor(policy.max_in_flight, name=policy.name)
-        self._finalizer = weakref.finalize(self, self._executor.shutdown)
         self._shadow: ShadowRunner | None = None
         if shadow is not None:
             self._shadow = ShadowRunner(
                 shadow,
                 name=policy.name,
                 count=self._recorder.count_shadow,
-                on_disagreement=self._audit_disagreement,
+                on_disagreement=_weak_listener(self._audit_disagreement),
             )
+        listener = None
         if breaker is not None and audit is not None:
-            breaker.add_listener(self._audit_breaker)
+            listener = _weak_listener(self._audit_breaker)
+            breaker.add_listener(listener)
+        # Runs on close() or when the guard is collected, whichever comes first.
+        self._finalizer = weakref.finalize(
+            self, _release, self._executor, self._shadow, breaker, listener
+        )
 
     # -- public calls ----------------------------------------------------------------------
 
@@ -169,9 +196,10 @@ class Guard:
         return True if self._shadow is None else self._shadow.drain(timeout_s)
 
     def close(self) -> None:
-        """Release executor threads or worker processes and the shadow thread."""
-        if self._shadow is not None:
-            self._shadow.close()
+        """Release executor threads or worker processes and the shadow thread.
+
+        A closed guard no longer records the state changes of its breaker.
+        """
         self._finalizer()
 
     def __enter__(self) -> Guard:
