@@ -130,3 +130,21 @@ def test_lineage_with_a_real_dataset_store(registry: mp.ModelRegistry, tmp_path:
         f"dataset:train@{train.version}",
         "model:m:1",
     ]
+
+
+def test_a_diamond_is_walked_once_with_every_edge(registry: mp.ModelRegistry) -> None:
+    registry.register("a", {"w": 0})
+    registry.register("b", {"w": 1}, parents=["a:1"])
+    registry.register("c", {"w": 2}, parents=["a:1"])
+    registry.register("d", {"w": 3}, parents=["b:1", "c:1"])
+    down = registry.lineage("a", 1)
+    assert [n.id for n in down.downstream()] == ["model:b:1", "model:c:1", "model:d:1"]
+    assert sorted((e.source, e.target) for e in down.edges) == [
+        ("model:a:1", "model:b:1"),
+        ("model:a:1", "model:c:1"),
+        ("model:b:1", "model:d:1"),
+        ("model:c:1", "model:d:1"),
+    ]
+    up = registry.lineage("d", 1)
+    assert [n.id for n in up.upstream()] == ["model:b:1", "model:c:1", "model:a:1"]
+    assert len(up.edges) == 4

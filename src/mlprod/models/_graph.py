@@ -37,10 +37,12 @@ class _Builder:
             self.nodes[nid] = LineageNode(nid, "dataset", _dataset_label(d), dict(d))
         return nid
 
-    def model(self, manifest_text: str, digest: str) -> tuple[str, dict[str, Any]]:
+    def model(self, manifest_text: str, digest: str) -> tuple[str, dict[str, Any], bool]:
+        """Add a model version (and what trained it); return its id, manifest, and if new."""
         m = dict(ModelVersion._from_row(manifest_text, "{}", "", digest).manifest)
         nid = f"model:{m['name']}:{m['version']}"
-        if nid not in self.nodes:
+        new = nid not in self.nodes
+        if new:
             self.nodes[nid] = LineageNode(
                 nid,
                 "model",
@@ -55,7 +57,7 @@ class _Builder:
             )
             for role, d in (m.get("datasets") or {}).items():
                 self.edge(self.dataset(d), nid, "trained_on", role=role)
-        return nid, m
+        return nid, m, new
 
     def parent_row(self, name: str, version: int) -> Any:
         v = self.t.versions
@@ -91,10 +93,9 @@ class _Builder:
                 row = self.parent_row(parent["name"], int(parent["version"]))
                 if row is None:
                     continue
-                seen = f"model:{parent['name']}:{parent['version']}" in self.nodes
-                pid, pm = self.model(row.manifest, row.digest)
+                pid, pm, new = self.model(row.manifest, row.digest)
                 self.edge(pid, nid, "derived_from")
-                if not seen:
+                if new:
                     queue.append(((pid, pm), level + 1))
 
     def downstream(self, starts: list[tuple[str, dict[str, Any]]], depth: int | None) -> None:
@@ -104,10 +105,9 @@ class _Builder:
             if depth is not None and level >= depth:
                 continue
             for row in self.children(m["name"], int(m["version"])):
-                known = {n.attrs.get("digest") for n in self.nodes.values()}
-                cid, cm = self.model(row.manifest, row.digest)
+                cid, cm, new = self.model(row.manifest, row.digest)
                 self.edge(nid, cid, "derived_from")
-                if row.digest not in known:
+                if new:
                     queue.append(((cid, cm), level + 1))
 
     def aliases(self) -> None:
@@ -145,21 +145,16 @@ def build_lineage(
     """The graph around one version row, or around one dataset description."""
     b = _Builder(reg, conn)
     if root_row is not None:
-        start = b.model(root_row.manifest, root_row.digest)
-        b.upstream(start, depth)
-        b.downstream([start], depth)
+        nid, m, _ = b.model(root_row.manifest, root_row.digest)
+        b.upstream((nid, m), depth)
+        b.downstream([(nid, m)], depth)
         b.aliases()
-        return b.graph(start[0])
+        return b.graph(nid)
     assert dataset is not None
     root = b.dataset(dataset)
-    key = (
-        root
-        if dataset.get("kind") == "dataset_version"
-        else f"fingerprint:{dataset['fingerprint']}"
-    )
     starts = []
-    for row in b.consumers(key):
-        mid, m = b.model(row.manifest, row.digest)
+    for row in b.consumers(root):
+        mid, m, _ = b.model(row.manifest, row.digest)
         starts.append((mid, m))
         for d in (m.get("datasets") or {}).values():
             other = dataset_node_id(d)
