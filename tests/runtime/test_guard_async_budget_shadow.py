@@ -151,6 +151,18 @@ def test_shadow_runs_off_the_critical_path(release):
     g.close()
 
 
+def test_closing_stops_the_shadow_thread_even_with_a_full_queue(release):
+    g = mp.guard(Constant(1.0), shadow=Hanging(release), name="full-shadow")
+    for _ in range(100):
+        g.predict(ROW)
+    assert g.stats().shadow["dropped"] > 0  # the queue is full
+    g.close()
+    release.set()
+    (thread,) = [t for t in threading.enumerate() if t.name == "mlprod-shadow-full-shadow"]
+    thread.join(10)
+    assert not thread.is_alive()
+
+
 # -- statistics ---------------------------------------------------------------------------
 
 

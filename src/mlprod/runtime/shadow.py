@@ -59,11 +59,14 @@ class ShadowRunner:
         self._queue: queue.Queue[tuple[str, Any, Any] | None] = queue.Queue(maxsize=max_queue)
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._closed = False
 
     def submit(self, method: str, X: Any, answer: Any, *, inline: bool) -> None:
         """Compare the challenger with ``answer`` on ``X``: now if ``inline``, else later."""
         if inline:
             self._run(method, X, answer)
+            return
+        if self._closed:
             return
         if self._thread is None:
             with self._start_lock:
@@ -84,8 +87,11 @@ class ShadowRunner:
                 return
             if item[0] == "__drain__":
                 item[1]()
-                continue
-            self._run(*item)
+            else:
+                self._run(*item)
+            # close() could not queue its stop mark when the queue was full.
+            if self._closed and self._queue.empty():
+                return
 
     def _run(self, method: str, X: Any, answer: Any) -> None:
         try:
@@ -123,7 +129,8 @@ class ShadowRunner:
         return done.wait(timeout_s)
 
     def close(self) -> None:
-        """Stop the background thread after the queued runs."""
+        """Stop the background thread after the queued runs; later submissions are ignored."""
+        self._closed = True
         if self._thread is not None:
             with contextlib.suppress(queue.Full):
                 self._queue.put_nowait(None)
