@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 import mlprod as mp
 
+from .strategies import TEXT
+
 pa = pytest.importorskip("pandera.pandas")
 
 C = mp.checks
@@ -73,9 +75,9 @@ def test_same_failing_cells_as_pandera(rows):
         {
             "age": "int64",
             "score": "float64",
-            "code": "str",
-            "name": "str",
-            "color": "str",
+            "code": TEXT,
+            "name": TEXT,
+            "color": TEXT,
             "n": "int64",
         }
     )
