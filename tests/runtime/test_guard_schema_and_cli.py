@@ -73,3 +73,13 @@ def test_cli_tail(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["record"] == {"event": "guard.call", "i": 19}
     assert main(["audit", "tail", str(path), "-n", "-1"]) == 2
     assert main(["audit"]) == 2
+
+
+def test_cli_tail_of_a_file_that_is_not_an_audit_log(tmp_path, capsys):
+    for text in ("garbage\n", "[1, 2]\n"):
+        path = tmp_path / "other.jsonl"
+        path.write_text(text)
+        assert main(["audit", "tail", str(path)]) == 2
+        assert "is not a JSON-lines audit log" in capsys.readouterr().err
+        assert main(["audit", "verify", str(path)]) == 1
+        assert "malformed" in capsys.readouterr().out

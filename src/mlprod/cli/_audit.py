@@ -112,12 +112,16 @@ def run_tail(args: argparse.Namespace) -> int:
     path = _existing(args.path)
     try:
         entries = tail_audit_log(path, args.lines)
+        odd = [type(e).__name__ for e in entries if not isinstance(e, dict)]
+        problem = f"a line holds a JSON {odd[0]}, not a record" if odd else ""
     except json.JSONDecodeError as exc:
+        problem = str(exc)
+    if problem:
         raise ConfigurationError(
-            f"{path} is not a JSON-lines audit log ({exc}); run 'mlprod audit verify' on it",
+            f"{path} is not a JSON-lines audit log ({problem}); run 'mlprod audit verify' on it",
             parameter="path",
             value=str(path),
-        ) from None
+        )
     for entry in entries:
         print(json.dumps(entry, sort_keys=True) if args.json else _line(entry))
     return 0
