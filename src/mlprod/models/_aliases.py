@@ -92,34 +92,18 @@ class AliasOps(RegistryCore):
                 if self._holder(w.conn, name, alias) != held:
                     continue  # moved while the gates ran: judge against the new holder
                 ts = w.moment(self._now())
+                move = {
+                    "name": name,
+                    "alias": alias,
+                    "version": candidate.version,
+                    "actor": who,
+                    "reason": reason,
+                    "verdicts": records,
+                }
                 if failed:
-                    w.event(
-                        {
-                            "event": "alias.refused",
-                            "name": name,
-                            "alias": alias,
-                            "version": candidate.version,
-                            "current": held,
-                            "actor": who,
-                            "reason": reason,
-                            "verdicts": records,
-                        },
-                        ts=ts,
-                    )
+                    w.event({"event": "alias.refused", **move, "current": held}, ts=ts)
                 else:
-                    seq = w.event(
-                        {
-                            "event": "alias.set",
-                            "name": name,
-                            "alias": alias,
-                            "version": candidate.version,
-                            "previous": held,
-                            "actor": who,
-                            "reason": reason,
-                            "verdicts": records,
-                        },
-                        ts=ts,
-                    )
+                    seq = w.event({"event": "alias.set", **move, "previous": held}, ts=ts)
                     a = t.aliases
                     w.conn.execute(a.delete().where(a.c.name == name, a.c.alias == alias))
                     w.conn.execute(

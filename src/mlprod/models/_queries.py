@@ -131,6 +131,10 @@ class QueryOps(RegistryCore):
             found = _inputs.order(found, order_by)
         return found[:limit] if limit is not None else found
 
+    def _event_lines(self, conn: Any) -> list[str]:
+        e = self._t.events
+        return [r[0] for r in conn.execute(self._sa.select(e.c.line).order_by(e.c.seq))]
+
     def events(self, *, name: str | None = None) -> list[dict[str, Any]]:
         """The event log as dicts (``seq``, ``ts``, ``prev``, ``record``, ``hash``), oldest first.
 
@@ -142,10 +146,8 @@ class QueryOps(RegistryCore):
         >>> [e["record"]["event"] for e in reg.events()]
         ['model.registered']
         """
-        e = self._t.events
         with self._sql.read() as conn:
-            lines = [r[0] for r in conn.execute(self._sa.select(e.c.line).order_by(e.c.seq))]
-        out = [json.loads(line) for line in lines]
+            out = [json.loads(line) for line in self._event_lines(conn)]
         if name is not None:
             out = [x for x in out if x["record"].get("name") == name]
         return out
@@ -169,9 +171,8 @@ class QueryOps(RegistryCore):
         >>> mp.verify_audit_log(os.path.join(folder, "events.jsonl")).ok
         True
         """
-        e = self._t.events
         with self._sql.read() as conn:
-            lines = [r[0] for r in conn.execute(self._sa.select(e.c.line).order_by(e.c.seq))]
+            lines = self._event_lines(conn)
         target = Path(path)
         tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
         tmp.write_bytes(b"".join(line.encode("utf-8") + b"\n" for line in lines))
@@ -238,10 +239,7 @@ class QueryOps(RegistryCore):
         t, sa = self._t, self._sa
         problems: list[Problem] = []
         with self._sql.read() as conn:
-            lines = [
-                r[0].encode("utf-8")
-                for r in conn.execute(sa.select(t.events.c.line).order_by(t.events.c.seq))
-            ]
+            lines = [line.encode("utf-8") for line in self._event_lines(conn)]
             head_row = conn.execute(
                 sa.select(t.meta.c.next_seq, t.meta.c.head).where(t.meta.c.id == 1)
             ).one()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mlprod._internal.canonical import canonical_json, sha256_bytes
 from mlprod._internal.environment import environment
-from mlprod.errors import ConfigurationError, IntegrityError, NotFound
+from mlprod.errors import ConfigurationError, IntegrityError, NotFound, SerializationError
 from mlprod.models import _inputs
 from mlprod.models._aliases import AliasOps
 from mlprod.models._core import _check_name, _default_actor, _iso, _split
@@ -239,33 +238,15 @@ class ModelRegistry(AliasOps, QueryOps):
         >>> reg.load("churn", 1)
         {'w': [1, 2]}
         """
-        name, version = _split(name, version)
-        with self._sql.read() as conn:
-            row = self._row(conn, name, version)
-        text: str = row.manifest
-        actual = sha256_bytes(text.encode("utf-8"))
-        if actual != row.digest:
-            raise IntegrityError(
-                f"The manifest of {name} (digest {row.digest[:12]}…) was changed in the "
-                f"database after registration (it now hashes to {actual[:12]}…). Refusing to "
-                "load; run reg.verify() for the full report.",
-                path=f"{self.location}#versions/{row.digest}",
-                expected=row.digest,
-                actual=actual,
-            )
-        manifest = json.loads(text)
-        ser = self._serializer_for(manifest["serializer"], serializer)
-        files = manifest["artifacts"]
-        main = next(iter(files))
-        data = self._read_artifact(manifest, main)
-        for other in list(files)[1:]:
-            self._read_artifact(manifest, other)
-        return ser.loads(data)
+        mv = self.get(name, version)  # refuses a manifest changed since registration
+        ser = self._serializer_for(mv.serializer, serializer)
+        files = [self._read_artifact(mv, filename) for filename in mv.artifacts]
+        return ser.loads(files[0])
 
-    def _read_artifact(self, manifest: Mapping[str, Any], filename: str) -> bytes:
-        expected = manifest["artifacts"][filename]["sha256"]
+    def _read_artifact(self, mv: ModelVersion, filename: str) -> bytes:
+        expected = mv.artifacts[filename]["sha256"]
         where = self._where(expected)
-        ref = f"{manifest['name']}:{manifest['version']}"
+        ref = mv.ref
         try:
             data: bytes = self._store.get(expected)
         except KeyError:
@@ -296,8 +277,6 @@ class ModelRegistry(AliasOps, QueryOps):
             ser = resolve_serializer(recorded)
             self._serializers[recorded] = ser
             return ser
-        from mlprod.errors import SerializationError
-
         raise SerializationError(
             f"This version was written by serializer {recorded!r}, which this process does not "
             "know. Pass serializer=<the same Serializer object> to load().",
