@@ -153,3 +153,23 @@ def test_printed_times_resolve_back_to_the_same_move(
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_tampered_record_is_a_failed_check_not_bad_input(
+    location: list[str], backend: dict[str, Any], capsys: Any
+) -> None:
+    reg = mp.ModelRegistry(backend["location"], artifacts=backend["artifacts"])
+    t = reg._t
+    with reg._sql.engine.begin() as conn:
+        row = conn.execute(t.versions.select().where(t.versions.c.name == "fraud")).one()
+        conn.execute(
+            t.versions.update()
+            .where(t.versions.c.id == row.id)
+            .values(manifest=row.manifest.replace('"ana"', '"eve"'))
+        )
+    reg.close()
+    for command in (["show", "fraud"], ["ls", "fraud"], ["lineage", "fraud", "1"]):
+        code, out, err = _run(capsys, "registry", *command, *location)
+        assert code == 1, command
+        assert "changed in the database" in err
+        assert out == ""

@@ -6,9 +6,10 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
-from mlprod.errors import ConfigurationError, GateFailed
+from mlprod.errors import ConfigurationError, GateFailed, IntegrityError
 
 
 def register(sub: Any) -> None:
@@ -41,12 +42,12 @@ def register(sub: Any) -> None:
 
     p = cmds.add_parser("ls", parents=[common], help="list models, or the versions of one")
     p.add_argument("name", nargs="?", help="a model name: list its versions")
-    p.set_defaults(handler=run_ls)
+    p.set_defaults(handler=_checked(run_ls))
 
     p = cmds.add_parser("show", parents=[common], help="show one version's sealed manifest")
     p.add_argument("name", help="model name, or name:version / name:alias")
     p.add_argument("ref", nargs="?", help="version number or alias (default: latest)")
-    p.set_defaults(handler=run_show)
+    p.set_defaults(handler=_checked(run_show))
 
     p = cmds.add_parser("lineage", parents=[common], help="datasets, parents, children, aliases")
     p.add_argument("name")
@@ -58,7 +59,7 @@ def register(sub: Any) -> None:
         help="output format (default: text)",
     )
     p.add_argument("--depth", type=int, default=None, help="parent/child hops to follow")
-    p.set_defaults(handler=run_lineage)
+    p.set_defaults(handler=_checked(run_lineage))
 
     p = cmds.add_parser("aliases", parents=[common], help="current aliases, or one's history")
     p.add_argument("name")
@@ -68,7 +69,7 @@ def register(sub: Any) -> None:
         help="ISO time: what the alias pointed to then (local time unless it has an offset, "
         "as the times this command prints do)",
     )
-    p.set_defaults(handler=run_aliases)
+    p.set_defaults(handler=_checked(run_aliases))
 
     p = cmds.add_parser(
         "promote",
@@ -109,11 +110,24 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--signature", action="store_true", help="gate: inputs compatible with the holder"
     )
-    p.set_defaults(handler=run_promote)
+    p.set_defaults(handler=_checked(run_promote))
 
     p = cmds.add_parser("verify", parents=[common], help="check event chain and artifact digests")
     p.add_argument("--no-artifacts", action="store_true", help="skip re-hashing artifacts")
     p.set_defaults(handler=run_verify)
+
+
+def _checked(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Exit 1, not 2, when a stored record fails its digest: a failed check, not bad input."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except IntegrityError as exc:
+            print(f"mlprod: integrity check failed: {exc}", file=sys.stderr)
+            return 1
+
+    return run
 
 
 def _open(args: argparse.Namespace) -> Any:
