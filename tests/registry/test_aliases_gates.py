@@ -147,6 +147,9 @@ def test_metric_threshold_reports_a_missing_metric(reg: mp.ModelRegistry) -> Non
     assert "no metric 'f1'" in verdict.message
     with pytest.raises(mp.ConfigurationError):
         mp.gates.metric_threshold("auc")
+    with pytest.raises(mp.ConfigurationError, match="no value can pass") as bounds:
+        mp.gates.metric_threshold("auc", min=0.9, max=0.5)
+    assert bounds.value.parameter == "max"
 
 
 def test_beats_current_passes_for_a_new_alias_and_handles_lower_is_better(

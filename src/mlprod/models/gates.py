@@ -191,6 +191,15 @@ def metric_threshold(metric: str, *, min: float | None = None, max: float | None
         raise ConfigurationError(
             "metric_threshold needs min=, max= or both.", parameter="min", value=None
         )
+    if min is not None and max is not None and min > max:
+        from mlprod.errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"metric_threshold({metric!r}, min={min}, max={max}): no value can pass, as min is "
+            "above max. Swap them, or for lower-is-better metrics pass only max=.",
+            parameter="max",
+            value=max,
+        )
     return _MetricThreshold(metric, min, max)
 
 
