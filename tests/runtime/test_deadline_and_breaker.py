@@ -213,6 +213,23 @@ def test_breaker_call_raises_unavailable_when_open(clock):
     assert (info.value.outcome, info.value.name) == ("breaker_open", "pricing")
 
 
+def test_turned_away_calls_say_whether_the_breaker_is_open_or_probing(clock):
+    b = mp.CircuitBreaker(failure_threshold=2, window=10, recovery_s=5, clock=clock, name="api")
+    g = mp.guard(Failing(), breaker=b, name="g")
+    for _ in range(2):
+        with pytest.raises(ConnectionError):
+            g.predict(ROW)
+    with pytest.raises(mp.Unavailable, match=r"open after 2 failures within 10 s; it lets a probe"):
+        g.predict(ROW)
+    clock.advance(5)
+    assert b.allow() == "probe"  # a probe is running
+    with pytest.raises(mp.Unavailable, match="half-open and its 1 probe call") as info:
+        g.predict(ROW)
+    assert info.value.retry_after_s == 0.0
+    with pytest.raises(mp.Unavailable, match="half-open"):
+        b.call(lambda: 1)
+
+
 def test_breaker_rejects_bad_configuration():
     with pytest.raises(mp.ConfigurationError) as info:
         mp.CircuitBreaker(failure_threshold=0)

@@ -137,6 +137,19 @@ class CircuitBreaker:
             return 0.0
         return max(0.0, self.recovery_s - (self._now() - self._opened_at))
 
+    def rejection(self) -> str:
+        """Why :meth:`allow` turns calls away now, in words (for error messages)."""
+        retry = self.retry_after_s()
+        if retry > 0:
+            return (
+                f"circuit breaker {self.name!r} is open after {self.failure_threshold} failures "
+                f"within {self.window:g} s; it lets a probe through in {retry:.1f} s"
+            )
+        return (
+            f"circuit breaker {self.name!r} is half-open and its {self.half_open_max} probe "
+            "call(s) are still running; it lets calls through once they succeed"
+        )
+
     # -- the call protocol -----------------------------------------------------------------
 
     def allow(self) -> Permit | None:
@@ -214,9 +227,7 @@ class CircuitBreaker:
         permit = self.allow()
         if permit is None:
             raise Unavailable(
-                f"circuit breaker {self.name!r} is {self._state}: the dependency failed "
-                f"{self.failure_threshold} times within {self.window:g} s. Retry in "
-                f"{self.retry_after_s():.1f} s, or give the guard a fallback.",
+                f"{self.rejection()}. Retry then, or give the guard a fallback.",
                 outcome="breaker_open",
                 name=self.name,
                 retry_after_s=self.retry_after_s(),

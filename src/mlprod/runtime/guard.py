@@ -272,15 +272,13 @@ class Guard:
         if self.breaker is not None:
             call.permit = self.breaker.allow()
             if call.permit is None:
-                retry = self.breaker.retry_after_s()
-                call.outcome, call.reason = "breaker_open", f"breaker {self.breaker.name!r} is open"
+                call.outcome, call.reason = "breaker_open", self.breaker.rejection()
                 call.error = Unavailable(
-                    f"guard {self.name!r}: circuit breaker {self.breaker.name!r} is open after "
-                    f"repeated failures; it lets a probe through in {retry:.1f} s. Give the "
-                    "guard a fallback to answer meanwhile.",
+                    f"guard {self.name!r}: {call.reason}. Give the guard a fallback to answer "
+                    "meanwhile.",
                     outcome="breaker_open",
                     name=self.name,
-                    retry_after_s=retry,
+                    retry_after_s=self.breaker.retry_after_s(),
                 )
         return call
 
