@@ -9,9 +9,9 @@ with :func:`contextvars.copy_context`, and never leaks between requests.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import math
-from typing import Any
 
 from mlprod.errors import ConfigurationError
 from mlprod.runtime._testing import current_clock
@@ -136,21 +136,9 @@ def deadline(ms: float | None = None, *, s: float | None = None) -> DeadlineScop
     return DeadlineScope(float(value) if param == "ms" else float(value) * 1000)
 
 
-def deadline_at(at: float | None) -> Any:
-    """A scope that sets the ambient deadline to the instant ``at`` (or leaves it alone)."""
-    if at is None:
-        return _NoScope()
-    return DeadlineScope(None, at)
-
-
-class _NoScope:
-    __slots__ = ()
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+def deadline_at(at: float | None) -> DeadlineScope | contextlib.nullcontext[None]:
+    """A scope (``with`` or ``async with``) that sets the ambient deadline to ``at``, if any."""
+    return contextlib.nullcontext() if at is None else DeadlineScope(None, at)
 
 
 def remaining_ms() -> float | None:

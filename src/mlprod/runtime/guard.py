@@ -282,7 +282,7 @@ class Guard:
                 )
         return call
 
-    def _judge(self, call: CallState, method: str, X: Any, status: str, value: Any) -> None:
+    def _judge(self, call: CallState, X: Any, status: str, value: Any) -> None:
         """Turn what the primary did into an outcome, and tell the breaker."""
         if status == "ok":
             try:
@@ -347,34 +347,38 @@ class Guard:
 
     # -- running the primary ---------------------------------------------------------------
 
-    def _primary_sync(self, call: CallState, method: str, X: Any) -> tuple[str, Any]:
+    def _primary_inline(self, call: CallState, method: str, X: Any) -> tuple[str, Any]:
+        # Test mode: no threads; a timeout is judged after the fact on the test clock.
         clock = _testing.current_clock()
+        if call.at is not None and clock.monotonic() >= call.at:
+            return "timeout", None
+        try:
+            with deadline_at(call.at):
+                value = self._callable(method)(X)
+        except Exception as exc:
+            return "error", exc
+        if call.at is not None and clock.monotonic() > call.at:
+            return "timeout", None
+        return "ok", value
+
+    @staticmethod
+    def _context(call: CallState) -> contextvars.Context:
+        ctx = contextvars.copy_context()
+        if call.at is not None:
+            ctx.run(_DEADLINE.set, call.at)
+        return ctx
+
+    def _primary_sync(self, call: CallState, method: str, X: Any) -> tuple[str, Any]:
         if _testing.is_testing():
-            if call.at is not None and clock.monotonic() >= call.at:
-                return "timeout", None
-            try:
-                with deadline_at(call.at):
-                    value = self._callable(method)(X)
-            except Exception as exc:
-                return "error", exc
-            if call.at is not None and clock.monotonic() > call.at:
-                return "timeout", None
-            return "ok", value
-        timeout = None if call.at is None else call.at - clock.monotonic()
-        if isinstance(self._executor, ProcessExecutor):
-            if timeout is not None and timeout <= 0:
-                return "timeout", None
-            return self._executor.call(method, X, timeout)
+            return self._primary_inline(call, method, X)
+        timeout = None if call.at is None else call.at - _testing.current_clock().monotonic()
+        if timeout is not None and timeout <= 0:
+            return "timeout", None
         ex = self._executor
+        if isinstance(ex, ProcessExecutor):
+            return ex.call(method, X, timeout)
         if timeout is None:
             # No deadline to enforce: run in the caller's thread, holding a slot meanwhile.
-            ctx = None
-        else:
-            if timeout <= 0:
-                return "timeout", None
-            ctx = contextvars.copy_context()
-            ctx.run(_DEADLINE.set, call.at)
-        if ctx is None:
             if not ex.enter():
                 return "shed", None
             try:
@@ -383,7 +387,7 @@ class Guard:
                 return "error", exc
             finally:
                 ex.leave()
-        job = ex.try_submit(self._callable(method), (X,), ctx)
+        job = ex.try_submit(self._callable(method), (X,), self._context(call))
         if job is None:
             return "shed", None
         if not ex.wait(job, timeout):
@@ -394,9 +398,8 @@ class Guard:
 
     async def _primary_async(self, call: CallState, method: str, X: Any) -> tuple[str, Any]:
         if _testing.is_testing():
-            return self._primary_sync(call, method, X)
-        clock = _testing.current_clock()
-        timeout = None if call.at is None else call.at - clock.monotonic()
+            return self._primary_inline(call, method, X)
+        timeout = None if call.at is None else call.at - _testing.current_clock().monotonic()
         if timeout is not None and timeout <= 0:
             return "timeout", None
         if isinstance(self._executor, ProcessExecutor):
@@ -408,10 +411,7 @@ class Guard:
             with contextlib.suppress(RuntimeError):  # the loop closed while an orphan ran
                 loop.call_soon_threadsafe(_wake, fut)
 
-        ctx = contextvars.copy_context()
-        if call.at is not None:
-            ctx.run(_DEADLINE.set, call.at)
-        job = self._executor.try_submit(self._callable(method), (X,), ctx, on_done)
+        job = self._executor.try_submit(self._callable(method), (X,), self._context(call), on_done)
         if job is None:
             return "shed", None
         try:
@@ -451,7 +451,7 @@ class Guard:
         self, call: CallState, method: str, X: Any
     ) -> tuple[str, Any, list[str]]:
         failures: list[str] = []
-        async with deadline_at(call.at) if call.at is not None else _nullscope():
+        async with deadline_at(call.at):
             for i, fb in enumerate(self.fallbacks):
                 if not fb.has(method):
                     continue
@@ -476,7 +476,7 @@ class Guard:
             except BaseException:
                 self._give_back(call)
                 raise
-            self._judge(call, method, X, status, value)
+            self._judge(call, X, status, value)
         if call.outcome == "ok":
             return self._finish(call, method, X, "primary", call.value, [])
         path, value, failures = self._fallback_sync(call, method, X)
@@ -490,7 +490,7 @@ class Guard:
             except BaseException:
                 self._give_back(call)
                 raise
-            self._judge(call, method, X, status, value)
+            self._judge(call, X, status, value)
         if call.outcome == "ok":
             return self._finish(call, method, X, "primary", call.value, [])
         path, value, failures = await self._fallback_async(call, method, X)
@@ -593,11 +593,3 @@ class ProbabilisticGuard(Guard):
     async def apredict_proba(self, X: Any) -> Any:
         """:meth:`predict_proba` for asyncio code."""
         return await self._arun("predict_proba", X)
-
-
-class _nullscope:  # noqa: N801 - reads like contextlib.nullcontext
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
