@@ -384,6 +384,15 @@ def test_bad_configuration_is_rejected_with_the_parameter_named():
         mp.guard(Constant(), model_ref=object())
 
 
+def test_outcome_repr_is_short_and_rounded(testing):
+    g = mp.guard(AdvancesClock(testing, 0.0123456), fallback=0)
+    assert repr(g.call(ROW)) == (
+        "CallOutcome(outcome='ok', answered_by='primary', path='primary', latency_ms=12.3)"
+    )
+    failing = mp.guard(Failing(), fallback=0)
+    assert "reason='ConnectionError: model server down'" in repr(failing.call(ROW))
+
+
 def test_policy_and_repr_are_readable():
     g = mp.guard(Constant(), fallback=[0.0], budget_ms=50, name="churn")
     assert g.policy.to_dict()["fallbacks"] == ["0.0"]

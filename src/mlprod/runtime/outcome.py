@@ -59,6 +59,13 @@ class CallOutcome:
     latency_ms: float
     value: Any = field(default=None, repr=False, compare=False)
 
+    def __repr__(self) -> str:
+        reason = f", reason={self.reason!r}" if self.reason else ""
+        return (
+            f"CallOutcome(outcome={self.outcome!r}, answered_by={self.answered_by!r}, "
+            f"path={self.path!r}{reason}, latency_ms={self.latency_ms:.3g})"
+        )
+
     @property
     def ok(self) -> bool:
         """``True`` when the primary answered."""
