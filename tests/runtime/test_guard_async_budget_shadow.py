@@ -7,6 +7,7 @@ import dataclasses
 import math
 import re
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -107,9 +108,41 @@ def test_over_budget_without_fallback_raises_budget_exceeded(testing):
     assert info.value.budget_ms == 5
 
 
+def test_concurrent_calls_cannot_overshoot_a_fixed_cost_budget(release):
+    entered = []
+
+    class Paid:
+        def predict(self, X):
+            entered.append(1)
+            release.wait()
+            return [1.0] * len(X)
+
+    g = mp.guard(Paid(), fallback=0.0, cost=1.0, cost_budget=(2, 3600))
+    outcomes = []
+    callers = [
+        threading.Thread(target=lambda: outcomes.append(g.call(ROW).outcome)) for _ in range(4)
+    ]
+    for t in callers:
+        t.start()
+    deadline = time.monotonic() + 30
+    while len(entered) + len(outcomes) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    release.set()
+    for t in callers:
+        t.join(30)
+    assert sorted(outcomes) == ["ok", "ok", "over_budget", "over_budget"]
+    assert g.stats().cost_spent == 2.0
+
+
+def test_a_cost_that_is_neither_a_number_nor_a_function_is_refused():
+    with pytest.raises(mp.ConfigurationError, match="non-negative number or a callable"):
+        mp.guard(Constant(), cost="0.1", cost_budget=(1, 60))
+
+
 def test_failed_calls_cost_nothing(testing):
     g = mp.guard(Failing(), fallback=0, cost=1.0, cost_budget=(1.0, 60))
     assert [g.call(ROW).outcome for _ in range(3)] == ["error"] * 3
+    assert g.stats().cost_spent == 0.0
 
 
 # -- shadow mode --------------------------------------------------------------------------

@@ -74,17 +74,34 @@ class CostBudget:
         oldest = now_slot - _SLOTS + 1
         return sum((v for v, s in zip(self._ring, self._stamp) if s >= oldest), 0.0)
 
+    def _add(self, slot: int, cost: float) -> None:
+        cell = slot % _SLOTS
+        if self._stamp[cell] != slot:
+            self._stamp[cell] = slot
+            self._ring[cell] = 0.0
+        self._ring[cell] += cost
+
     def spend(self, cost: float) -> None:
-        """Count ``cost`` as spent now."""
+        """Count ``cost`` as spent now (a negative cost gives some back)."""
         if not cost:
             return
         slot = self._slot()
-        cell = slot % _SLOTS
         with self._lock:
-            if self._stamp[cell] != slot:
-                self._stamp[cell] = slot
-                self._ring[cell] = 0.0
-            self._ring[cell] += float(cost)
+            self._add(slot, float(cost))
+
+    def try_spend(self, cost: float) -> bool:
+        """Count ``cost`` as spent now unless the budget is exhausted; ``False`` if it is.
+
+        Checking and counting are one step, so concurrent callers cannot all
+        pass the check before any of them counts.
+        """
+        slot = self._slot()
+        with self._lock:
+            if self._live(slot) >= self.amount:
+                return False
+            if cost:
+                self._add(slot, float(cost))
+            return True
 
     def spent(self) -> float:
         """Cost spent within the current window."""

@@ -94,9 +94,13 @@ def guard(
         may hang for good. The model must pickle.
     cost:
         The cost of one primary call: a number, or a callable ``(X, y) -> float``.
+        Calls the primary fails cost nothing.
     cost_budget:
         ``(amount, per_seconds)``: once that much was spent in the window,
-        calls go to the fallback with outcome ``over_budget``.
+        calls go to the fallback with outcome ``over_budget``. A fixed cost is
+        counted as each call is admitted, so concurrent calls cannot overshoot
+        the budget together; a cost function can only be counted after the
+        answer, so calls already running may overshoot it by their own cost.
     shadow:
         A challenger model run off the critical path on the same inputs;
         disagreements are counted and audited, never returned.
@@ -134,6 +138,13 @@ def guard(
             "cost_budget=(amount, per_seconds) how much may be spent",
             parameter="cost_budget",
             value=cost_budget,
+        )
+    fixed = cost is not None and not callable(cost)
+    if fixed and (isinstance(cost, bool) or not isinstance(cost, int | float) or not cost >= 0):
+        raise ConfigurationError(
+            f"cost must be a non-negative number or a callable (X, y) -> float, got {cost!r}",
+            parameter="cost",
+            value=cost,
         )
     chain = as_fallbacks(fallback)
     budget = None

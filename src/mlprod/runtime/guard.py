@@ -114,6 +114,8 @@ class Guard:
         self.audit = audit
         self.model_ref = model_ref
         self._cost = cost
+        # A fixed cost is counted when the call is admitted (see _admit).
+        self._fixed_cost = 0.0 if cost is None or callable(cost) else float(cost)
         self.cost_budget = cost_budget
         self._budget_s = None if policy.budget_ms is None else policy.budget_ms / 1000
         self._recorder = StatsRecorder()
@@ -258,7 +260,7 @@ class Guard:
                     report=report,
                 )
                 return call
-        if self.cost_budget is not None and self.cost_budget.exhausted():
+        if self.cost_budget is not None and not self.cost_budget.try_spend(self._fixed_cost):
             b = self.cost_budget
             call.outcome = "over_budget"
             call.reason = f"cost budget {b.amount:g} per {b.per_seconds:g} s is spent"
@@ -269,6 +271,8 @@ class Guard:
                 elapsed_ms=b.spent(),
             )
             return call
+        if self.cost_budget is not None:
+            call.reserved = self._fixed_cost
         if self.breaker is not None:
             call.permit = self.breaker.allow()
             if call.permit is None:
@@ -291,7 +295,7 @@ class Guard:
                 why = f"the output check raised {type(exc).__name__}: {exc}"
             if why is None:
                 call.value = value
-                if self._cost is not None and self.cost_budget is not None:
+                if callable(self._cost) and self.cost_budget is not None:
                     self._spend(X, value)
             else:
                 call.outcome, call.reason = "invalid_output", why
@@ -335,8 +339,7 @@ class Guard:
 
     def _spend(self, X: Any, y: Any) -> None:
         try:
-            cost = self._cost(X, y) if callable(self._cost) else self._cost
-            self.cost_budget.spend(float(cost))  # type: ignore[union-attr]
+            self.cost_budget.spend(float(self._cost(X, y)))  # type: ignore[union-attr]
         except Exception as exc:
             # The answer is good; a broken cost function must not turn it into a failure.
             _log.error(
@@ -502,11 +505,20 @@ class Guard:
         # of this probe forever and turn every later call away.
         if self.breaker is not None:
             self.breaker.release(call.permit)
+        self._refund(call)
+
+    def _refund(self, call: CallState) -> None:
+        # Failed calls cost nothing: give back what was counted when the call was admitted.
+        if call.reserved:
+            self.cost_budget.spend(-call.reserved)  # type: ignore[union-attr]
+            call.reserved = 0.0
 
     def _finish(
         self, call: CallState, method: str, X: Any, path: str, value: Any, failures: list[str]
     ) -> Any:
         latency_ms = (_testing.current_clock().monotonic() - call.start) * 1000
+        if call.outcome != "ok":
+            self._refund(call)
         answered_by = "primary" if path == "primary" else ("fallback" if path else "none")
         self._recorder.record(call.outcome, answered_by, latency_ms)
         remember(call.outcome, answered_by, path, call.reason, latency_ms, value)

@@ -85,7 +85,7 @@ class CallOutcome:
 class CallState:
     """The working state of one call as it moves through the defences."""
 
-    __slots__ = ("at", "error", "outcome", "permit", "reason", "start", "value")
+    __slots__ = ("at", "error", "outcome", "permit", "reason", "reserved", "start", "value")
 
     def __init__(self, start: float, at: float | None) -> None:
         self.start = start
@@ -94,6 +94,7 @@ class CallState:
         self.reason = ""
         self.error: BaseException | None = None
         self.permit: Permit | None = None
+        self.reserved = 0.0  # cost counted up front, given back if the primary fails
         self.value: Any = None
 
 
