@@ -90,3 +90,25 @@ def test_concurrent_first_open_creates_the_schema_once(backend: dict[str, Any]) 
     assert [v.version for v in reg.list_versions("m")] == [1, 2, 3]
     assert reg.verify().ok
     reg.close()
+
+
+def test_verify_reads_one_snapshot_while_others_write(
+    make_registry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On PostgreSQL each statement of a READ COMMITTED transaction sees new
+    # commits: the log read first and the tables read after would disagree.
+    reg, other = make_registry(), make_registry()
+    reg.register("churn", {"w": 0})
+    from mlprod.models import _queries
+
+    original = _queries.replay
+
+    def register_meanwhile(lines: Any) -> Any:
+        other.register("churn", {"w": "meanwhile"})
+        other.set_alias("churn", "production", 2)
+        return original(lines)
+
+    monkeypatch.setattr(_queries, "replay", register_meanwhile)
+    result = reg.verify(artifacts=False)
+    assert result.ok, result.problems
+    assert (result.events, result.versions) == (1, 1)

@@ -221,8 +221,13 @@ class SqlMetadata:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Any]:
-        """A connection in a read transaction (one consistent snapshot on SQLite)."""
+        """A connection in a read transaction that sees one consistent snapshot."""
         with self.engine.connect() as conn:
+            if not self.sqlite:
+                # READ COMMITTED (PostgreSQL's default) lets each statement see new
+                # commits, so verify() would compare a log and tables of different
+                # moments. A read-only REPEATABLE READ transaction never fails.
+                conn.execution_options(isolation_level="REPEATABLE READ")
             yield conn
 
     @contextlib.contextmanager
