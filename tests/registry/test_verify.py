@@ -369,3 +369,22 @@ def test_a_stored_artifact_is_durable_before_register_commits(
     from mlprod.models.storage.artifacts import open_artifact_store
 
     assert isinstance(open_artifact_store(f"file://{tmp_path}/a"), LocalArtifactStore)
+
+
+def test_a_registration_finishing_during_verify_is_not_an_orphan(
+    make_registry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reg, other = make_registry(), make_registry()
+    reg.register("churn", {"w": 0})
+    from mlprod.models import _check
+
+    original = _check.check_tables
+
+    def register_meanwhile(*args: Any) -> Any:
+        other.register("churn", {"w": "meanwhile"})
+        return original(*args)
+
+    monkeypatch.setattr(_check, "check_tables", register_meanwhile)
+    result = reg.verify()
+    assert result.ok
+    assert result.orphans == ()

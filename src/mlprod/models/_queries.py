@@ -219,7 +219,9 @@ class QueryOps(RegistryCore):
         (and which), a version row or alias that differs from what the log
         says, a manifest edited in place, lineage index rows that disagree with
         the manifests, a missing or altered artifact file.
-        Artifacts no version refers to are listed as ``orphans``.
+        Artifacts no version refers to are listed as ``orphans``: left by a
+        write that failed before its metadata was committed, or by a
+        registration still running.
 
         Parameters
         ----------
@@ -238,6 +240,11 @@ class QueryOps(RegistryCore):
 
         t, sa = self._t, self._sa
         problems: list[Problem] = []
+        listing = getattr(self._store, "digests", None)
+        # Listed before the tables are read, so a registration that commits
+        # meanwhile is not reported as an orphan: its artifact is either
+        # missing from this listing or referenced by what is read next.
+        stored = list(listing()) if artifacts and callable(listing) else []
         with self._sql.read() as conn:
             lines = [line.encode("utf-8") for line in self._event_lines(conn)]
             head_row = conn.execute(
@@ -283,9 +290,7 @@ class QueryOps(RegistryCore):
                             f"found {actual[:12]}…",
                         )
                     )
-            listing = getattr(self._store, "digests", None)
-            if callable(listing):
-                orphans = [self._where(d) for d in listing() if d not in referenced]
+            orphans = [self._where(d) for d in stored if d not in referenced]
         return RegistryVerification(
             ok=not problems,
             events=chain.records,

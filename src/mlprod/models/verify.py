@@ -49,8 +49,9 @@ class RegistryVerification:
     problems:
         Every failure found, each naming what is wrong and where.
     orphans:
-        Stored artifacts no version refers to (left by a write that failed
-        before its metadata was committed). Harmless; they do not fail ``ok``.
+        Stored artifacts no version refers to: left by a write that failed
+        before its metadata was committed, or by a registration still running.
+        They do not fail ``ok``.
 
     Examples
     --------
@@ -100,8 +101,9 @@ class RegistryVerification:
             sections.append(
                 render.Section(
                     "Orphaned artifacts",
-                    text="Stored but referenced by no version (a write failed before "
-                    "its metadata was committed); safe to delete.",
+                    text="Stored but referenced by no version: a write failed before "
+                    "its metadata was committed, or a registration was still running. "
+                    "Delete them only while no one registers.",
                     table=render.Table(["artifact"], [[o] for o in self.orphans]),
                 )
             )
