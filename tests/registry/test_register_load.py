@@ -387,3 +387,31 @@ def test_a_missing_registry_error_does_not_carry_the_password(tmp_path: Path) ->
             url.render_as_string(hide_password=False), artifacts=tmp_path, create=False
         )
     assert "s3cret" not in str(info.value.to_dict())
+
+
+def test_sql_urls_that_sqlalchemy_cannot_open_say_how_to_fix_them(tmp_path: Path) -> None:
+    with pytest.raises(mp.ConfigurationError, match="mysql") as info:
+        mp.ModelRegistry("mysql+nosuchdriver://u:pw@host/db", artifacts=tmp_path)
+    assert info.value.parameter == "location"
+    assert "pw" not in str(info.value.to_dict())
+    with pytest.raises(mp.ConfigurationError, match="notaport"):
+        mp.ModelRegistry("postgresql+psycopg://u@host:notaport/db", artifacts=tmp_path)
+
+
+@pytest.mark.postgres
+def test_a_postgres_scheme_url_opens_postgresql(tmp_path: Path) -> None:
+    import os
+
+    base = os.environ.get("MLPROD_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("set MLPROD_TEST_POSTGRES_URL (bash .ci/postgres.sh prints one)")
+    import sqlalchemy as sa
+
+    # The scheme Heroku and many tools print; SQLAlchemy knows only postgresql.
+    url = sa.engine.make_url(base).set(
+        drivername="postgres", query={"options": "-csearch_path=no_such_schema"}
+    )
+    with pytest.raises(mp.ConfigurationError, match="No model registry"):
+        mp.ModelRegistry(
+            url.render_as_string(hide_password=False), artifacts=tmp_path, create=False
+        )

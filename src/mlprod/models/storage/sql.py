@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from mlprod.audit import GENESIS, line_hash, seal
+from mlprod.errors import ConfigurationError, MissingDependency
 
 __all__ = ["SqlMetadata", "Writer", "tables"]
 
@@ -128,6 +129,13 @@ class Writer:
         return self.seq - 1
 
 
+def _hide_password(sa: Any, url: str) -> str:
+    try:
+        return str(sa.engine.make_url(url).render_as_string(hide_password=True))
+    except (sa.exc.ArgumentError, ValueError):
+        return "(an unreadable URL)"
+
+
 class SqlMetadata:
     """An engine on the registry's database, with read and write transactions."""
 
@@ -136,17 +144,33 @@ class SqlMetadata:
 
         sa = optional_import("sqlalchemy", feature="ModelRegistry", extra="all")
         self.sa = sa
-        parsed = sa.engine.make_url(url)
-        self.dialect = parsed.get_backend_name()
-        if self.dialect.startswith("postgres"):
-            optional_import("psycopg", feature="a PostgreSQL registry", extra="postgres")
-        self.sqlite = self.dialect == "sqlite"
-        kwargs: dict[str, Any] = {}
-        if self.sqlite:
-            kwargs["connect_args"] = {"timeout": 60.0, "check_same_thread": False}
-        else:
-            kwargs["pool_pre_ping"] = True
-        self.engine = sa.create_engine(url, **kwargs)
+        try:
+            parsed = sa.engine.make_url(url)
+            backend, plus, driver = parsed.drivername.partition("+")
+            if backend == "postgres":
+                # The scheme Heroku and many tools print; SQLAlchemy knows only postgresql.
+                parsed = parsed.set(drivername=f"postgresql{plus}{driver}")
+            self.dialect = parsed.get_backend_name()
+            self.sqlite = self.dialect == "sqlite"
+            if self.dialect == "postgresql" and parsed.get_driver_name() == "psycopg":
+                optional_import("psycopg", feature="a PostgreSQL registry", extra="postgres")
+            kwargs: dict[str, Any] = {}
+            if self.sqlite:
+                kwargs["connect_args"] = {"timeout": 60.0, "check_same_thread": False}
+            else:
+                kwargs["pool_pre_ping"] = True
+            self.engine = sa.create_engine(parsed, **kwargs)
+        except (sa.exc.ArgumentError, ValueError, ImportError) as exc:
+            if isinstance(exc, MissingDependency):
+                raise
+            shown = _hide_password(sa, url)
+            raise ConfigurationError(
+                f"Cannot open the registry database {shown}: {exc}. Check the URL's scheme and "
+                "install its driver; for PostgreSQL use postgresql+psycopg://user@host/db "
+                "(pip install 'mlprod[postgres]').",
+                parameter="location",
+                value=shown,
+            ) from None
         self.t = tables(sa)
         if self.sqlite:
             self._install_sqlite_hooks()
@@ -190,8 +214,6 @@ class SqlMetadata:
         if t.meta.name in names and t.events.name in names:
             return
         if not create:
-            from mlprod.errors import ConfigurationError
-
             shown = self.engine.url.render_as_string(hide_password=True)
             raise ConfigurationError(
                 f"No model registry at {shown}: its tables do not exist. Open it with "
