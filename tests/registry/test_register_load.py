@@ -415,3 +415,12 @@ def test_a_postgres_scheme_url_opens_postgresql(tmp_path: Path) -> None:
         mp.ModelRegistry(
             url.render_as_string(hide_password=False), artifacts=tmp_path, create=False
         )
+
+
+def test_a_registry_written_by_a_newer_schema_is_refused(make_registry: Any) -> None:
+    reg = make_registry()
+    with reg._sql.engine.begin() as conn:
+        conn.execute(reg._t.meta.update().values(schema_version=99))
+    with pytest.raises(mp.ConfigurationError, match="schema version 99") as info:
+        make_registry()
+    assert info.value.value == 99

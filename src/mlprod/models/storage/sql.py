@@ -211,8 +211,23 @@ class SqlMetadata:
         sa, t = self.sa, self.t
         with self.engine.connect() as conn:
             names = set(sa.inspect(conn).get_table_names())
-        if t.meta.name in names and t.events.name in names:
-            return
+        if not (t.meta.name in names and t.events.name in names):
+            self._create(create=create)
+        with self.read() as conn:
+            found = conn.execute(
+                sa.select(t.meta.c.schema_version).where(t.meta.c.id == 1)
+            ).scalar()
+        if found is not None and int(found) > _SCHEMA_VERSION:
+            shown = self.engine.url.render_as_string(hide_password=True)
+            raise ConfigurationError(
+                f"The registry at {shown} has schema version {found}, written by a newer "
+                f"mlprod; this one reads version {_SCHEMA_VERSION}. Upgrade mlprod to open it.",
+                parameter="schema_version",
+                value=int(found),
+            )
+
+    def _create(self, *, create: bool) -> None:
+        sa, t = self.sa, self.t
         if not create:
             shown = self.engine.url.render_as_string(hide_password=True)
             raise ConfigurationError(
