@@ -148,3 +148,14 @@ def test_a_diamond_is_walked_once_with_every_edge(registry: mp.ModelRegistry) ->
     up = registry.lineage("d", 1)
     assert [n.id for n in up.upstream()] == ["model:b:1", "model:c:1", "model:a:1"]
     assert len(up.edges) == 4
+
+
+def test_graph_parts_and_results_are_hashable_values(family: mp.ModelRegistry) -> None:
+    g = family.lineage("churn", 2)
+    assert len(set(g.nodes)) == len(g.nodes)
+    assert len(set(g.edges)) == len(g.edges)
+    assert set(g.upstream()) <= set(g.nodes)
+    change = family.alias_history("churn", "production")[0]
+    verdict = mp.gates.metric_threshold("auc", min=0.5)(family.get("churn", 1), None)
+    for value in (change, verdict, family.verify()):
+        assert hash(value) == hash(value)

@@ -68,7 +68,7 @@ class Verdict:
 
     gate: str
     passed: bool
-    evidence: Mapping[str, Any] = field(default_factory=dict)
+    evidence: Mapping[str, Any] = field(default_factory=dict, hash=False)  # dicts do not hash
     message: str = ""
 
     def to_dict(self) -> dict[str, Any]:

@@ -32,7 +32,8 @@ class LineageNode:
     id: str
     kind: str
     label: str
-    attrs: Mapping[str, Any] = field(default_factory=dict)
+    # Plain dicts do not hash; the other fields identify the node.
+    attrs: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
@@ -49,7 +50,7 @@ class LineageEdge:
     source: str
     target: str
     relation: str
-    attrs: Mapping[str, Any] = field(default_factory=dict)
+    attrs: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""

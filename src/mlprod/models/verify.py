@@ -70,7 +70,7 @@ class RegistryVerification:
     head: str
     problems: tuple[Problem, ...] = ()
     orphans: tuple[str, ...] = ()
-    chain: Mapping[str, Any] = field(default_factory=dict)
+    chain: Mapping[str, Any] = field(default_factory=dict, hash=False)  # dicts do not hash
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""

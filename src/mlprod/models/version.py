@@ -346,7 +346,8 @@ class AliasChange:
     at: dt.datetime
     actor: str | None
     reason: str
-    verdicts: tuple[Mapping[str, Any], ...] = ()
+    # Plain dicts do not hash; the other fields identify the change.
+    verdicts: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)
     seq: int = -1
 
     @property
