@@ -103,6 +103,11 @@ def test_openlineage_run_events(family: mp.ModelRegistry) -> None:
         assert {"eventType", "eventTime", "producer", "schemaURL", "run", "job"} <= set(e)
 
 
+def test_lineage_takes_every_form_of_version_reference(family: mp.ModelRegistry) -> None:
+    forms = [("churn", 2), "churn:2", family.get("churn", 2), "churn:production"]
+    assert {family.lineage(ref).root for ref in forms} == {"model:churn:2"}
+
+
 def test_lineage_of_unknown_version(family: mp.ModelRegistry) -> None:
     with pytest.raises(mp.NotFound):
         family.lineage("churn", 99)

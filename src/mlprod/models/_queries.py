@@ -187,7 +187,7 @@ class QueryOps(RegistryCore):
         Parameters
         ----------
         ref:
-            A :class:`ModelVersion`, a name (with ``version``), ``"name:ref"``,
+            A :class:`ModelVersion`, a name (with ``version``), ``"name:ref"``, ``(name, ref)``,
             or a dataset (``DatasetVersion``, ``Fingerprint``, frame) to see
             which models were trained on it.
         depth:
@@ -205,7 +205,8 @@ class QueryOps(RegistryCore):
         from mlprod.models._graph import build_lineage
 
         with self._sql.read() as conn:
-            if isinstance(ref, ModelVersion) or (isinstance(ref, str) and type(ref) is str):
+            # A Fingerprint is a str subclass and means data; a plain str names a model.
+            if isinstance(ref, ModelVersion | tuple) or type(ref) is str:
                 name, ver = _split(ref, version)
                 row = self._row(conn, name, ver)
                 return build_lineage(self, conn, root_row=row, depth=depth)
