@@ -373,3 +373,40 @@ def test_four_eyes_refuses_a_version_whose_registrant_is_unknown(
             "churn", "production", anonymous.version, actor="bo", gates=[mp.gates.four_eyes()]
         )
     assert info.value.failed[0].evidence == {"actor": "bo", "registered_by": None}
+
+
+@pytest.fixture
+def tokyo(monkeypatch: pytest.MonkeyPatch) -> Any:
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_naive_moments_are_local_time_whatever_their_type(
+    reg: mp.ModelRegistry, clock: mp.ManualClock, tokyo: None
+) -> None:
+    pd = pytest.importorskip("pandas")
+    reg.set_alias("churn", "production", 1)
+    clock.advance(3600)
+    second = reg.set_alias("churn", "production", 2)
+    aware = second.at
+    local_naive = aware.astimezone().replace(tzinfo=None)
+    assert local_naive.hour == (aware.hour + 9) % 24
+    just_before = local_naive - dt.timedelta(microseconds=1)
+    for moment, version in [
+        (aware, 2),
+        (local_naive, 2),
+        (just_before, 1),
+        (pd.Timestamp(local_naive), 2),
+        (pd.Timestamp(just_before), 1),
+        (pd.Timestamp(aware), 2),
+        (aware.isoformat(), 2),
+        (aware.isoformat().replace("+00:00", "Z"), 2),
+        (local_naive.isoformat(), 2),
+        (just_before.isoformat(), 1),
+    ]:
+        assert reg.resolve("churn", "production", at=moment).version == version, moment

@@ -220,7 +220,8 @@ class AliasOps(RegistryCore):
         name, alias:
             The model and alias (``"latest"`` also works: the newest version then).
         at:
-            A datetime (naive means local time), epoch seconds or ISO string.
+            A datetime or pandas Timestamp (naive means local time, for both),
+            epoch seconds or an ISO 8601 string.
 
         Raises
         ------

@@ -57,7 +57,14 @@ def _check_alias(alias: Any) -> str:
 
 def _timestamp(at: Any) -> float:
     if isinstance(at, dt.datetime):
-        return at.timestamp()
+        # Rebuilt as a plain datetime: pandas' Timestamp reads a naive value as
+        # UTC where datetime reads it as local time, and one rule must hold.
+        plain = dt.datetime(
+            *(at.year, at.month, at.day, at.hour, at.minute, at.second, at.microsecond),
+            tzinfo=at.tzinfo,
+            fold=at.fold,
+        )
+        return plain.timestamp()
     if isinstance(at, int | float):
         return float(at)
     if isinstance(at, str):
