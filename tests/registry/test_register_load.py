@@ -424,3 +424,25 @@ def test_a_registry_written_by_a_newer_schema_is_refused(make_registry: Any) -> 
     with pytest.raises(mp.ConfigurationError, match="schema version 99") as info:
         make_registry()
     assert info.value.value == 99
+
+
+def test_a_tampered_record_error_names_the_version_and_what_changed(
+    registry: mp.ModelRegistry,
+) -> None:
+    registry.register("churn", {"w": 1}, metrics={"auc": 0.7})
+    registry.register("churn", {"w": 2})
+    t = registry._t
+    with registry._sql.engine.begin() as conn:
+        v = t.versions
+        text = conn.execute(v.select().where(v.c.version == 1)).one().manifest
+        conn.execute(v.update().where(v.c.version == 1).values(manifest=text.replace("0.7", "0.9")))
+        conn.execute(v.update().where(v.c.version == 2).values(tags="{not json"))
+    with pytest.raises(mp.IntegrityError) as info:
+        registry.get("churn", 1)
+    assert "churn:1" in str(info.value)
+    assert "manifest now hashes to" in str(info.value)
+    with pytest.raises(mp.IntegrityError) as info:
+        registry.get("churn", 2)
+    assert "churn:2" in str(info.value)
+    assert "tags are not JSON" in str(info.value)
+    assert "hashes" not in str(info.value)

@@ -37,6 +37,15 @@ def _short(digest: str) -> str:
     return digest[:12] + "…"
 
 
+def _claimed_ref(manifest_text: str) -> str:
+    # For the message only: a changed manifest's name and version are not to be trusted.
+    try:
+        manifest = json.loads(manifest_text)
+        return f"{manifest['name']}:{manifest['version']} "
+    except (ValueError, KeyError, TypeError):
+        return ""
+
+
 @dataclass(frozen=True, eq=False)
 class ModelVersion:
     """One registered, sealed model version.
@@ -89,10 +98,15 @@ class ModelVersion:
         except (ValueError, KeyError, TypeError):
             from mlprod.errors import IntegrityError
 
+            what = (
+                f"its manifest now hashes to {_short(actual)}"
+                if actual != digest
+                else "its tags are not JSON"
+            )
             raise IntegrityError(
-                f"The stored record of version {digest[:12]}… was changed in the database "
-                f"after registration (its manifest hashes to {actual[:12]}…, or its tags are "
-                "not JSON). Run reg.verify() for the full report.",
+                f"The stored record of {_claimed_ref(manifest_text)}(sealed as {_short(digest)}) "
+                f"was changed in the database after registration: {what}. Refusing to use it; "
+                "run reg.verify() for the full report.",
                 path=f"versions/{digest}",
                 expected=digest,
                 actual=actual,
