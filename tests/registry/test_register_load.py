@@ -446,3 +446,17 @@ def test_a_tampered_record_error_names_the_version_and_what_changed(
     assert "churn:2" in str(info.value)
     assert "tags are not JSON" in str(info.value)
     assert "hashes" not in str(info.value)
+
+
+def test_a_string_that_is_not_a_fingerprint_is_not_recorded_as_one(
+    registry: mp.ModelRegistry,
+) -> None:
+    with pytest.raises(mp.ConfigurationError, match=r"datasets\['train'\] = 'train\.csv'") as info:
+        registry.register("churn", {"w": 1}, datasets={"train": "train.csv"})
+    assert info.value.parameter == "datasets.train"
+    assert "mp.fingerprint" in str(info.value)
+    with pytest.raises(mp.ConfigurationError, match=r"datasets\['eval'\]"):
+        registry.register("churn", {"w": 1}, datasets={"eval": 42})
+    assert registry.list_models() == []
+    mv = registry.register("churn", {"w": 1}, datasets={"train": "0123abcd" * 4})
+    assert mv.datasets["train"] == {"kind": "fingerprint", "fingerprint": "0123abcd" * 4}

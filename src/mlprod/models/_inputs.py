@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import operator
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -22,6 +23,9 @@ __all__ = [
     "signature",
     "tags",
 ]
+
+
+_HEX = re.compile(r"^[0-9a-f]{16,128}$")
 
 
 def params(value: Mapping[str, Any] | None, *, what: str = "params") -> dict[str, Any]:
@@ -89,7 +93,7 @@ def tags(value: Mapping[str, Any] | None) -> dict[str, Any]:
     return params(value, what="tags")
 
 
-def _describe(obj: Any) -> dict[str, Any]:
+def _describe(obj: Any, role: str) -> dict[str, Any]:
     if all(hasattr(obj, a) for a in ("name", "version", "fingerprint")) and not isinstance(
         obj, str
     ):
@@ -107,6 +111,14 @@ def _describe(obj: Any) -> dict[str, Any]:
             out["rows"] = int(rows)
         return out
     if isinstance(obj, str):
+        if not _HEX.match(obj):
+            raise ConfigurationError(
+                f"datasets[{role!r}] = {obj!r} is not a fingerprint (a hex digest such as "
+                "mp.fingerprint(df) returns). Pass the data itself, its mp.fingerprint(df), or "
+                "a DatasetVersion from mp.DatasetStore.commit.",
+                parameter=f"datasets.{role}",
+                value=obj[:200],
+            )
         out = {"kind": "fingerprint", "fingerprint": str(obj)}
         rows = getattr(obj, "rows", None)
         if rows is not None:
@@ -115,11 +127,12 @@ def _describe(obj: Any) -> dict[str, Any]:
     if hasattr(obj, "columns") and hasattr(obj, "dtypes"):
         from mlprod.data.fingerprint import fingerprint
 
-        return _describe(fingerprint(obj))
+        return _describe(fingerprint(obj), role)
     raise ConfigurationError(
-        f"Cannot record a dataset of type {type(obj).__name__}: pass a DatasetVersion "
-        "(from mp.DatasetStore.commit), a Fingerprint (mp.fingerprint(df)) or a DataFrame.",
-        parameter="datasets",
+        f"datasets[{role!r}]: cannot record a dataset of type {type(obj).__name__}. Pass a "
+        "DatasetVersion (from mp.DatasetStore.commit), a Fingerprint (mp.fingerprint(df)) or "
+        "a DataFrame.",
+        parameter=f"datasets.{role}",
         value=repr(obj)[:200],
     )
 
@@ -140,7 +153,7 @@ def datasets(value: Any) -> dict[str, dict[str, Any]]:
         items = [(_role(d, f"dataset{i}"), d) for i, d in enumerate(value)]
     else:
         items = [(_role(value, "data"), value)]
-    return {str(role): _describe(obj) for role, obj in items}
+    return {str(role): _describe(obj, str(role)) for role, obj in items}
 
 
 def dataset_node_id(d: Mapping[str, Any]) -> str:
