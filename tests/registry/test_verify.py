@@ -388,3 +388,16 @@ def test_a_registration_finishing_during_verify_is_not_an_orphan(
     result = reg.verify()
     assert result.ok
     assert result.orphans == ()
+
+
+def test_registering_the_same_bytes_again_repairs_a_damaged_artifact(
+    registry: mp.ModelRegistry,
+) -> None:
+    first = registry.register("churn", {"w": [1, 2, 3]})
+    path = Path(registry.artifacts.where(first.artifacts["model.joblib"]["sha256"]))
+    path.write_bytes(b"damaged")
+    assert [p.kind for p in registry.verify().problems] == ["artifact_corrupt"]
+    again = registry.register("churn", {"w": [1, 2, 3]})
+    assert again.artifacts == first.artifacts
+    assert registry.verify().ok
+    assert registry.load("churn", 1) == {"w": [1, 2, 3]}

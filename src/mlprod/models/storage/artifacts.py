@@ -8,6 +8,7 @@ Both stores satisfy :class:`mlprod.protocols.ArtifactStore` and add
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
@@ -24,6 +25,11 @@ def _check(digest: str) -> str:
     if not _HEX64.match(digest):
         raise ValueError(f"not a SHA-256 hex digest: {digest!r}")
     return digest
+
+
+def _sha256_file(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _fsync_folder(path: Path) -> None:
@@ -66,9 +72,13 @@ class LocalArtifactStore:
         return str(self.root / "sha256" / digest[:2] / digest)
 
     def put(self, digest: str, data: bytes) -> None:
-        """Store ``data`` under ``digest`` atomically (a no-op if present)."""
+        """Store ``data`` under ``digest`` atomically.
+
+        A no-op if an intact copy is present; a damaged one is replaced, so
+        registering the same bytes again repairs it.
+        """
         target = Path(self.where(_check(digest)))
-        if target.exists():
+        if target.exists() and _sha256_file(target) == digest:
             return
         new_folder = not target.parent.exists()
         target.parent.mkdir(parents=True, exist_ok=True)
