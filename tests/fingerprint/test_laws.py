@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import itertools
 import pickle
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import mlprod as mp
+from mlprod.data import fingerprint_runs
 from mlprod.data.fingerprint import PartialFingerprint
 
 from .strategies import frames
@@ -136,32 +140,124 @@ def test_column_order_counts_unless_asked_not_to(df):
 
 
 @given(frames(min_rows=0, max_rows=90), st.integers(1, 40))
-def test_block_size_never_changes_the_value(df, block_rows):
+def test_row_batch_size_never_changes_the_unordered_value(df, block_rows):
     from mlprod.data import fingerprint as module
 
-    expected = (mp.fingerprint(df), mp.fingerprint(df, ordered=False))
+    expected = mp.fingerprint(df, ordered=False)
     saved = module.BLOCK_ROWS
     module.BLOCK_ROWS = block_rows
-    module._powers.cache_clear()
     try:
-        got = (mp.fingerprint(df), mp.fingerprint(df, ordered=False))
+        got = mp.fingerprint(df, ordered=False)
     finally:
         module.BLOCK_ROWS = saved
-        module._powers.cache_clear()
     assert got == expected
 
 
+@contextlib.contextmanager
+def grid_rows(rows):
+    """Run with an ordered-fingerprint grid of ``rows`` rows, so small frames span many blocks."""
+    saved = fingerprint_runs.GRID_ROWS
+    fingerprint_runs.GRID_ROWS = rows
+    try:
+        yield
+    finally:
+        fingerprint_runs.GRID_ROWS = saved
+
+
+def _cut(df, sizes):
+    """Consecutive chunks of ``df`` with the given sizes, cycled, to the end."""
+    chunks, start = [], 0
+    for size in itertools.cycle(sizes):
+        if start >= len(df):
+            break
+        chunks.append(df.iloc[start : start + size])
+        start += size
+    return chunks or [df]
+
+
+@given(frames(min_rows=0, max_rows=60), st.integers(1, 8), st.data())
+def test_chunks_cut_at_and_around_block_boundaries_merge_exactly(df, grid, data):
+    sizes = data.draw(
+        st.lists(st.sampled_from([grid - 1, grid, grid + 1, 1, 2 * grid + 1]), min_size=1)
+    )
+    sizes = [s for s in sizes if s > 0] or [1]
+    with grid_rows(grid):
+        whole = mp.fingerprint(df)
+        assert mp.fingerprint(_cut(df, sizes)) == whole
+        states, start = [], 0
+        for chunk in _cut(df, sizes):
+            states.append(PartialFingerprint.of(chunk, start=start))
+            start += len(chunk)
+        # any bracketing of the merges, and a trip through to_dict on the way
+        mid = len(states) // 2
+        left = functools.reduce(PartialFingerprint.merge, states[:mid], PartialFingerprint.empty())
+        right = functools.reduce(PartialFingerprint.merge, states[mid:], PartialFingerprint.empty())
+        right = PartialFingerprint.from_dict(right.to_dict())
+        assert left.merge(right).result() == whole
+        for ordered in (True, False):
+            assert mp.fingerprint(_cut(df, sizes), ordered=ordered) == mp.fingerprint(
+                df, ordered=ordered
+            )
+
+
+@given(frames(min_rows=1, max_rows=30), st.integers(1, 6), st.data())
+def test_short_chunks_find_their_place_without_start(df, grid, data):
+    with grid_rows(grid):
+        k = data.draw(st.integers(0, len(df)))
+        tail = df.iloc[k:]
+        assume(len(tail) < grid)
+        state = PartialFingerprint.of(df.iloc[:k]).merge(PartialFingerprint.of(tail))
+        assert state.result() == mp.fingerprint(df)
+
+
+def test_a_long_chunk_needs_its_start():
+    df = pd.DataFrame({"a": range(20)})
+    with grid_rows(4):
+        a, b = PartialFingerprint.of(df.iloc[:5]), PartialFingerprint.of(df.iloc[5:])
+        with pytest.raises(mp.ConfigurationError, match="start="):
+            a.merge(b)
+        assert a.merge(PartialFingerprint.of(df.iloc[5:], start=5)).result() == mp.fingerprint(df)
+        with pytest.raises(mp.ConfigurationError, match="rows before it"):
+            PartialFingerprint.of(df.iloc[5:], start=5).result()
+
+
 def test_chunks_across_real_block_boundaries():
+    grid = fingerprint_runs.GRID_ROWS
     rng = np.random.default_rng(3)
-    n = 100_003
+    n = 3 * grid + 7
     df = pd.DataFrame(
         {
             "x": rng.normal(size=n),
+            "i": rng.integers(-5, 5, size=n),
             "s": pd.Series([f"v{i % 1000}" + "x" * (i % 17) for i in range(n)], dtype="str"),
+            "c": pd.Categorical(rng.choice(["a", "b", None], size=n)),
+            "n": pd.array([i if i % 5 else None for i in range(n)], dtype="Int64"),
         }
     )
-    cuts = [0, 1, 32_767, 32_768, 65_537, 99_999, n]
-    chunks = [df.iloc[a:b] for a, b in itertools.pairwise(cuts)]
-    assert mp.fingerprint(chunks) == mp.fingerprint(df)
-    assert mp.fingerprint(chunks, ordered=False) == mp.fingerprint(df.iloc[::-1], ordered=False)
-    assert mp.fingerprint(df.iloc[::-1]) != mp.fingerprint(df)
+    df.loc[7, "x"] = -0.0
+    whole = mp.fingerprint(df)
+    for sizes in ([grid - 1], [grid], [grid + 1], [1, grid - 1, grid + 1, grid]):
+        assert mp.fingerprint(_cut(df, sizes)) == whole
+    single_rows = [df.iloc[i : i + 1] for i in range(grid - 3, grid + 3)]
+    cut = [df.iloc[: grid - 3], *single_rows, df.iloc[grid + 3 :]]
+    assert mp.fingerprint(cut) == whole
+    assert mp.fingerprint(cut, ordered=False) == mp.fingerprint(df.iloc[::-1], ordered=False)
+    assert mp.fingerprint(df.iloc[::-1]) != whole
+    swapped = df.iloc[[*range(grid - 1), grid, grid - 1, *range(grid + 1, n)]]
+    assert mp.fingerprint(swapped) != whole
+
+
+@given(frames(min_rows=2, max_rows=40), st.integers(1, 6), st.data())
+def test_changes_are_seen_whichever_block_they_fall_in(df, grid, data):
+    with grid_rows(grid):
+        whole = mp.fingerprint(df)
+        col = data.draw(st.sampled_from(list(df.columns)))
+        row = data.draw(st.integers(0, len(df) - 1))
+        changed = df.copy()
+        changed[col] = _changed(df[col], row)
+        assert mp.fingerprint(changed) != whole
+        i = data.draw(st.integers(0, len(df) - 2))
+        order = [*range(i), i + 1, i, *range(i + 2, len(df))]
+        rows_differ = mp.fingerprint(df.iloc[[i]]) != mp.fingerprint(df.iloc[[i + 1]].set_axis([i]))
+        if rows_differ:
+            assert mp.fingerprint(df.iloc[order]) != whole

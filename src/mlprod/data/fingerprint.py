@@ -6,21 +6,23 @@ and canonical dtypes, its row count and, unless ``ordered=False``, its row
 order. Memory layout, block structure, chunking, the index (unless
 ``index=True``) and round trips through Parquet or pickle do not change it.
 
-How it is computed (algorithm ``mlprod-fp/1``): each row gets a 64-bit hash
-by folding the canonical words of its cells, block by block of
-:data:`BLOCK_ROWS` rows (so extra memory stays a few MB whatever the table
-size). The row hashes are summarised in four 64-bit lanes that merge across
-chunks: two multiset sums (``S1 = Σ r``, ``S2 = Σ g(r)``) and, for ordered
-fingerprints, two position-weighted sums (``P = Σ r_i W^i`` mod 2^64, which
-shift by ``W^n`` when a chunk of ``n`` rows precedes). The hex value is the
-first 128 bits of a SHA-256 over the algorithm name, options, schema, row
-count and lanes.
+How it is computed (algorithm ``mlprod-fp/2``). Ordered: the table is cut on
+a fixed grid of :data:`~mlprod.data.fingerprint_runs.GRID_ROWS` rows
+counted from its first row; each block's canonical bytes, column after
+column, get an xxh3-128 digest (:mod:`mlprod.data.fingerprint_blocks`), and
+the digests, in order, are hashed with SHA-256. A chunk's state carries the
+digests of its whole blocks and the canonical rows of its incomplete first and
+last blocks, so states of consecutive chunks merge into exactly the value of
+the whole. Unordered: each row gets a 64-bit hash by folding the canonical
+words of its cells, block by block of :data:`BLOCK_ROWS` rows, and two
+multiset sums (``S1 = Σ r``, ``S2 = Σ g(r)``) summarise them. The hex value
+is the first 128 bits of a SHA-256 over the algorithm name, options, schema,
+row count and that summary.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -29,8 +31,11 @@ import numpy.typing as npt
 import pandas as pd
 
 from mlprod._internal.canonical import canonical_json, sha256_bytes
+from mlprod.data import fingerprint_runs
+from mlprod.data.fingerprint_blocks import block_encoder_for
 from mlprod.data.fingerprint_columns import encoder_for, unify_dtypes
 from mlprod.data.fingerprint_kernels import finish_rows, fold_column, new_accumulator
+from mlprod.data.fingerprint_runs import BlockRun, run_of
 from mlprod.data.fingerprint_value import ALGORITHM, Fingerprint
 from mlprod.errors import ConfigurationError
 
@@ -46,19 +51,7 @@ __all__ = [
 BLOCK_ROWS = 1 << 15
 
 _MASK64 = (1 << 64) - 1
-_W1 = 0x100000001B3
-_W2 = 0x9E3779B97F4A7C15 | 3
 _K_S2 = np.uint64(0x94D049BB133111EB)
-
-
-@functools.cache
-def _powers(base: int) -> npt.NDArray[np.uint64]:
-    """``base**i mod 2**64`` for ``i < BLOCK_ROWS``."""
-    out = np.full(BLOCK_ROWS, base, dtype=np.uint64)
-    out[0] = 1
-    np.multiply.accumulate(out, out=out)
-    out.flags.writeable = False
-    return out
 
 
 def _name_key(name: Any) -> str:
@@ -83,12 +76,18 @@ class PartialFingerprint:
     the fingerprint of the whole. :meth:`result` turns a state into a
     :class:`Fingerprint`.
 
+    An ordered state depends on where its first row falls on the table's grid
+    of :data:`~mlprod.data.fingerprint_runs.GRID_ROWS` rows, so pass
+    ``start=`` (the table position of the chunk's first row) to :meth:`of`
+    for a chunk that does not start the table. A chunk shorter than one
+    block finds its place when merged, so ``start`` may be left out for it.
+
     Examples
     --------
     >>> import pandas as pd, mlprod as mp
     >>> from mlprod.data.fingerprint import PartialFingerprint
     >>> df = pd.DataFrame({"a": range(10)})
-    >>> a = PartialFingerprint.of(df.iloc[:4]); b = PartialFingerprint.of(df.iloc[4:])
+    >>> a = PartialFingerprint.of(df.iloc[:4]); b = PartialFingerprint.of(df.iloc[4:], start=4)
     >>> a.merge(b).result() == mp.fingerprint(df)
     True
     """
@@ -100,16 +99,30 @@ class PartialFingerprint:
     ordered: bool = True
     index: bool = False
     columns_ordered: bool = True
-    lanes: tuple[int, int, int, int] = (0, 0, 0, 0)
+    lanes: tuple[int, int] = (0, 0)
     _empty: bool = field(default=False, repr=False)
+    run: BlockRun | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(
-        cls, frame: Any, *, ordered: bool = True, index: bool = False, columns_ordered: bool = True
+        cls,
+        frame: Any,
+        *,
+        start: int = 0,
+        ordered: bool = True,
+        index: bool = False,
+        columns_ordered: bool = True,
     ) -> PartialFingerprint:
-        """The state of one in-memory chunk (DataFrame, Series or numpy array)."""
+        """The state of one in-memory chunk (DataFrame, Series or numpy array).
+
+        ``start`` is the table position of the chunk's first row.
+        """
         return _state_of(
-            _as_frame(frame), ordered=ordered, index=index, columns_ordered=columns_ordered
+            _as_frame(frame),
+            ordered=ordered,
+            index=index,
+            columns_ordered=columns_ordered,
+            start=start,
         )
 
     def merge(self, other: PartialFingerprint) -> PartialFingerprint:
@@ -141,23 +154,30 @@ class PartialFingerprint:
                 + ". Read every chunk with the same columns and dtypes (for CSV pass dtype=...).",
                 parameter="data",
             )
-        s1, s2, p1, p2 = self.lanes
-        t1, t2, q1, q2 = other.lanes
-        shift1, shift2 = pow(_W1, self.rows, 1 << 64), pow(_W2, self.rows, 1 << 64)
-        lanes = (
-            (s1 + t1) & _MASK64,
-            (s2 + t2) & _MASK64,
-            (p1 + q1 * shift1) & _MASK64,
-            (p2 + q2 * shift2) & _MASK64,
+        run = None
+        if self.run is not None and other.run is not None:
+            try:
+                run = self.run.merge(other.run)
+            except ValueError:
+                raise ConfigurationError(
+                    f"The chunk of {other.rows:,} rows after row {self.rows:,} was fingerprinted "
+                    f"as if it started elsewhere. Pass start= (the table position of its first "
+                    "row) to PartialFingerprint.of for every chunk after the first.",
+                    parameter="start",
+                    value=other.run.phase,
+                ) from None
+        (s1, s2), (t1, t2) = self.lanes, other.lanes
+        lanes = ((s1 + t1) & _MASK64, (s2 + t2) & _MASK64)
+        return replace(
+            self, rows=self.rows + other.rows, dtypes=tuple(dtypes), lanes=lanes, run=run
         )
-        return replace(self, rows=self.rows + other.rows, dtypes=tuple(dtypes), lanes=lanes)
 
     @classmethod
     def empty(
         cls, *, ordered: bool = True, index: bool = False, columns_ordered: bool = True
     ) -> PartialFingerprint:
         """The identity for :meth:`merge`: no rows, no schema yet."""
-        return cls(0, (), (), (), ordered, index, columns_ordered, (0, 0, 0, 0), True)
+        return cls(0, (), (), (), ordered, index, columns_ordered, (0, 0), True)
 
     def result(self) -> Fingerprint:
         """The :class:`Fingerprint` of the rows this state covers."""
@@ -169,7 +189,24 @@ class PartialFingerprint:
         pairs = [[_name_key(c), d] for c, d in zip(self.columns, self.dtypes)]
         if not self.columns_ordered:
             pairs.sort()
-        lanes = self.lanes if self.ordered else self.lanes[:2]
+        if self.ordered and self.run is None:
+            raise ConfigurationError(
+                f"This ordered state has no block digests: it was made by another algorithm "
+                f"than {ALGORITHM}. Recompute every chunk's state with this version.",
+                parameter="data",
+            )
+        if self.run is not None:
+            try:
+                summary = [sha256_bytes(self.run.content())]
+            except ValueError:
+                raise ConfigurationError(
+                    "This state starts inside a block of the table, so it has no fingerprint "
+                    "of its own: merge it after the state of the rows before it.",
+                    parameter="start",
+                    value=self.run.phase,
+                ) from None
+        else:
+            summary = [f"{v:016x}" for v in self.lanes]
         payload = {
             "algorithm": ALGORITHM,
             "ordered": self.ordered,
@@ -178,7 +215,7 @@ class PartialFingerprint:
             "rows": self.rows,
             "schema": pairs,
             "index_schema": [list(p) for p in self.index_dtypes] if self.index else [],
-            "lanes": [f"{v:016x}" for v in lanes],
+            "lanes": summary,
         }
         digest = sha256_bytes(canonical_json(payload))[:32]
         return Fingerprint(
@@ -203,12 +240,14 @@ class PartialFingerprint:
             "columns_ordered": self.columns_ordered,
             "lanes": [f"{v:016x}" for v in self.lanes],
             "empty": self._empty,
+            "run": None if self.run is None else self.run.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PartialFingerprint:
         """Rebuild a state from :meth:`to_dict` output."""
         lanes = tuple(int(v, 16) for v in data["lanes"])
+        run = data.get("run")
         return cls(
             data["rows"],
             tuple(data["columns"]),
@@ -217,8 +256,9 @@ class PartialFingerprint:
             data["ordered"],
             data["index"],
             data["columns_ordered"],
-            (lanes[0], lanes[1], lanes[2], lanes[3]),
+            (lanes[0], lanes[1]),
             data.get("empty", False),
+            None if run is None else BlockRun.from_dict(run),
         )
 
 
@@ -261,21 +301,30 @@ def _index_series(frame: pd.DataFrame) -> list[tuple[str, pd.Series]]:
 
 
 def _encoders(
-    frame: pd.DataFrame, index: bool, columns_ordered: bool
+    frame: pd.DataFrame,
+    index: bool,
+    columns_ordered: bool,
+    factory: Callable[[pd.Series], tuple[str, Any]] | None = None,
 ) -> tuple[list[Any], list[str], tuple[tuple[str, str], ...]]:
-    data_encoders = [encoder_for(frame.iloc[:, j]) for j in range(frame.shape[1])]
-    dtypes = [e.dtype for e in data_encoders]
+    make = factory or _row_encoder
+    data_encoders = [make(frame.iloc[:, j]) for j in range(frame.shape[1])]
+    dtypes = [d for d, _ in data_encoders]
     order = list(range(len(data_encoders)))
     if not columns_ordered:
         keys = [(_name_key(c), d) for c, d in zip(frame.columns, dtypes)]
         order.sort(key=lambda j: keys[j])
-    chain = [data_encoders[j] for j in order]
+    chain = [data_encoders[j][1] for j in order]
     index_dtypes: tuple[tuple[str, str], ...] = ()
     if index:
-        idx_enc = [(name, encoder_for(s)) for name, s in _index_series(frame)]
-        index_dtypes = tuple((name, e.dtype) for name, e in idx_enc)
-        chain = [e for _, e in idx_enc] + chain
+        idx_enc = [(name, make(s)) for name, s in _index_series(frame)]
+        index_dtypes = tuple((name, d) for name, (d, _) in idx_enc)
+        chain = [e for _, (_, e) in idx_enc] + chain
     return chain, dtypes, index_dtypes
+
+
+def _row_encoder(series: pd.Series) -> tuple[str, Any]:
+    enc = encoder_for(series)
+    return enc.dtype, enc
 
 
 def _blocks(n: int) -> Iterable[tuple[int, int]]:
@@ -301,28 +350,43 @@ def _row_hash_blocks(
 
 
 def _state_of(
-    frame: pd.DataFrame, *, ordered: bool, index: bool, columns_ordered: bool
+    frame: pd.DataFrame,
+    *,
+    ordered: bool,
+    index: bool,
+    columns_ordered: bool,
+    start: int = 0,
+    whole: bool = False,
 ) -> PartialFingerprint:
+    if ordered:
+        chain, dtypes, index_dtypes = _encoders(frame, index, columns_ordered, block_encoder_for)
+        phase = start % fingerprint_runs.GRID_ROWS
+        # a whole table hashes its last block in place: no copy of up to a block of rows
+        run = run_of(chain, len(frame), phase, None, whole=whole)
+        return PartialFingerprint(
+            len(frame),
+            tuple(frame.columns),
+            tuple(dtypes),
+            index_dtypes,
+            ordered,
+            index,
+            columns_ordered,
+            run=run,
+        )
     chain, dtypes, index_dtypes = _encoders(frame, index, columns_ordered)
-    s1 = s2 = p1 = p2 = 0
-    pw1, pw2 = _powers(_W1), _powers(_W2)
+    s1 = s2 = 0
     g = np.empty(min(len(frame), BLOCK_ROWS), dtype=np.uint64)
     shifted = np.empty_like(g)
     with np.errstate(over="ignore"):
-        for start, rows in _row_hash_blocks(frame, chain):
+        for _, rows in _row_hash_blocks(frame, chain):
             m = len(rows)
             gm = g[:m]
+            # a second, non-linear lane: equal sums of r alone are easy to meet
             np.multiply(rows, _K_S2, out=gm)
             np.right_shift(gm, np.uint64(32), out=shifted[:m])
             np.bitwise_xor(gm, shifted[:m], out=gm)
             s1 += int(rows.sum(dtype=np.uint64))
             s2 += int(gm.sum(dtype=np.uint64))
-            if ordered:
-                local1 = int(np.dot(rows, pw1[:m]))
-                local2 = int(np.dot(gm, pw2[:m]))
-                p1 += local1 * pow(_W1, start, 1 << 64)
-                p2 += local2 * pow(_W2, start, 1 << 64)
-    lanes = (s1 & _MASK64, s2 & _MASK64, p1 & _MASK64, p2 & _MASK64)
     return PartialFingerprint(
         len(frame),
         tuple(frame.columns),
@@ -331,7 +395,7 @@ def _state_of(
         ordered,
         index,
         columns_ordered,
-        lanes,
+        (s1 & _MASK64, s2 & _MASK64),
     )
 
 
@@ -360,10 +424,18 @@ def _is_dask(data: Any) -> bool:
 
 
 def _dask_state(data: Any, **opts: bool) -> PartialFingerprint:
+    import operator
+
     from mlprod._internal.lazy import optional_import
 
     dask = optional_import("dask", feature="fingerprint of a Dask DataFrame", extra="dask")
-    tasks = [dask.delayed(_partition_state)(part, opts) for part in data.to_delayed()]
+    parts = data.to_delayed()
+    # each partition's state needs its table position, which the lengths of the
+    # partitions before it give; one graph, so every partition is computed once
+    tasks, start = [], dask.delayed(0)
+    for part in parts:
+        tasks.append(dask.delayed(_partition_state)(part, opts, start))
+        start = dask.delayed(operator.add)(start, dask.delayed(len)(part))
     states = dask.compute(*tasks)
     total = PartialFingerprint.empty(**opts)
     for state in states:
@@ -371,8 +443,8 @@ def _dask_state(data: Any, **opts: bool) -> PartialFingerprint:
     return total
 
 
-def _partition_state(part: Any, opts: dict[str, bool]) -> dict[str, Any]:
-    return PartialFingerprint.of(part, **opts).to_dict()
+def _partition_state(part: Any, opts: dict[str, bool], start: int) -> dict[str, Any]:
+    return PartialFingerprint.of(part, start=start, **opts).to_dict()
 
 
 def fingerprint(
@@ -397,7 +469,9 @@ def fingerprint(
     codes. Integers of different widths, floats of different widths and
     nullable vs numpy dtypes are different dtypes, so they fingerprint
     differently even when the values are equal. Collisions are as likely as
-    for a random 64-bit row hash (the output carries 128 bits); it is not a
+    for a random 128-bit digest per block of rows when ordered (category
+    values enter as 64-bit hashes) and a random 64-bit row hash when
+    unordered; it is not a
     defence against deliberately crafted collisions.
 
     Parameters
@@ -437,10 +511,10 @@ def fingerprint(
     if _is_dask(data):
         return _dask_state(data, **opts).result()
     if isinstance(data, pd.DataFrame | pd.Series | pd.Index | np.ndarray):
-        return _state_of(_as_frame(data), **opts).result()
+        return _state_of(_as_frame(data), whole=True, **opts).result()
     if isinstance(data, Iterable) and not isinstance(data, str | bytes | dict):
         total = PartialFingerprint.empty(**opts)
         for chunk in data:
-            total = total.merge(_state_of(_as_frame(chunk), **opts))
+            total = total.merge(_state_of(_as_frame(chunk), start=total.rows, **opts))
         return total.result()
-    return _state_of(_as_frame(data), **opts).result()
+    return _state_of(_as_frame(data), whole=True, **opts).result()

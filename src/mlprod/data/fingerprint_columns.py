@@ -7,7 +7,9 @@ Nothing here loops over rows in
 Python except the documented slow path for object columns that hold values
 other than strings.
 
-Canonical encodings (algorithm ``mlprod-fp/1``):
+Canonical encodings (algorithm ``mlprod-fp/2``; ordered fingerprints hash
+float64, 64-bit integer, string and categorical columns in the equivalent
+byte forms of :mod:`mlprod.data.fingerprint_blocks`):
 
 * integers, booleans, datetimes, timedeltas, periods: the value as a 64-bit
   integer (``NaT`` keeps its sentinel, which no real value has);

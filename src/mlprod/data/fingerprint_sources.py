@@ -220,7 +220,7 @@ def fingerprint_files(
                 read_options=read_options,
                 storage_options=storage_options,
             ):
-                total = total.merge(PartialFingerprint.of(chunk, **opts))
+                total = total.merge(PartialFingerprint.of(chunk, start=total.rows, **opts))
                 bar.set_postfix(rows=f"{total.rows:,}")
             bar.update(1)
     if total.rows == 0 and not paths:

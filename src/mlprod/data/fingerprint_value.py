@@ -7,7 +7,7 @@ from typing import Any
 
 __all__ = ["ALGORITHM", "Fingerprint"]
 
-ALGORITHM = "mlprod-fp/1"
+ALGORITHM = "mlprod-fp/2"
 
 
 class Fingerprint(str):
@@ -23,7 +23,7 @@ class Fingerprint(str):
     columns:
         Column names, in the frame's order.
     algorithm:
-        Versioned algorithm name (``"mlprod-fp/1"``); a change of the
+        Versioned algorithm name (``"mlprod-fp/2"``); a change of the
         algorithm changes this name, never silently the values.
     schema:
         ``(name, canonical dtype)`` pairs, in the frame's order.
