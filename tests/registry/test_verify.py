@@ -401,3 +401,26 @@ def test_registering_the_same_bytes_again_repairs_a_damaged_artifact(
     assert again.artifacts == first.artifacts
     assert registry.verify().ok
     assert registry.load("churn", 1) == {"w": [1, 2, 3]}
+
+
+def test_exporting_events_is_durable_and_leaves_nothing_behind_on_failure(
+    populated: mp.ModelRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    target = tmp_path / "out" / "events.jsonl"
+    target.parent.mkdir()
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    assert populated.export_events(target) == 8
+    assert len(synced) == 2  # the file, then the folder holding its new name
+
+    def refuse(src: Any, dst: Any) -> None:
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError, match="read-only"):
+        populated.export_events(target)
+    assert sorted(p.name for p in target.parent.iterdir()) == ["events.jsonl"]
+    assert mp.verify_audit_log(target).ok

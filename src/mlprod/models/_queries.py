@@ -13,6 +13,7 @@ from mlprod.audit import verify_lines
 from mlprod.models import _inputs
 from mlprod.models._core import RegistryCore, _split
 from mlprod.models.lineage import LineageGraph
+from mlprod.models.storage.artifacts import write_durably
 from mlprod.models.verify import Problem, RegistryVerification, replay
 from mlprod.models.version import ModelVersion
 
@@ -173,10 +174,7 @@ class QueryOps(RegistryCore):
         """
         with self._sql.read() as conn:
             lines = self._event_lines(conn)
-        target = Path(path)
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        tmp.write_bytes(b"".join(line.encode("utf-8") + b"\n" for line in lines))
-        os.replace(tmp, target)
+        write_durably(Path(path), b"".join(line.encode("utf-8") + b"\n" for line in lines))
         return len(lines)
 
     def lineage(

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FsspecArtifactStore", "LocalArtifactStore", "open_artifact_store"]
+__all__ = ["FsspecArtifactStore", "LocalArtifactStore", "open_artifact_store", "write_durably"]
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -30,6 +30,30 @@ def _check(digest: str) -> str:
 def _sha256_file(path: Path) -> str:
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def write_durably(target: Path, data: bytes, *, fsync: bool = True) -> None:
+    """Replace ``target`` with ``data`` atomically: a temporary file, synced, renamed.
+
+    Readers see the old or the new content, never a part; on failure nothing
+    is left behind.
+    """
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    if fsync:
+        # A rename is durable only once its folder is: otherwise a power cut can
+        # lose the file while a committed record that names it survives.
+        _fsync_folder(target.parent)
 
 
 def _fsync_folder(path: Path) -> None:
@@ -82,24 +106,9 @@ class LocalArtifactStore:
             return
         new_folder = not target.parent.exists()
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                if self.fsync:
-                    fh.flush()
-                    os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        if self.fsync:
-            # A rename is durable only once its folder is: otherwise a power cut
-            # can lose the file while the committed version that names it survives.
-            _fsync_folder(target.parent)
-            if new_folder:
-                _fsync_folder(target.parent.parent)
+        write_durably(target, data, fsync=self.fsync)
+        if self.fsync and new_folder:
+            _fsync_folder(target.parent.parent)
 
     def get(self, digest: str) -> bytes:
         """The bytes under ``digest``; ``KeyError`` if absent."""
