@@ -394,6 +394,9 @@ def test_sql_urls_that_sqlalchemy_cannot_open_say_how_to_fix_them(tmp_path: Path
         mp.ModelRegistry("mysql+nosuchdriver://u:pw@host/db", artifacts=tmp_path)
     assert info.value.parameter == "location"
     assert "pw" not in str(info.value.to_dict())
+    with pytest.raises(mp.ConfigurationError, match="artifacts=") as info:
+        mp.ModelRegistry("postgresql+psycopg://u:pw@host/db")
+    assert "pw" not in str(info.value.to_dict())
     with pytest.raises(mp.ConfigurationError, match="notaport"):
         mp.ModelRegistry("postgresql+psycopg://u@host:notaport/db", artifacts=tmp_path)
 

@@ -20,6 +20,7 @@ __all__ = ["RegistryCore"]
 _SQL_URL = re.compile(
     r"^(sqlite|postgres|postgresql|mysql|mariadb|mssql|oracle|cockroachdb)(\+[\w-]+)?://", re.I
 )
+_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,199}$")
 _ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,199}$")
 
@@ -102,9 +103,10 @@ class RegistryCore:
         loc = os.fspath(location)
         if _SQL_URL.match(loc):
             if artifacts is None:
+                shown = _PASSWORD.sub(r"\1***@", loc)
                 raise ConfigurationError(
                     f"A SQL URL holds only metadata: pass artifacts= too (a folder, an fsspec "
-                    f"URL such as 's3://bucket/models', or an ArtifactStore) for {loc!r}.",
+                    f"URL such as 's3://bucket/models', or an ArtifactStore) for {shown!r}.",
                     parameter="artifacts",
                 )
             self._sql = SqlMetadata(loc, create=create)
