@@ -113,6 +113,10 @@ def test_bad_input_exits_2_with_a_message(location: list[str], tmp_path: Path, c
     code, _, err = _run(capsys, "registry", "aliases", "churn", "prodution", *location)
     assert code == 2
     assert "Did you mean 'production'" in err
+    code, _, err = _run(capsys, "registry", "ls", "--registry", f"sqlite:///{tmp_path}/m.db")
+    assert code == 2
+    assert "--artifacts" in err
+    assert "MLPROD_ARTIFACTS" in err
     code, _, err = _run(capsys, "registry", "ls", "--registry", str(tmp_path / "none"))
     assert code == 2
     assert "No model registry" in err

@@ -133,7 +133,16 @@ def _checked(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
 def _open(args: argparse.Namespace) -> Any:
     from mlprod.models.registry import ModelRegistry
 
-    return ModelRegistry(args.registry, artifacts=args.artifacts, create=False)
+    try:
+        return ModelRegistry(args.registry, artifacts=args.artifacts, create=False)
+    except ConfigurationError as exc:
+        if exc.parameter != "artifacts":
+            raise
+        raise ConfigurationError(
+            "A SQL URL holds only the registry's metadata: say where its artifacts are with "
+            "--artifacts (a folder or an fsspec URL) or $MLPROD_ARTIFACTS.",
+            parameter="--artifacts",
+        ) from None
 
 
 def _dump(data: Any) -> None:
