@@ -58,12 +58,18 @@ def test_parquet_round_trip_keeps_the_fingerprint(df):
     assert mp.fingerprint(back, index=True) == mp.fingerprint(df, index=True)
 
 
+PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
+
+
 @given(frames(kinds=("float64", "string", "object_str", "Int64", "int64")))
 def test_strings_hash_alike_across_storages(df):
     string_cols = [c for c in df.columns if "str" in c]
     assume(string_cols)
     fp = mp.fingerprint(df)
-    for dtype in (object, "string", "str", "string[python]"):
+    # "str" names pandas 3's text dtype; pandas 2 reads it as Python's str() and
+    # turns missing values into the text "None", which is other content.
+    storages = (object, "string", "string[python]", *(("str",) if PANDAS_3 else ()))
+    for dtype in storages:
         assert mp.fingerprint(df.astype(dict.fromkeys(string_cols, dtype))) == fp
 
 
