@@ -164,3 +164,14 @@ def test_graph_parts_and_results_are_hashable_values(family: mp.ModelRegistry) -
     verdict = mp.gates.metric_threshold("auc", min=0.5)(family.get("churn", 1), None)
     for value in (change, verdict, family.verify()):
         assert hash(value) == hash(value)
+
+
+def test_walking_from_a_node_not_in_the_graph_is_an_error_not_empty(
+    family: mp.ModelRegistry,
+) -> None:
+    g = family.lineage("churn", 2)
+    with pytest.raises(KeyError, match="model:churn:9"):
+        g.upstream("model:churn:9")
+    with pytest.raises(KeyError, match="did you mean 'model:churn:2', 'model:churn:1'"):
+        g.downstream("model:churn:0")
+    assert [n.id for n in g.upstream("model:churn:1")] == []

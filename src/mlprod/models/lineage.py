@@ -7,6 +7,7 @@ OpenLineage run events, and answers what is upstream or downstream of a node.
 
 from __future__ import annotations
 
+import difflib
 import uuid
 from collections import deque
 from collections.abc import Mapping
@@ -95,13 +96,16 @@ class LineageGraph:
     edges: tuple[LineageEdge, ...]
 
     def node(self, node_id: str) -> LineageNode:
-        """The node with ``node_id``; ``KeyError`` if absent."""
+        """The node with ``node_id``; ``KeyError`` naming the closest ids if absent."""
         for n in self.nodes:
             if n.id == node_id:
                 return n
-        raise KeyError(node_id)
+        close = difflib.get_close_matches(node_id, [n.id for n in self.nodes], n=3)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise KeyError(f"No node {node_id!r} in the lineage of {self.root}{hint}")
 
     def _walk(self, start: str, forward: bool) -> list[LineageNode]:
+        self.node(start)  # an unknown start would walk nowhere and look like no lineage
         nxt: dict[str, list[str]] = {}
         for e in self.edges:
             a, b = (e.source, e.target) if forward else (e.target, e.source)
