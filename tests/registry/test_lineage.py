@@ -174,4 +174,4 @@ def test_walking_from_a_node_not_in_the_graph_is_an_error_not_empty(
         g.upstream("model:churn:9")
     with pytest.raises(KeyError, match="did you mean 'model:churn:2', 'model:churn:1'"):
         g.downstream("model:churn:0")
-    assert [n.id for n in g.upstream("model:churn:1")] == []
+    assert [n.id for n in g.upstream("model:churn:1")] == ["dataset:train@3"]
