@@ -373,6 +373,11 @@ def test_four_eyes_refuses_a_version_whose_registrant_is_unknown(
             "churn", "production", anonymous.version, actor="bo", gates=[mp.gates.four_eyes()]
         )
     assert info.value.failed[0].evidence == {"actor": "bo", "registered_by": None}
+    blank = reg.register("churn", {"w": "blank"}, actor="")
+    with pytest.raises(mp.GateFailed, match="who registered"):
+        reg.set_alias(
+            "churn", "production", blank.version, actor="bo", gates=[mp.gates.four_eyes()]
+        )
 
 
 @pytest.fixture

@@ -384,7 +384,7 @@ class _FourEyes(_Gate):
             return Verdict(
                 self.name, False, evidence, "four eyes needs actor= naming who moves the alias"
             )
-        if author is None:
+        if not author:
             # Without a registrant there is no second person to tell apart.
             return Verdict(
                 self.name,
