@@ -247,7 +247,6 @@ class ProcessExecutor:
         self._free: list[_Worker] = []
         self._busy: set[_Worker] = set()
         self._closed = False
-        self.starting = 0
         self.in_flight = 0
         self.killed = 0
         self.start_timeout_s = start_timeout_s
@@ -327,10 +326,11 @@ class ProcessExecutor:
         try:
             self._await_ready(self._start())
         except Exception as exc:
-            _log.error("could not replace a killed guard worker", guard=self.name, error=str(exc))
-        finally:
-            with self._lock:
-                self.starting -= 1
+            _log.error(
+                "could not replace a killed guard worker; the guard runs with one worker fewer",
+                guard=self.name,
+                error=str(exc),
+            )
 
     def call(self, method: str, X: Any, timeout_s: float | None) -> tuple[str, Any]:
         """Run ``model.<method>(X)`` in a worker.
@@ -368,7 +368,6 @@ class ProcessExecutor:
             replace = not self._closed
             if replace:
                 self.killed += 1
-                self.starting += 1
         if not replace:  # shut down under us
             worker.process.join()
             return status, value
