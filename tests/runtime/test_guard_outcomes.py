@@ -114,6 +114,17 @@ def test_all_fallbacks_failing_raises_primary_error_with_notes():
     assert any("fallback[0]:broken failed" in note for note in info.value.__notes__)
 
 
+def test_notes_do_not_pile_up_on_an_exception_the_model_raises_again():
+    def broken(X):
+        raise RuntimeError("also down")
+
+    g = mp.guard(Failing(), fallback=[broken])  # Failing raises one stored instance
+    for _ in range(3):
+        with pytest.raises(ConnectionError) as info:
+            g.predict(ROW)
+    assert info.value.__notes__ == ["fallback[0]:broken failed: RuntimeError: also down"]
+
+
 def test_constant_fallback_broadcasts_to_rows_and_shapes():
     g = mp.guard(Failing(), fallback=(0.5, 0.5))
     assert g.predict([[1], [2], [3]]).tolist() == [[0.5, 0.5]] * 3

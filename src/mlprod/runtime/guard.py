@@ -530,10 +530,12 @@ class Guard:
             error = call.error if call.error is not None else RuntimeError(call.reason)
             if not self.fallbacks:
                 raise error
-            for line in failures:
-                error.add_note(line)
-            if not failures:
-                error.add_note(f"no fallback of guard {self.name!r} offers {method}()")
+            # A model may raise one stored exception again and again (a cached load
+            # failure, a future's result): notes must not pile up on it call after call.
+            known = getattr(error, "__notes__", ())
+            for line in failures or [f"no fallback of guard {self.name!r} offers {method}()"]:
+                if line not in known:
+                    error.add_note(line)
             raise error
         return value
 
