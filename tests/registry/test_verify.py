@@ -424,3 +424,49 @@ def test_exporting_events_is_durable_and_leaves_nothing_behind_on_failure(
         populated.export_events(target)
     assert sorted(p.name for p in target.parent.iterdir()) == ["events.jsonl"]
     assert mp.verify_audit_log(target).ok
+
+
+def _damage_sqlite_page(db: Path, object_name: str) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    (root,) = conn.execute(
+        "SELECT rootpage FROM sqlite_master WHERE name = ?", (object_name,)
+    ).fetchone()
+    conn.close()
+    data = bytearray(db.read_bytes())
+    start = (root - 1) * page_size
+    data[start + 3 : start + 5] = b"\xff\xff"  # an impossible cell count
+    db.write_bytes(bytes(data))
+
+
+def test_a_damaged_sqlite_file_is_reported_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mlprod.cli import main
+
+    location = tmp_path / "reg"
+    reg = _populated(mp.ModelRegistry(location))
+    reg.close()
+    db = location / "registry.db"
+    intact = db.read_bytes()
+
+    # A page no query reads (the parents index): reads work, verify finds it.
+    _damage_sqlite_page(db, "mlprod_registry_parents_parent")
+    reg = mp.ModelRegistry(location)
+    assert reg.get("churn", 1).version == 1
+    result = reg.verify()
+    assert [(p.kind, p.subject) for p in result.problems] == [("database_damaged", str(db))]
+    assert "Page" in result.problems[0].detail
+    reg.close()
+
+    # A page every open reads (the head row): a clear error, exit 1 from the CLI.
+    db.write_bytes(intact)
+    _damage_sqlite_page(db, "mlprod_registry_meta")
+    with pytest.raises(mp.IntegrityError, match="is damaged") as info:
+        mp.ModelRegistry(location)
+    assert info.value.path == str(db)
+    assert main(["registry", "verify", "--registry", str(location)]) == 1
+    assert "is damaged" in capsys.readouterr().err

@@ -114,7 +114,7 @@ def register(sub: Any) -> None:
 
     p = cmds.add_parser("verify", parents=[common], help="check event chain and artifact digests")
     p.add_argument("--no-artifacts", action="store_true", help="skip re-hashing artifacts")
-    p.set_defaults(handler=run_verify)
+    p.set_defaults(handler=_checked(run_verify))
 
 
 def _checked(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:

@@ -262,6 +262,17 @@ class QueryOps(RegistryCore):
                         f"{str(head_row.head)[:12]}…: events at the end were deleted or added",
                     )
                 )
+            if self._sql.sqlite:
+                # Pages that no query below reads (an index, say) are checked here.
+                damage = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check(20)")]
+                if damage != ["ok"]:
+                    problems.append(
+                        Problem(
+                            "database_damaged",
+                            str(self._sql.engine.url.database),
+                            "SQLite finds the file damaged: " + "; ".join(damage),
+                        )
+                    )
             expected, replay_problems = replay(lines)
             problems += replay_problems
             versions, referenced, table_problems = check_tables(self, conn, expected)

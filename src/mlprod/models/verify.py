@@ -20,7 +20,8 @@ class Problem:
     ``kind`` is one of ``event_chain``, ``head_mismatch``, ``manifest_mismatch``,
     ``version_not_in_log``, ``version_missing``, ``tags_mismatch``,
     ``alias_mismatch``, ``alias_history_mismatch``, ``lineage_index_mismatch``,
-    ``artifact_missing``, ``artifact_corrupt``; ``subject`` names the row, event or file.
+    ``database_damaged``, ``artifact_missing``, ``artifact_corrupt``; ``subject``
+    names the row, event or file.
     """
 
     kind: str

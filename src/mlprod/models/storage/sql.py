@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -18,13 +19,14 @@ from types import SimpleNamespace
 from typing import Any
 
 from mlprod.audit import GENESIS, line_hash, seal
-from mlprod.errors import ConfigurationError, MissingDependency
+from mlprod.errors import ConfigurationError, IntegrityError, MissingDependency
 
 __all__ = ["SqlMetadata", "Writer", "tables"]
 
 _PREFIX = "mlprod_registry_"
 _SCHEMA_VERSION = 1
 _LOCK_KEY = 0x6D6C7072  # pg advisory lock for schema creation ("mlpr")
+_SQLITE_DAMAGED = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
 
 
 @functools.cache
@@ -193,7 +195,7 @@ class SqlMetadata:
                 try:
                     cur.execute("PRAGMA journal_mode = WAL")
                     break
-                except Exception:
+                except sqlite3.OperationalError:  # locked by another first opener
                     if attempt == 199:
                         raise
                     time.sleep(0.01)
@@ -207,7 +209,28 @@ class SqlMetadata:
 
     # -- schema ----------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _damage_reported(self) -> Iterator[None]:
+        """Turn SQLite's report of a damaged file into an IntegrityError saying what to do."""
+        try:
+            yield
+        except self.sa.exc.DatabaseError as exc:
+            code = getattr(exc.orig, "sqlite_errorcode", None)
+            if code is None or code & 0xFF not in _SQLITE_DAMAGED:
+                raise
+            path = str(self.engine.url.database)
+            raise IntegrityError(
+                f"The registry database {path} is damaged (SQLite: {exc.orig}), so none of "
+                "its records can be trusted. Restore it from a backup; the artifacts are "
+                "stored apart, and reg.verify() on the restored copy checks them.",
+                path=path,
+            ) from exc
+
     def _ensure_schema(self, *, create: bool) -> None:
+        with self._damage_reported():
+            self._open_schema(create=create)
+
+    def _open_schema(self, *, create: bool) -> None:
         sa, t = self.sa, self.t
         with self.engine.connect() as conn:
             names = set(sa.inspect(conn).get_table_names())
@@ -259,7 +282,7 @@ class SqlMetadata:
     @contextlib.contextmanager
     def read(self) -> Iterator[Any]:
         """A connection in a read transaction that sees one consistent snapshot."""
-        with self.engine.connect() as conn:
+        with self._damage_reported(), self.engine.connect() as conn:
             if not self.sqlite:
                 # READ COMMITTED (PostgreSQL's default) lets each statement see new
                 # commits, so verify() would compare a log and tables of different
@@ -271,7 +294,7 @@ class SqlMetadata:
     def write(self) -> Iterator[Writer]:
         """One write transaction holding the registry lock; commits on success."""
         t = self.t
-        with self._connect(write=True) as conn, conn.begin():
+        with self._damage_reported(), self._connect(write=True) as conn, conn.begin():
             head = conn.execute(
                 self.sa.select(t.meta.c.next_seq, t.meta.c.head)
                 .where(t.meta.c.id == 1)
