@@ -84,6 +84,7 @@ def test_an_answer_that_does_not_unpickle_is_an_error_and_keeps_the_worker():
         RaisesTwoArgError(), fallback=-1, budget_ms=30_000, isolation="process", max_in_flight=1
     ) as g:
         assert [g.call([[1.0]]).outcome for _ in range(2)] == ["error", "error"]
+        assert g.last_outcome.reason == "RuntimeError: TwoArgError: no answer"
         assert g.stats().workers_killed == 0
 
 

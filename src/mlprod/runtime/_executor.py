@@ -202,10 +202,18 @@ def _process_main(conn: Connection, payload: bytes) -> None:
         try:
             conn.send(("ok", getattr(model, method)(X)))
         except BaseException as exc:
-            try:
-                conn.send(("error", exc))
-            except Exception:  # the exception itself does not pickle
-                conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+            conn.send(("error", _portable(exc)))
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` if the parent can rebuild it, else a RuntimeError carrying its type and message."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        # Many exceptions pickle but cannot be rebuilt (an __init__ with other arguments):
+        # the parent would see only the rebuild's TypeError, not what went wrong.
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 class _Worker:
