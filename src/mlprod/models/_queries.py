@@ -217,7 +217,7 @@ class QueryOps(RegistryCore):
         Reports exactly what is wrong: a changed, deleted or reordered event
         (and which), a version row or alias that differs from what the log
         says, a manifest edited in place, lineage index rows that disagree with
-        the manifests, a missing or altered artifact file.
+        the manifests, a damaged SQLite file, a missing or altered artifact file.
         Artifacts no version refers to are listed as ``orphans``: left by a
         write that failed before its metadata was committed, or by a
         registration still running.
@@ -277,30 +277,10 @@ class QueryOps(RegistryCore):
             problems += replay_problems
             versions, referenced, table_problems = check_tables(self, conn, expected)
             problems += table_problems
-        checked = 0
-        orphans: list[str] = []
+        checked = len(referenced) if artifacts else 0
         if artifacts:
-            for digest, (ref, filename) in sorted(referenced.items()):
-                checked += 1
-                where = self._where(digest)
-                try:
-                    data = self._store.get(digest)
-                except KeyError:
-                    problems.append(
-                        Problem("artifact_missing", where, f"{filename} of {ref} is missing")
-                    )
-                    continue
-                actual = sha256_bytes(data)
-                if actual != digest:
-                    problems.append(
-                        Problem(
-                            "artifact_corrupt",
-                            where,
-                            f"{filename} of {ref} changed: expected sha256 {digest[:12]}…, "
-                            f"found {actual[:12]}…",
-                        )
-                    )
-            orphans = [self._where(d) for d in stored if d not in referenced]
+            problems += self._check_artifacts(referenced)
+        orphans = [self._where(d) for d in stored if d not in referenced]
         return RegistryVerification(
             ok=not problems,
             events=chain.records,
@@ -311,3 +291,27 @@ class QueryOps(RegistryCore):
             orphans=tuple(orphans),
             chain=chain.to_dict(),
         )
+
+    def _check_artifacts(self, referenced: Mapping[str, tuple[str, str]]) -> list[Problem]:
+        """Re-hash every artifact a version names: digest -> (version ref, file name)."""
+        problems = []
+        for digest, (ref, filename) in sorted(referenced.items()):
+            where = self._where(digest)
+            try:
+                data = self._store.get(digest)
+            except KeyError:
+                problems.append(
+                    Problem("artifact_missing", where, f"{filename} of {ref} is missing")
+                )
+                continue
+            actual = sha256_bytes(data)
+            if actual != digest:
+                problems.append(
+                    Problem(
+                        "artifact_corrupt",
+                        where,
+                        f"{filename} of {ref} changed: expected sha256 {digest[:12]}…, "
+                        f"found {actual[:12]}…",
+                    )
+                )
+        return problems
