@@ -40,6 +40,13 @@ def test_cli_verify_ok_tampered_and_missing(tmp_path, capsys):
     path = _log(tmp_path)
     assert main(["audit", "verify", str(path)]) == 0
     assert "OK" in capsys.readouterr().out
+    tampered = tmp_path / "tampered.jsonl"
+    tampered.write_bytes(path.read_bytes().replace(b'"i":2', b'"i":9'))
+    assert main(["audit", "verify", str(tampered)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"FAILED: {tampered}: record 2 was changed after it was written"
+    assert out[1:3] == ["reason     hash_mismatch", "first bad  record 2 (0-based)"]
+    assert out[3].startswith("head       ")
     path.write_bytes(path.read_bytes().replace(b'"i":1', b'"i":7'))
     assert main(["audit", "verify", str(path), "--json"]) == 1
     verdict = json.loads(capsys.readouterr().out)

@@ -81,10 +81,10 @@ def run_verify(args: argparse.Namespace) -> int:
     else:
         word = "OK" if verdict.ok else "FAILED"
         print(f"{word}: {path}: {verdict.detail}")
-        print(f"reason  {verdict.reason}")
+        print(f"reason     {verdict.reason}")
         if verdict.first_bad is not None:
-            print(f"first bad record  {verdict.first_bad}")
-        print(f"head    {verdict.head}")
+            print(f"first bad  record {verdict.first_bad} (0-based)")
+        print(f"head       {verdict.head}")
     return 0 if verdict.ok else 1
 
 
@@ -105,7 +105,7 @@ def run_tail(args: argparse.Namespace) -> int:
 
     if args.lines < 0:
         raise ConfigurationError(
-            f"-n must be a positive number of records, got {args.lines}",
+            f"-n must be 0 or more records, got {args.lines}",
             parameter="lines",
             value=args.lines,
         )
