@@ -265,6 +265,9 @@ def test_search_filters_by_name_pattern_tags_and_metrics(registry: mp.ModelRegis
     assert refs(registry.search(metrics={"auc": lambda v: v < 0.8})) == ["churn-eu:1"]
     with pytest.raises(mp.ConfigurationError, match="condition"):
         registry.search(metrics={"auc": "about 0.8"})
+    with pytest.raises(mp.ConfigurationError, match="limit") as info:
+        registry.search(limit=-1)
+    assert info.value.parameter == "limit"
 
 
 def test_model_version_presents_itself(registry: mp.ModelRegistry) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from mlprod._internal.canonical import sha256_bytes
 from mlprod.audit import verify_lines
+from mlprod.errors import ConfigurationError
 from mlprod.models import _inputs
 from mlprod.models._core import RegistryCore, _split
 from mlprod.models.lineage import LineageGraph
@@ -96,6 +97,14 @@ class QueryOps(RegistryCore):
         >>> [v.version for v in reg.search("churn", metrics={"auc": ">= 0.8"})]
         [2]
         """
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise ConfigurationError(
+                f"limit={limit!r}: pass a whole number of results, 0 or more (or None for all).",
+                parameter="limit",
+                value=repr(limit),
+            )
         t, sa = self._t, self._sa
         v = t.versions
         query = sa.select(v.c.manifest, v.c.tags, v.c.description, v.c.digest)
