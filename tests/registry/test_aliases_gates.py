@@ -363,9 +363,9 @@ def test_gates_may_return_numpy_bools_and_evidence_without_a_json_form(
 def test_four_eyes_refuses_a_version_whose_registrant_is_unknown(
     reg: mp.ModelRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlprod.models import registry as registry_module
+    from mlprod.models import _core
 
-    monkeypatch.setattr(registry_module, "_default_actor", lambda: None)
+    monkeypatch.setattr(_core, "_default_actor", lambda: None)
     anonymous = reg.register("churn", {"w": "anon"})
     assert anonymous.registered_by is None
     with pytest.raises(mp.GateFailed, match="who registered") as info:
@@ -415,3 +415,31 @@ def test_naive_moments_are_local_time_whatever_their_type(
         (just_before.isoformat(), 1),
     ]:
         assert reg.resolve("churn", "production", at=moment).version == version, moment
+
+
+def test_actor_and_reason_must_be_text(reg: mp.ModelRegistry) -> None:
+    # A number stored as the actor came back from the history table as text,
+    # and verify() then reported the untouched row as tampered.
+    for kwargs, parameter in [
+        ({"actor": 42}, "actor"),
+        ({"reason": None}, "reason"),
+        ({"reason": 3}, "reason"),
+    ]:
+        with pytest.raises(mp.ConfigurationError) as info:
+            reg.set_alias("churn", "production", 1, **kwargs)
+        assert info.value.parameter == parameter
+    reg.set_alias("churn", "production", 1)
+    with pytest.raises(mp.ConfigurationError) as info:
+        reg.delete_alias("churn", "production", reason=None)  # type: ignore[arg-type]
+    assert info.value.parameter == "reason"
+    with pytest.raises(mp.ConfigurationError) as info:
+        reg.register("churn", {"w": 9}, actor=7)  # type: ignore[arg-type]
+    assert info.value.parameter == "actor"
+    with pytest.raises(mp.ConfigurationError) as info:
+        reg.set_description("churn", 1, None)  # type: ignore[arg-type]
+    assert info.value.parameter == "description"
+    with pytest.raises(mp.ConfigurationError) as info:
+        reg.set_tag("churn", 1, "k", "v", actor=1.5)  # type: ignore[arg-type]
+    assert info.value.parameter == "actor"
+    assert [v.version for v in reg.list_versions("churn")] == [1, 2, 3]
+    assert reg.verify().ok

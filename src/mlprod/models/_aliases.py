@@ -12,11 +12,12 @@ from mlprod.models._core import (
     RegistryCore,
     _check_alias,
     _check_name,
-    _default_actor,
     _iso,
     _split,
+    _text,
     _timestamp,
     _utc,
+    _who,
 )
 from mlprod.models.gates import Verdict, run_gate
 from mlprod.models.version import AliasChange, ModelVersion
@@ -79,7 +80,8 @@ class AliasOps(RegistryCore):
         name = _check_name(_split(name, None)[0])
         _check_alias(alias)
         candidate = self.get(name, version)
-        who = actor if actor is not None else _default_actor()
+        who = _who(actor)
+        _text(reason, "reason")
         t = self._t
         for _attempt in range(10):
             with self._sql.read() as conn:
@@ -156,7 +158,8 @@ class AliasOps(RegistryCore):
         True
         """
         _check_alias(alias)
-        who = actor if actor is not None else _default_actor()
+        who = _who(actor)
+        _text(reason, "reason")
         t = self._t
         with self._sql.write() as w:
             held = self._holder(w.conn, name, alias)

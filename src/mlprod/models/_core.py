@@ -32,6 +32,25 @@ def _default_actor() -> str | None:
         return None
 
 
+def _who(actor: Any) -> str | None:
+    """``actor``, or the default one when it is None."""
+    if actor is None:
+        return _default_actor()
+    return _text(actor, "actor")
+
+
+def _text(value: Any, parameter: str) -> str:
+    # Stored as text and compared with the log by verify(): a number would
+    # come back as a string and read as tampering.
+    if not isinstance(value, str):
+        raise ConfigurationError(
+            f"{parameter}={value!r} must be a string.",
+            parameter=parameter,
+            value=repr(value),
+        )
+    return value
+
+
 def _check_name(name: Any) -> str:
     if not isinstance(name, str) or not _NAME.match(name):
         raise ConfigurationError(

@@ -10,7 +10,7 @@ from mlprod._internal.environment import environment
 from mlprod.errors import ConfigurationError, IntegrityError, NotFound, SerializationError
 from mlprod.models import _inputs
 from mlprod.models._aliases import AliasOps
-from mlprod.models._core import _check_name, _default_actor, _iso, _split
+from mlprod.models._core import _check_name, _iso, _split, _text, _who
 from mlprod.models._queries import QueryOps
 from mlprod.models.serializers import resolve_serializer
 from mlprod.models.version import MANIFEST_FORMAT, ModelVersion
@@ -116,15 +116,12 @@ class ModelRegistry(AliasOps, QueryOps):
         ('churn:1', 0.5, 'joblib')
         """
         _check_name(name)
-        if not isinstance(description, str):
-            raise ConfigurationError(
-                "description must be a string", parameter="description", value=repr(description)
-            )
+        _text(description, "description")
         # Cheap argument checks first, so a typo fails before the model is serialised.
         body: dict[str, Any] = {
             "format": MANIFEST_FORMAT,
             "name": name,
-            "registered_by": actor if actor is not None else _default_actor(),
+            "registered_by": _who(actor),
             "model_type": f"{type(model).__module__}.{type(model).__qualname__}",
             "params": _inputs.params(params),
             "metrics": _inputs.metrics(metrics),
@@ -317,7 +314,7 @@ class ModelRegistry(AliasOps, QueryOps):
         'yes'
         """
         value = _inputs.json_value(value, f"tags[{key!r}]", f"tags.{key}")
-        who = actor if actor is not None else _default_actor()
+        who = _who(actor)
 
         def change(tags: dict[str, Any], description: str) -> tuple[dict[str, Any], str]:
             return {**tags, str(key): value}, description
@@ -338,7 +335,7 @@ class ModelRegistry(AliasOps, QueryOps):
         >>> dict(reg.delete_tag("churn", 1, "tmp").tags)
         {}
         """
-        who = actor if actor is not None else _default_actor()
+        who = _who(actor)
 
         def change(tags: dict[str, Any], description: str) -> tuple[dict[str, Any], str]:
             if key not in tags:
@@ -361,10 +358,12 @@ class ModelRegistry(AliasOps, QueryOps):
         >>> reg.set_description("churn", 1, "baseline").description
         'baseline'
         """
-        who = actor if actor is not None else _default_actor()
+        who = _who(actor)
+
+        _text(description, "description")
 
         def change(tags: dict[str, Any], _old: str) -> tuple[dict[str, Any], str]:
-            return tags, str(description)
+            return tags, description
 
-        record = {"event": "description.set", "description": str(description), "actor": who}
+        record = {"event": "description.set", "description": description, "actor": who}
         return self._annotate(name, version, record, change)
