@@ -83,6 +83,9 @@ def test_mermaid_and_dict_exports(family: mp.ModelRegistry) -> None:
     assert len(data["nodes"]) == len(g.nodes)
     assert len(data["edges"]) == len(g.edges)
     assert "LineageGraph(root='model:churn:2'" in repr(g)
+    assert repr(g.node("model:churn:1")) == (
+        "LineageNode(id='model:churn:1', kind='model', label='churn v1')"
+    )
     assert "derived_from" in g.summary()
     assert "<table>" in g._repr_html_()
 

@@ -33,8 +33,9 @@ class LineageNode:
     id: str
     kind: str
     label: str
-    # Plain dicts do not hash; the other fields identify the node.
-    attrs: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    # Plain dicts do not hash, and a digest and metrics drown the repr; the
+    # other fields identify the node.
+    attrs: Mapping[str, Any] = field(default_factory=dict, hash=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
