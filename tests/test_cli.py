@@ -51,3 +51,25 @@ def test_console_script_is_installed():
     res = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0
     assert mp.__version__ in res.stdout
+
+
+def test_failed_checks_exit_1_and_bad_input_exits_2(monkeypatch, capsys):
+    import argparse
+
+    from mlprod import cli
+
+    def build(raising):
+        parser = argparse.ArgumentParser(prog="mlprod")
+
+        def handler(_args):
+            raise raising
+
+        parser.set_defaults(handler=handler)
+        return parser
+
+    monkeypatch.setattr(cli, "build_parser", lambda: build(mp.IntegrityError("bytes changed")))
+    assert main([]) == 1
+    assert "IntegrityError: bytes changed" in capsys.readouterr().err
+    monkeypatch.setattr(cli, "build_parser", lambda: build(mp.NotFound("model", "x")))
+    assert main([]) == 2
+    assert "No model 'x'" in capsys.readouterr().err

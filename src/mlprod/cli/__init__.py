@@ -1,7 +1,9 @@
 """The ``mlprod`` command.
 
 Exit codes: ``0`` success, ``1`` a check failed (validation, verification,
-a gate), ``2`` usage error or bad input (the message says what to fix).
+a gate; an :class:`~mlprod.IntegrityError`, :class:`~mlprod.SchemaError` or
+:class:`~mlprod.GateFailed` escaping a command counts as one), ``2`` usage
+error or bad input (the message says what to fix).
 
 Each area adds its subcommands from its own module here; a module exposes
 ``register(subparsers)`` and its handlers return an exit code.
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 
 from mlprod import __version__
 from mlprod.cli import _audit, _data, _datasets, _info, _registry
-from mlprod.errors import MlprodError
+from mlprod.errors import GateFailed, IntegrityError, MlprodError, SchemaError
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -54,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         code: int = handler(args)
+    except (IntegrityError, SchemaError, GateFailed) as exc:
+        # the command ran and what it checked did not hold: a failed check
+        print(f"mlprod: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except MlprodError as exc:
         print(f"mlprod: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
