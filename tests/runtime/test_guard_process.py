@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from guard_models import HangsInProcess, RaisesTwoArgError
@@ -118,3 +121,27 @@ def test_killed_workers_are_reaped_and_close_kills_busy_ones():
     assert outcome == ["error"]
     assert _is_gone(busy)
     assert _wait_for(lambda: _is_gone(second), 10)
+
+
+def test_a_cancelled_async_call_to_a_hung_worker_does_not_keep_the_program_alive():
+    script = f"""
+import asyncio, sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+import mlprod as mp
+from guard_models import HangsInProcess
+
+if __name__ == "__main__":
+    g = mp.guard(HangsInProcess(), fallback=-1, isolation="process", max_in_flight=1)
+
+    async def main():
+        try:
+            await asyncio.wait_for(g.apredict([[-1.0]]), 0.5)  # no budget: hangs
+        except TimeoutError:
+            print("caller gave up")
+
+    asyncio.run(main())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert (done.returncode, done.stdout) == (0, "caller gave up\n"), done.stderr

@@ -21,9 +21,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import threading
 import weakref
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from mlprod._internal.logging import get_logger
 from mlprod.errors import BudgetExceeded, ConfigurationError, SchemaError, Unavailable
@@ -42,11 +43,43 @@ from mlprod.runtime.stats import GuardStats, StatsRecorder
 __all__ = ["CallOutcome", "Guard", "ProbabilisticGuard"]
 
 _log = get_logger("mlprod.runtime.guard")
+T = TypeVar("T")
 
 
 def _wake(fut: asyncio.Future[None]) -> None:
     if not fut.done():
         fut.set_result(None)
+
+
+async def _on_daemon_thread(fn: Callable[..., T], *args: Any) -> T:
+    """``await fn(*args)`` run on a daemon thread of its own.
+
+    Not ``asyncio.to_thread``: the interpreter joins the loop's executor threads at
+    exit, so one blocked on a worker process that hangs for good (no budget, the
+    caller cancelled) would keep the program from ever exiting.
+    """
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[T] = loop.create_future()
+
+    def settle(value: Any, error: BaseException | None) -> None:
+        if fut.done():
+            return
+        if error is None:
+            fut.set_result(value)
+        else:
+            fut.set_exception(error)
+
+    def run() -> None:
+        value, error = None, None
+        try:
+            value = fn(*args)
+        except BaseException as exc:
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(settle, value, error)
+
+    threading.Thread(target=run, name="mlprod-guard-process-call", daemon=True).start()
+    return await fut
 
 
 def _weak_listener(method: Any) -> Any:
@@ -406,7 +439,7 @@ class Guard:
         if timeout is not None and timeout <= 0:
             return "timeout", None
         if isinstance(self._executor, ProcessExecutor):
-            return await asyncio.to_thread(self._executor.call, method, X, timeout)
+            return await _on_daemon_thread(self._executor.call, method, X, timeout)
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
 
