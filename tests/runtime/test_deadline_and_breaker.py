@@ -230,6 +230,22 @@ def test_turned_away_calls_say_whether_the_breaker_is_open_or_probing(clock):
         b.call(lambda: 1)
 
 
+def test_an_interrupted_breaker_call_is_no_failure(clock):
+    b = mp.CircuitBreaker(failure_threshold=1, recovery_s=5, clock=clock)
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        b.call(interrupted)
+    assert b.state == "closed"
+    b.record_failure(b.allow())
+    clock.advance(5)
+    with pytest.raises(KeyboardInterrupt):
+        b.call(interrupted)  # the probe is handed back, not lost
+    assert b.allow() == "probe"
+
+
 def test_breaker_rejects_bad_configuration():
     with pytest.raises(mp.ConfigurationError) as info:
         mp.CircuitBreaker(failure_threshold=0)

@@ -234,8 +234,11 @@ class CircuitBreaker:
             )
         try:
             result = fn(*args, **kwargs)
-        except BaseException:
+        except Exception:
             self.record_failure(permit)
+            raise
+        except BaseException:  # cancelled or interrupted: no verdict on the dependency
+            self.release(permit)
             raise
         self.record_success(permit)
         return result
