@@ -129,12 +129,7 @@ class ThreadExecutor:
             return True
         if timeout_s > 0 and job.done.acquire(True, timeout_s):
             return True
-        with self._lock:
-            if job.finished:
-                return True
-            job.orphaned = True
-            self.orphans += 1
-        return False
+        return not self.orphan(job)
 
     def orphan(self, job: Job) -> bool:
         """Give up on ``job`` (an async caller timed out); ``False`` if it already finished."""
