@@ -358,22 +358,31 @@ def _state_of(
     start: int = 0,
     whole: bool = False,
 ) -> PartialFingerprint:
+    run: BlockRun | None = None
+    lanes = (0, 0)
     if ordered:
         chain, dtypes, index_dtypes = _encoders(frame, index, columns_ordered, block_encoder_for)
         phase = start % fingerprint_runs.GRID_ROWS
         # a whole table hashes its last block in place: no copy of up to a block of rows
         run = run_of(chain, len(frame), phase, None, whole=whole)
-        return PartialFingerprint(
-            len(frame),
-            tuple(frame.columns),
-            tuple(dtypes),
-            index_dtypes,
-            ordered,
-            index,
-            columns_ordered,
-            run=run,
-        )
-    chain, dtypes, index_dtypes = _encoders(frame, index, columns_ordered)
+    else:
+        chain, dtypes, index_dtypes = _encoders(frame, index, columns_ordered)
+        lanes = _lanes(frame, chain)
+    return PartialFingerprint(
+        len(frame),
+        tuple(frame.columns),
+        tuple(dtypes),
+        index_dtypes,
+        ordered,
+        index,
+        columns_ordered,
+        lanes,
+        run=run,
+    )
+
+
+def _lanes(frame: pd.DataFrame, chain: list[Any]) -> tuple[int, int]:
+    """The two order-free sums over the row hashes of ``frame``."""
     s1 = s2 = 0
     g = np.empty(min(len(frame), BLOCK_ROWS), dtype=np.uint64)
     shifted = np.empty_like(g)
@@ -387,16 +396,7 @@ def _state_of(
             np.bitwise_xor(gm, shifted[:m], out=gm)
             s1 += int(rows.sum(dtype=np.uint64))
             s2 += int(gm.sum(dtype=np.uint64))
-    return PartialFingerprint(
-        len(frame),
-        tuple(frame.columns),
-        tuple(dtypes),
-        index_dtypes,
-        ordered,
-        index,
-        columns_ordered,
-        (s1 & _MASK64, s2 & _MASK64),
-    )
+    return s1 & _MASK64, s2 & _MASK64
 
 
 def row_hashes(frame: pd.DataFrame, *, index: bool = False) -> npt.NDArray[np.uint64]:
