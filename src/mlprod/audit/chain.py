@@ -230,44 +230,29 @@ def verify_lines(
     prev = GENESIS
     count = 0
     pinned_seen = pinned_head is None
-    pending: bytes | None = None
-    for line in lines:
-        if pending is not None:
-            reason, info = _check_line(pending, count, prev)
-            if reason is not None:
-                return AuditVerification(False, count, count, reason, prev, info)
-            prev = info
-            count += 1
-            if not pinned_seen and info == pinned_head:
-                pinned_seen = True
-        pending = line
     verdict = "ok"
     detail = ""
-    if pending is not None:
-        if torn_tail:
-            kind, info = _classify_fragment(pending, count, prev)
-            if kind == "torn":
-                verdict = "truncated_tail"
-                detail = (
-                    f"the last line ({len(pending)} bytes) is an incomplete write cut short by "
-                    f"a crash; all {count} complete records verify"
-                )
-            elif kind == "record":
-                prev = info
-                count += 1
+    for line, last in _with_last(lines):
+        fragment = last and torn_tail
+        judge = _classify_fragment if fragment else _check_line
+        reason, info = judge(line, count, prev)
+        if reason == "torn":
+            verdict = "truncated_tail"
+            detail = (
+                f"the last line ({len(line)} bytes) is an incomplete write cut short by "
+                f"a crash; all {count} complete records verify"
+            )
+        elif reason is not None and reason != "record":
+            return AuditVerification(False, count, count, reason, prev, info)
+        else:
+            prev = info
+            count += 1
+            if fragment:
                 verdict = "truncated_tail"
                 detail = (
                     f"the last record is complete but its newline is missing; all {count} "
                     "records verify"
                 )
-            else:
-                return AuditVerification(False, count, count, kind, prev, info)
-        else:
-            reason, info = _check_line(pending, count, prev)
-            if reason is not None:
-                return AuditVerification(False, count, count, reason, prev, info)
-            prev = info
-            count += 1
         if not pinned_seen and prev == pinned_head:
             pinned_seen = True
     if not pinned_seen:
@@ -281,6 +266,16 @@ def verify_lines(
             "the end of the log, or its tail was rewritten",
         )
     return AuditVerification(True, count, None, verdict, prev, detail or f"{count} records verify")
+
+
+def _with_last(lines: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """Each line with whether it is the last, reading one ahead (``lines`` may be a stream)."""
+    it = iter(lines)
+    pending = next(it, None)
+    while pending is not None:
+        following = next(it, None)
+        yield pending, following is None
+        pending = following
 
 
 _CHUNK = 1 << 22
