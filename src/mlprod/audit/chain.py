@@ -358,13 +358,9 @@ def read_audit_log(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
     [0]
     """
     lines, torn = _stream(Path(path))
-    pending: bytes | None = None
-    for line in lines:
-        if pending is not None:
-            yield json.loads(pending)
-        pending = line
-    if pending is not None and not torn:
-        yield json.loads(pending)
+    for line, last in _with_last(lines):
+        if not (last and torn):
+            yield json.loads(line)
 
 
 def tail_audit_log(path: str | os.PathLike[str], n: int = 10) -> list[dict[str, Any]]:
