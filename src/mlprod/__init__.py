@@ -31,6 +31,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "GateFailed": ("mlprod.errors", "GateFailed"),
     "BudgetExceeded": ("mlprod.errors", "BudgetExceeded"),
     "SerializationError": ("mlprod.errors", "SerializationError"),
+    "Unavailable": ("mlprod.errors", "Unavailable"),
     "configure_logging": ("mlprod._internal.logging", "configure_logging"),
     "environment": ("mlprod._internal.environment", "environment"),
     "SystemClock": ("mlprod._internal.clock", "SystemClock"),
@@ -40,22 +41,20 @@ _LAZY: dict[str, tuple[str, str]] = {
     "AuditVerification": ("mlprod.audit", "AuditVerification"),
     "verify_audit_log": ("mlprod.audit", "verify_audit_log"),
     "read_audit_log": ("mlprod.audit", "read_audit_log"),
-    # >>> data: validation (issue 3)
+    # data: validation
     "Schema": ("mlprod.data.schema", "Schema"),
     "Column": ("mlprod.data.schema", "Column"),
     "checks": ("mlprod.data.checks", ""),
     "infer_schema": ("mlprod.data.infer", "infer_schema"),
     "ValidationReport": ("mlprod.data.report", "ValidationReport"),
-    # <<< data: validation
-    # >>> data: fingerprints and snapshots (issue 4)
+    # data: fingerprints and snapshots
     "fingerprint": ("mlprod.data.fingerprint", "fingerprint"),
     "fingerprint_files": ("mlprod.data.fingerprint_sources", "fingerprint_files"),
     "Fingerprint": ("mlprod.data.fingerprint", "Fingerprint"),
     "DatasetStore": ("mlprod.data.snapshots", "DatasetStore"),
     "DatasetVersion": ("mlprod.data.snapshots", "DatasetVersion"),
     "DatasetDiff": ("mlprod.data._diff", "DatasetDiff"),
-    # <<< data: fingerprints and snapshots
-    # >>> models: registry (issue 6)
+    # models: registry and lineage
     "ModelRegistry": ("mlprod.models.registry", "ModelRegistry"),
     "ModelVersion": ("mlprod.models.version", "ModelVersion"),
     "AliasChange": ("mlprod.models.version", "AliasChange"),
@@ -64,8 +63,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "JoblibSerializer": ("mlprod.models.serializers", "JoblibSerializer"),
     "SkopsSerializer": ("mlprod.models.serializers", "SkopsSerializer"),
     "gates": ("mlprod.models.gates", ""),
-    # <<< models: registry
-    # >>> runtime: guard (issue 5)
+    # runtime: the guard
     "guard": ("mlprod.runtime.factory", "guard"),
     "Guard": ("mlprod.runtime.guard", "Guard"),
     "CallOutcome": ("mlprod.runtime.outcome", "CallOutcome"),
@@ -77,8 +75,6 @@ _LAZY: dict[str, tuple[str, str]] = {
     "deadline": ("mlprod.runtime.deadline", "deadline"),
     "remaining_ms": ("mlprod.runtime.deadline", "remaining_ms"),
     "set_guard_testing": ("mlprod.runtime._testing", "set_guard_testing"),
-    "Unavailable": ("mlprod.errors", "Unavailable"),
-    # <<< runtime: guard
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -89,6 +85,14 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod._internal.environment import environment
     from mlprod._internal.logging import configure_logging
     from mlprod.audit import AuditLog, AuditVerification, read_audit_log, verify_audit_log
+    from mlprod.data import checks
+    from mlprod.data._diff import DatasetDiff
+    from mlprod.data.fingerprint import Fingerprint, fingerprint
+    from mlprod.data.fingerprint_sources import fingerprint_files
+    from mlprod.data.infer import infer_schema
+    from mlprod.data.report import ValidationReport
+    from mlprod.data.schema import Column, Schema
+    from mlprod.data.snapshots import DatasetStore, DatasetVersion
     from mlprod.errors import (
         BudgetExceeded,
         ConfigurationError,
@@ -99,30 +103,14 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
         NotFound,
         SchemaError,
         SerializationError,
+        Unavailable,
     )
-
-    # >>> typing: data validation (issue 3)
-    from mlprod.data import checks
-    from mlprod.data.infer import infer_schema
-    from mlprod.data.report import ValidationReport
-    from mlprod.data.schema import Column, Schema
-    # <<< typing: data validation
-    # >>> typing: fingerprints and snapshots (issue 4)
-    from mlprod.data._diff import DatasetDiff
-    from mlprod.data.fingerprint import Fingerprint, fingerprint
-    from mlprod.data.fingerprint_sources import fingerprint_files
-    from mlprod.data.snapshots import DatasetStore, DatasetVersion
-    # <<< typing: fingerprints and snapshots
-    # >>> typing: registry (issue 6)
     from mlprod.models import gates
     from mlprod.models.lineage import LineageGraph
     from mlprod.models.registry import ModelRegistry
     from mlprod.models.serializers import JoblibSerializer, SkopsSerializer
     from mlprod.models.verify import RegistryVerification
     from mlprod.models.version import AliasChange, ModelVersion
-    # <<< typing: registry
-    # >>> typing: runtime guard (issue 5)
-    from mlprod.errors import Unavailable
     from mlprod.runtime._testing import set_guard_testing
     from mlprod.runtime.breaker import CircuitBreaker
     from mlprod.runtime.deadline import deadline, remaining_ms
@@ -132,8 +120,6 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.runtime.outcome import CallOutcome
     from mlprod.runtime.policy import GuardPolicy, OutputCheck
     from mlprod.runtime.stats import GuardStats
-
-    # <<< typing: runtime guard
 
 
 def __getattr__(name: str) -> _typing.Any:
