@@ -443,3 +443,22 @@ def test_actor_and_reason_must_be_text(reg: mp.ModelRegistry) -> None:
     assert info.value.parameter == "actor"
     assert [v.version for v in reg.list_versions("churn")] == [1, 2, 3]
     assert reg.verify().ok
+
+
+def test_an_alias_that_keeps_moving_is_contention_not_a_configuration_error(
+    reg: mp.ModelRegistry,
+) -> None:
+    # A gate that moves the alias itself: every attempt finds a new holder.
+    versions = iter([1, 2] * 20)
+
+    def mover(candidate: Any, current: Any, *, actor: str | None) -> bool:
+        reg.set_alias("churn", "production", next(versions))
+        return True
+
+    with pytest.raises(mp.BudgetExceeded, match="retry") as info:
+        reg.set_alias("churn", "production", 3, gates=[mover])
+    assert not isinstance(info.value, ValueError)
+    assert isinstance(info.value, TimeoutError)
+    assert "churn@production" in str(info.value)
+    assert info.value.elapsed_ms is not None
+    assert reg.aliases("churn")["production"] != 3

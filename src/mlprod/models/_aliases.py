@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from mlprod._internal.canonical import canonical_json
-from mlprod.errors import ConfigurationError, GateFailed, NotFound
+from mlprod.errors import BudgetExceeded, GateFailed, NotFound
 from mlprod.models._core import (
     RegistryCore,
     _check_alias,
@@ -63,6 +64,14 @@ class AliasOps(RegistryCore):
         actor, reason:
             Who moves the alias and why (kept in the history).
 
+        Raises
+        ------
+        mlprod.GateFailed
+            A gate refused the candidate; every verdict is on the error.
+        mlprod.BudgetExceeded
+            Other writers moved the alias while the gates ran, ten times in a
+            row; nothing was written, and retrying the same call is safe.
+
         Examples
         --------
         >>> import mlprod as mp, tempfile
@@ -83,7 +92,9 @@ class AliasOps(RegistryCore):
         who = _who(actor)
         _text(reason, "reason")
         t = self._t
-        for _attempt in range(10):
+        attempts = 10
+        started = time.monotonic()
+        for _attempt in range(attempts):
             with self._sql.read() as conn:
                 held = self._holder(conn, name, alias)
             current = self.get(name, held) if held is not None else None
@@ -137,10 +148,14 @@ class AliasOps(RegistryCore):
                 tuple(records),
                 seq,
             )
-        raise ConfigurationError(
-            f"Alias {name}@{alias} kept moving while its gates ran (10 attempts); retry later.",
-            parameter="alias",
-            value=alias,
+        # Contention, not a bad argument: a TimeoutError is what callers already
+        # retry on, and the same call may well succeed a moment later.
+        raise BudgetExceeded(
+            f"Alias {name}@{alias} was moved by another writer while this call's gates ran, "
+            f"{attempts} times in a row, so v{candidate.version} was not promoted and nothing "
+            "was written. Nothing is wrong with the call: retry it once the other writers "
+            "settle, or move this alias from one process at a time.",
+            elapsed_ms=(time.monotonic() - started) * 1e3,
         )
 
     def delete_alias(
