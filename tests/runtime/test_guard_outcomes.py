@@ -444,3 +444,23 @@ def test_a_closed_guard_says_so():
     g.close()
     with pytest.raises(mp.ConfigurationError, match="is closed"):
         g.predict(ROW)
+
+
+@pytest.mark.parametrize("mode", ["inline", "thread", "no_budget"])
+def test_calling_a_method_the_model_lacks_is_a_configuration_error(mode, clock):
+    budget = None if mode == "no_budget" else 1000
+    with mp.set_guard_testing(mode == "inline", clock=clock):
+        g = mp.guard(Constant(), fallback=0.0, budget_ms=budget, name="churn")
+        with pytest.raises(mp.ConfigurationError, match=r"no predict_proba\(\)") as info:
+            g.call(ROW, method="predict_proba")
+    assert (info.value.parameter, info.value.value) == ("method", "predict_proba")
+    assert "predict()" in str(info.value)  # what the model does offer
+    assert g.stats().calls == 0  # a mistake in the caller is not a failure of the model
+
+
+def test_acall_with_a_method_the_model_lacks_is_a_configuration_error():
+    import asyncio
+
+    g = mp.guard(Constant(), fallback=0.0, budget_ms=1000)
+    with pytest.raises(mp.ConfigurationError, match="decision_function"):
+        asyncio.run(g.acall(ROW, method="decision_function"))

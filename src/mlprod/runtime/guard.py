@@ -44,6 +44,14 @@ __all__ = ["CallOutcome", "Guard", "ProbabilisticGuard"]
 
 _log = get_logger("mlprod.runtime.guard")
 T = TypeVar("T")
+_PREDICTION_METHODS = (
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "decision_function",
+    "transform",
+    "score_samples",
+)
 
 
 def _wake(fut: asyncio.Future[None]) -> None:
@@ -194,12 +202,17 @@ class Guard:
         return await self._arun("predict", X)
 
     def call(self, X: Any, *, method: str = "predict") -> CallOutcome:
-        """Like :meth:`predict`, but return the :class:`CallOutcome` (answer in ``.value``)."""
+        """Like :meth:`predict`, but return the :class:`CallOutcome` (answer in ``.value``).
+
+        Raises :class:`~mlprod.ConfigurationError` when the model has no ``method``.
+        """
+        self._callable(method)
         self._run(method, X)
         return last_outcome()  # type: ignore[return-value]
 
     async def acall(self, X: Any, *, method: str = "predict") -> CallOutcome:
         """:meth:`call` for asyncio code."""
+        self._callable(method)
         await self._arun(method, X)
         return last_outcome()  # type: ignore[return-value]
 
@@ -466,7 +479,17 @@ class Guard:
         if fn is None and method == "predict" and callable(self.model):
             return self.model
         if fn is None:
-            raise AttributeError(f"the model behind guard {self.name!r} has no {method}()")
+            offered = [m for m in _PREDICTION_METHODS if callable(getattr(self.model, m, None))]
+            if not offered and callable(self.model):
+                offered = ["predict"]
+            has = ", ".join(f"{m}()" for m in offered) or "no prediction method"
+            raise ConfigurationError(
+                f"guard {self.name!r}: the model ({type(self.model).__name__}) has no "
+                f"{method}(); it has {has}. Call one of those, or guard a model that has "
+                f"{method}().",
+                parameter="method",
+                value=method,
+            )
         return fn
 
     # -- fallbacks -------------------------------------------------------------------------
