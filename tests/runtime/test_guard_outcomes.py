@@ -371,6 +371,27 @@ def test_a_failing_audit_sink_does_not_fail_the_call():
     assert g.audit_errors == 1
 
 
+def test_audit_errors_from_many_threads_are_all_counted_in_stats():
+    class Broken:
+        def append(self, record):
+            raise OSError("disk full")
+
+    g = mp.guard(Constant(5.0), audit=Broken(), name="churn")
+    threads = [
+        threading.Thread(target=lambda: [g.predict(ROW) for _ in range(200)]) for _ in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stats = g.stats()
+    assert stats.audit_errors == g.audit_errors == 1600
+    assert stats.to_dict()["audit_errors"] == 1600
+    assert stats.merge(stats).audit_errors == 3200
+    assert 'mlprod_guard_audit_errors_total{guard="churn"} 1600' in stats.to_prometheus()
+    assert "audit records lost" in stats.summary()
+
+
 def test_nan_output_is_audited_without_breaking_json(tmp_path):
     with mp.AuditLog(tmp_path / "a.jsonl") as log:
         # Fallbacks are the trusted answer: their output is returned unchecked.

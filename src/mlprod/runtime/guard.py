@@ -160,7 +160,6 @@ class Guard:
         self.cost_budget = cost_budget
         self._budget_s = None if policy.budget_ms is None else policy.budget_ms / 1000
         self._recorder = StatsRecorder()
-        self.audit_errors = 0
         self._executor: ThreadExecutor | ProcessExecutor
         if policy.isolation == "process":
             # In test mode the model runs inline; workers start if test mode is ever left.
@@ -233,6 +232,11 @@ class Guard:
             workers_killed=getattr(ex, "killed", 0),
             cost_spent=None if self.cost_budget is None else self.cost_budget.spent(),
         )
+
+    @property
+    def audit_errors(self) -> int:
+        """Audit records the sink failed to write (also in :meth:`stats`)."""
+        return self._recorder.audit_errors
 
     @property
     def thread_count(self) -> int:
@@ -602,7 +606,7 @@ class Guard:
             self.audit.append(record)  # type: ignore[union-attr]
         except Exception as exc:
             # The answer matters more than its record: count, log loudly, carry on.
-            self.audit_errors += 1
+            self._recorder.count_audit_error()
             _log.error("could not write an audit record", guard=self.name, error=str(exc))
 
     def _audit_call(

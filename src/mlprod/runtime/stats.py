@@ -83,6 +83,8 @@ class GuardStats:
         Shadow runs, disagreements, errors and dropped runs.
     cost_spent:
         Cost spent within the current budget window, or ``None`` without a budget.
+    audit_errors:
+        Audit records the sink failed to write (the calls still answered).
     latency:
         The latency histogram (milliseconds) of every call, answer included.
 
@@ -109,6 +111,7 @@ class GuardStats:
     workers_killed: int = 0
     shadow: Mapping[str, int] = field(default_factory=lambda: dict.fromkeys(_SHADOW_KEYS, 0))
     cost_spent: float | None = None
+    audit_errors: int = 0
     latency: LatencyHistogram = field(default_factory=LatencyHistogram, repr=False)
 
     @property
@@ -163,6 +166,7 @@ class GuardStats:
             workers_killed=self.workers_killed + other.workers_killed,
             shadow={k: self.shadow.get(k, 0) + other.shadow.get(k, 0) for k in _SHADOW_KEYS},
             cost_spent=spent,
+            audit_errors=self.audit_errors + other.audit_errors,
             latency=self.latency.merged(other.latency),
         )
 
@@ -185,6 +189,7 @@ class GuardStats:
             "workers_killed": self.workers_killed,
             "shadow": dict(self.shadow),
             "cost_spent": self.cost_spent,
+            "audit_errors": self.audit_errors,
             "latency_ms": {
                 "p50": _num(self.p50_ms),
                 "p90": _num(self.p90_ms),
@@ -252,6 +257,7 @@ class GuardStats:
         counters = [
             ("orphans_finished_total", "Orphans that finished late.", self.orphans_finished),
             ("workers_killed_total", "Worker processes killed on timeout.", self.workers_killed),
+            ("audit_errors_total", "Audit records that could not be written.", self.audit_errors),
         ]
         counters += [
             (f"shadow_{k}_total", f"Shadow model {k}.", self.shadow.get(k, 0)) for k in _SHADOW_KEYS
@@ -289,6 +295,8 @@ class GuardStats:
         }
         if self.cost_spent is not None:
             facts["cost spent (window)"] = self.cost_spent
+        if self.audit_errors:
+            facts["audit records lost"] = self.audit_errors
         rows = [[k, self.outcomes.get(k, 0)] for k in OUTCOMES if self.outcomes.get(k, 0)]
         sections = [Section("Outcomes", table=Table(["outcome", "calls"], rows))]
         if self.shadow.get("runs", 0) or self.shadow.get("dropped", 0):
@@ -331,7 +339,7 @@ class GuardStats:
 class StatsRecorder:
     """The mutable counters behind :class:`GuardStats`; one lock, held briefly per call."""
 
-    __slots__ = ("_lock", "answered_by", "calls", "latency", "outcomes", "shadow")
+    __slots__ = ("_lock", "answered_by", "audit_errors", "calls", "latency", "outcomes", "shadow")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -339,6 +347,7 @@ class StatsRecorder:
         self.outcomes = dict.fromkeys(OUTCOMES, 0)
         self.answered_by = {"primary": 0, "fallback": 0, "none": 0}
         self.shadow = dict.fromkeys(_SHADOW_KEYS, 0)
+        self.audit_errors = 0
         self.latency = LatencyHistogram()
 
     def record(self, outcome: str, answered_by: str, latency_ms: float) -> None:
@@ -354,6 +363,11 @@ class StatsRecorder:
         with self._lock:
             self.shadow[key] += 1
 
+    def count_audit_error(self) -> None:
+        """Count one audit record the sink failed to write."""
+        with self._lock:
+            self.audit_errors += 1
+
     def snapshot(self, **gauges: Any) -> GuardStats:
         """A consistent :class:`GuardStats`, with the given gauges filled in."""
         with self._lock:
@@ -362,6 +376,7 @@ class StatsRecorder:
                 outcomes=dict(self.outcomes),
                 answered_by=dict(self.answered_by),
                 shadow=dict(self.shadow),
+                audit_errors=self.audit_errors,
                 latency=self.latency.copy(),
                 **gauges,
             )
