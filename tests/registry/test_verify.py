@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mlprod as mp
+from mlprod.models.storage.artifacts import FsspecArtifactStore, LocalArtifactStore
 from mlprod.models.version import manifest_digest
 
 # Each example undoes its tampering and checks the registry verifies again, so
@@ -470,3 +473,41 @@ def test_a_damaged_sqlite_file_is_reported_not_a_traceback(
     assert info.value.path == str(db)
     assert main(["registry", "verify", "--registry", str(location)]) == 1
     assert "is damaged" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["local", "fsspec-file", "fsspec-memory"])
+def test_every_artifact_store_replaces_a_damaged_copy_when_the_bytes_come_again(
+    kind: str, tmp_path: Path
+) -> None:
+    store: Any = {
+        "local": lambda: LocalArtifactStore(tmp_path / "a"),
+        "fsspec-file": lambda: FsspecArtifactStore(str(tmp_path / "b")),
+        "fsspec-memory": lambda: FsspecArtifactStore(f"memory://repair-{uuid.uuid4().hex}"),
+    }[kind]()
+    data = b"model bytes"
+    digest = hashlib.sha256(data).hexdigest()
+    store.put(digest, data)
+    if kind == "local":
+        Path(store.where(digest)).write_bytes(b"damaged")
+    else:
+        store.fs.pipe_file(store._path(digest), b"damaged")
+    assert store.get(digest) == b"damaged"
+    store.put(digest, data)
+    assert store.get(digest) == data
+    assert list(store.digests()) == [digest]
+
+
+def test_registering_the_same_bytes_again_repairs_an_object_store_artifact(
+    tmp_path: Path,
+) -> None:
+    reg = mp.ModelRegistry(
+        "sqlite:///" + str(tmp_path / "meta.db"), artifacts=f"memory://reg-{uuid.uuid4().hex}"
+    )
+    first = reg.register("churn", {"w": [1, 2, 3]})
+    digest = first.artifacts["model.joblib"]["sha256"]
+    reg.artifacts.fs.pipe_file(reg.artifacts._path(digest), b"damaged")
+    assert [p.kind for p in reg.verify().problems] == ["artifact_corrupt"]
+    reg.register("churn", {"w": [1, 2, 3]})
+    assert reg.verify().ok
+    assert reg.load("churn", 1) == {"w": [1, 2, 3]}
+    reg.close()

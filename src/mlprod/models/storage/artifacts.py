@@ -169,9 +169,13 @@ class FsspecArtifactStore:
         return path if self._local else str(self.fs.unstrip_protocol(path))
 
     def put(self, digest: str, data: bytes) -> None:
-        """Store ``data`` under ``digest`` (a no-op if present)."""
+        """Store ``data`` under ``digest``.
+
+        A no-op if an intact copy is present; a damaged one is replaced, so
+        registering the same bytes again repairs it, as in the local store.
+        """
         path = self._path(_check(digest))
-        if self.fs.exists(path):
+        if self._intact(path, digest):
             return
         if self._local:
             self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
@@ -180,6 +184,13 @@ class FsspecArtifactStore:
             self.fs.mv(tmp, path)
         else:
             self.fs.pipe_file(path, data)
+
+    def _intact(self, path: str, digest: str) -> bool:
+        try:
+            with self.fs.open(path, "rb") as fh:
+                return hashlib.file_digest(fh, "sha256").hexdigest() == digest
+        except FileNotFoundError:
+            return False
 
     def get(self, digest: str) -> bytes:
         """The bytes under ``digest``; ``KeyError`` if absent."""
