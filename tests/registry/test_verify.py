@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -510,4 +512,40 @@ def test_registering_the_same_bytes_again_repairs_an_object_store_artifact(
     reg.register("churn", {"w": [1, 2, 3]})
     assert reg.verify().ok
     assert reg.load("churn", 1) == {"w": [1, 2, 3]}
+    reg.close()
+
+
+@pytest.mark.parametrize("kind", ["local", "fsspec-file"])
+def test_temporary_files_of_interrupted_artifact_writes_are_reported_once_stale(
+    kind: str, tmp_path: Path
+) -> None:
+    store: Any = (
+        LocalArtifactStore(tmp_path / "artifacts")
+        if kind == "local"
+        else FsspecArtifactStore(str(tmp_path / "artifacts"))
+    )
+    reg = mp.ModelRegistry(tmp_path / "reg", artifacts=store)
+    mv = reg.register("churn", {"w": 1})
+    target = Path(reg.artifacts.where(mv.artifacts["model.joblib"]["sha256"]))
+    # Named as each store names its temporary files, as a killed writer leaves them.
+    if kind == "local":
+        stale, fresh = target.parent / ".tmp-k1ll3d", target.parent / ".tmp-runn1n"
+    else:
+        stale, fresh = Path(f"{target}.tmp-1-2"), Path(f"{target}.tmp-3-4")
+    stale.write_bytes(b"half a mod")
+    fresh.write_bytes(b"half a mod")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+
+    result = reg.verify()
+    assert result.ok  # leftovers are litter, not damage
+    assert result.problems == ()
+    assert result.orphans == ()
+    assert result.leftovers == (str(stale),)
+    assert result.to_dict()["leftovers"] == [str(stale)]
+    assert "leftovers=1" in repr(result)
+    assert "Unfinished artifact writes" in result.summary()
+    assert str(stale) in result.summary()
+    assert str(fresh) not in result.summary()
+    assert reg.verify(artifacts=False).leftovers == ()
     reg.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,10 @@ from mlprod.models.verify import Problem, RegistryVerification, replay
 from mlprod.models.version import ModelVersion
 
 __all__ = ["QueryOps"]
+
+# No single artifact write takes this long, so a temporary file this old was
+# abandoned by a killed process rather than being written now.
+_WRITE_GRACE_S = 3600.0
 
 
 class QueryOps(RegistryCore):
@@ -229,7 +234,9 @@ class QueryOps(RegistryCore):
         the manifests, a damaged SQLite file, a missing or altered artifact file.
         Artifacts no version refers to are listed as ``orphans``: left by a
         write that failed before its metadata was committed, or by a
-        registration still running.
+        registration still running. Temporary files of artifact writes older
+        than an hour are listed as ``leftovers``: a process was killed
+        mid-write (younger ones may be writes in progress, so are left out).
 
         Parameters
         ----------
@@ -290,6 +297,14 @@ class QueryOps(RegistryCore):
         if artifacts:
             problems += self._check_artifacts(referenced)
         orphans = [self._where(d) for d in stored if d not in referenced]
+        temporaries = getattr(self._store, "temporaries", None)
+        # File times are wall-clock, whatever clock the registry was given.
+        cutoff = time.time() - _WRITE_GRACE_S
+        leftovers = (
+            [where for where, modified in temporaries() if modified < cutoff]
+            if artifacts and callable(temporaries)
+            else []
+        )
         return RegistryVerification(
             ok=not problems,
             events=chain.records,
@@ -299,6 +314,7 @@ class QueryOps(RegistryCore):
             problems=tuple(problems),
             orphans=tuple(orphans),
             chain=chain.to_dict(),
+            leftovers=tuple(leftovers),
         )
 
     def _check_artifacts(self, referenced: Mapping[str, tuple[str, str]]) -> list[Problem]:

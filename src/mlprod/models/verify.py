@@ -53,6 +53,11 @@ class RegistryVerification:
         Stored artifacts no version refers to: left by a write that failed
         before its metadata was committed, or by a registration still running.
         They do not fail ``ok``.
+    leftovers:
+        Temporary files of artifact writes that stopped more than an hour
+        ago: a process was killed mid-write. They hold no version's data, do
+        not fail ``ok``, and can be deleted. Younger ones are writes still
+        running and are not listed.
 
     Examples
     --------
@@ -72,6 +77,7 @@ class RegistryVerification:
     problems: tuple[Problem, ...] = ()
     orphans: tuple[str, ...] = ()
     chain: Mapping[str, Any] = field(default_factory=dict, hash=False)  # dicts do not hash
+    leftovers: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
@@ -83,6 +89,7 @@ class RegistryVerification:
             "head": self.head,
             "problems": [p.to_dict() for p in self.problems],
             "orphans": list(self.orphans),
+            "leftovers": list(self.leftovers),
             "chain": dict(self.chain),
         }
 
@@ -106,6 +113,16 @@ class RegistryVerification:
                     "its metadata was committed, or a registration was still running. "
                     "Delete them only while no one registers.",
                     table=render.Table(["artifact"], [[o] for o in self.orphans]),
+                )
+            )
+        if self.leftovers:
+            sections.append(
+                render.Section(
+                    "Unfinished artifact writes",
+                    text="Temporary files left by writes that stopped over an hour ago (a "
+                    "process killed mid-write). No version refers to them; they can be "
+                    "deleted. Writes still running are not listed.",
+                    table=render.Table(["file"], [[f] for f in self.leftovers]),
                 )
             )
         return render.Document(
@@ -134,7 +151,8 @@ class RegistryVerification:
         kinds = sorted({p.kind for p in self.problems})
         return (
             f"RegistryVerification(ok={self.ok}, events={self.events}, versions={self.versions}, "
-            f"artifacts={self.artifacts}, problems={kinds}, orphans={len(self.orphans)})"
+            f"artifacts={self.artifacts}, problems={kinds}, orphans={len(self.orphans)}, "
+            f"leftovers={len(self.leftovers)})"
         )
 
 

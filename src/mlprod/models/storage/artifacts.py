@@ -1,13 +1,15 @@
 """Content-addressed artifact stores: bytes kept under their SHA-256.
 
 Both stores satisfy :class:`mlprod.protocols.ArtifactStore` and add
-``digests()`` (every stored digest, for finding orphans) and ``where(digest)``
-(a path people can look at, for error messages).
+``digests()`` (every stored digest, for finding orphans), ``temporaries()``
+(files of writes that have not finished, with their modification time) and
+``where(digest)`` (a path people can look at, for error messages).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import os
 import re
@@ -130,6 +132,22 @@ class LocalArtifactStore:
                     if _HEX64.match(f.name):
                         yield f.name
 
+    def temporaries(self) -> Iterator[tuple[str, float]]:
+        """Temporary files of writes not (yet) renamed into place: (path, modified epoch s).
+
+        A running write has one for a moment; one that stays was left by a
+        process killed mid-write.
+        """
+        base = self.root / "sha256"
+        for sub in sorted(base.iterdir()) if base.exists() else ():
+            if sub.is_dir():
+                for f in sorted(sub.iterdir()):
+                    if f.name.startswith(".tmp-"):
+                        try:
+                            yield str(f), f.stat().st_mtime
+                        except FileNotFoundError:  # the write finished while we looked
+                            continue
+
     def __repr__(self) -> str:
         return f"LocalArtifactStore({str(self.root)!r})"
 
@@ -213,8 +231,38 @@ class FsspecArtifactStore:
             if _HEX64.match(name):
                 yield name
 
+    def temporaries(self) -> Iterator[tuple[str, float]]:
+        """Temporary files of writes not (yet) moved into place: (URL, modified epoch s).
+
+        Only file systems have them (object stores write whole objects); one
+        whose age the backend does not report is left out.
+        """
+        root = f"{self.base}/sha256"
+        if not self.fs.exists(root):
+            return
+        found = self.fs.find(root, detail=True)
+        for path in sorted(found):
+            if ".tmp-" in path.rsplit("/", 1)[-1]:
+                modified = _modified(found[path])
+                if modified is not None:
+                    yield (path if self._local else str(self.fs.unstrip_protocol(path))), modified
+
     def __repr__(self) -> str:
         return f"FsspecArtifactStore({self.url!r})"
+
+
+def _modified(info: dict[str, Any]) -> float | None:
+    """Modification time in epoch seconds from an fsspec ``info`` dict, whatever the backend."""
+    for key in ("mtime", "LastModified", "last_modified", "updated", "created"):
+        value = info.get(key)
+        if isinstance(value, dt.datetime):
+            return value.timestamp()
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                return dt.datetime.fromisoformat(value).timestamp()
+    return None
 
 
 def open_artifact_store(spec: Any) -> Any:
