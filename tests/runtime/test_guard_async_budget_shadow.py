@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import mlprod as mp
 from mlprod.runtime.histogram import LatencyHistogram
+from mlprod.runtime.stats import prometheus_text
 
 ROW = [[1.0]]
 
@@ -234,27 +235,43 @@ def test_stats_percentiles_prometheus_and_rendering(testing):
 
 _LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\["\\n])*"'
 _SAMPLE = re.compile(
-    rf"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{{{_LABEL}(?:,{_LABEL})*\}})? "
-    r"(NaN|[+-]Inf|-?[0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)"
+    rf"(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?P<labels>\{{{_LABEL}(?:,{_LABEL})*\}})? "
+    r"(?P<value>NaN|[+-]Inf|-?[0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)"
 )
+_TYPES = {"counter", "gauge", "summary", "histogram", "untyped"}
 
 
 def _families(text):
-    """Check the exposition line by line; return {family: (type, samples)}."""
-    families, current = {}, None
+    """Check the exposition line by line; return {family: (type, samples)}.
+
+    One HELP then one TYPE per family, each sample under its own family (a
+    summary's ``_sum`` and ``_count`` too), no two samples with the same name and labels.
+    """
+    families, current, series, expect_type = {}, None, set(), False
+    assert text.endswith("\n")
     for line in text.splitlines():
         if line.startswith("# HELP "):
             current = line.split(" ")[2]
             assert current not in families, f"family {current} exposed twice"
+            expect_type = True
         elif line.startswith("# TYPE "):
             name, kind = line.split(" ")[2:4]
-            assert name == current
+            assert expect_type, f"TYPE not right after a HELP: {line!r}"
+            assert name == current, f"TYPE of another family than its HELP: {line!r}"
+            assert kind in _TYPES
             families[name] = (kind, [])
+            expect_type = False
         else:
+            assert current is not None, f"sample before any HELP: {line!r}"
+            assert not expect_type, f"HELP of {current} without TYPE"
             match = _SAMPLE.fullmatch(line)
             assert match, f"not a valid sample line: {line!r}"
-            assert match.group(1).startswith(current)
-            families[current][1].append(match.group(2))
+            name, labels = match.group("name"), match.group("labels") or ""
+            suffixes = ("", "_sum", "_count") if families[current][0] == "summary" else ("",)
+            assert name in {current + s for s in suffixes}, f"{name} under family {current}"
+            assert (name, labels) not in series, f"duplicate sample: {line!r}"
+            series.add((name, labels))
+            families[current][1].append(match.group("value"))
     return families
 
 
@@ -269,6 +286,33 @@ def test_prometheus_exposition_is_valid_for_any_guard_name(testing):
     with pytest.raises(mp.ConfigurationError, match="metric names") as info:
         g.stats().to_prometheus(prefix="my-app")
     assert info.value.parameter == "prefix"
+
+
+def test_several_guards_render_as_one_valid_exposition(testing):
+    churn = mp.guard(Constant(), fallback=0, name="churn", breaker=mp.CircuitBreaker())
+    fraud = mp.guard(Failing(), fallback=0, name='fraud "v2"', cost=1.0, cost_budget=(9, 60))
+    quiet = mp.guard(Constant(), name="quiet")
+    for g in (churn, fraud):
+        g.predict(ROW)
+    stats = [g.stats() for g in (churn, fraud, quiet)]
+    text = prometheus_text(*stats)
+    families = _families(text)
+    assert families.keys() == _families(stats[1].to_prometheus()).keys()
+    assert len(families["mlprod_guard_calls_total"][1]) == 3 * 8
+    assert len(families["mlprod_guard_latency_seconds"][1]) == 3 * 6
+    assert len(families["mlprod_guard_cost_spent"][1]) == 1  # only fraud has a budget
+    assert 'mlprod_guard_calls_total{guard="churn",outcome="ok"} 1' in text
+    assert 'mlprod_guard_calls_total{guard="fraud \\"v2\\"",outcome="error"} 1' in text
+    assert 'mlprod_guard_breaker_state{guard="quiet"} -1' in text
+    assert prometheus_text(stats[0]) == stats[0].to_prometheus()
+    assert prometheus_text() == ""
+    with pytest.raises(AssertionError, match="exposed twice"):
+        _families("".join(s.to_prometheus() for s in stats))  # why the function exists
+    with pytest.raises(mp.ConfigurationError, match="named 'churn'") as info:
+        prometheus_text(stats[0], stats[0])
+    assert info.value.parameter == "stats"
+    with pytest.raises(mp.ConfigurationError, match="metric names"):
+        prometheus_text(*stats, prefix="9lives")
 
 
 def test_prometheus_sums_keep_full_precision():

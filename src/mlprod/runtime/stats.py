@@ -20,7 +20,7 @@ from mlprod._internal.render import Document, Section, Table, to_html, to_markdo
 from mlprod.errors import ConfigurationError
 from mlprod.runtime.histogram import LatencyHistogram
 
-__all__ = ["OUTCOMES", "GuardStats", "StatsRecorder"]
+__all__ = ["OUTCOMES", "GuardStats", "StatsRecorder", "prometheus_text"]
 
 OUTCOMES = (
     "ok",
@@ -204,6 +204,10 @@ class GuardStats:
     def to_prometheus(self, *, prefix: str = "mlprod_guard") -> str:
         """Prometheus text exposition (format 0.0.4) of the counters, gauges and latency summary.
 
+        For several guards on one endpoint use :func:`prometheus_text`: the
+        outputs of ``to_prometheus`` cannot be concatenated, as each repeats
+        the ``# HELP`` and ``# TYPE`` lines.
+
         Examples
         --------
         >>> import mlprod as mp
@@ -212,29 +216,30 @@ class GuardStats:
         >>> print(g.stats().to_prometheus().splitlines()[2])
         mlprod_guard_calls_total{guard="churn",outcome="ok"} 1
         """
-        if not _METRIC_NAME.fullmatch(prefix):
-            raise ConfigurationError(
-                f"prefix {prefix!r} would make invalid Prometheus metric names: use letters, "
-                "digits, '_' and ':' only, not starting with a digit (e.g. 'myapp_guard')",
-                parameter="prefix",
-                value=prefix,
-            )
+        return prometheus_text(self, prefix=prefix)
+
+    def _families(self, prefix: str) -> list[tuple[str, str, str, list[str]]]:
+        """``(metric, type, help, sample lines)`` of every metric family, in exposition order."""
         label = f'guard="{_label_value(self.name)}"'
-        out = [
-            f"# HELP {prefix}_calls_total Guarded calls by outcome.",
-            f"# TYPE {prefix}_calls_total counter",
-        ]
-        out += [
-            f'{prefix}_calls_total{{{label},outcome="{k}"}} {self.outcomes.get(k, 0)}'
-            for k in OUTCOMES
-        ]
-        out += [
-            f"# HELP {prefix}_answers_total Calls by what answered them.",
-            f"# TYPE {prefix}_answers_total counter",
-        ]
-        out += [
-            f'{prefix}_answers_total{{{label},path="{k}"}} {self.answered_by.get(k, 0)}'
-            for k in ("primary", "fallback", "none")
+        families = [
+            (
+                f"{prefix}_calls_total",
+                "counter",
+                "Guarded calls by outcome.",
+                [
+                    f'{prefix}_calls_total{{{label},outcome="{k}"}} {self.outcomes.get(k, 0)}'
+                    for k in OUTCOMES
+                ],
+            ),
+            (
+                f"{prefix}_answers_total",
+                "counter",
+                "Calls by what answered them.",
+                [
+                    f'{prefix}_answers_total{{{label},path="{k}"}} {self.answered_by.get(k, 0)}'
+                    for k in ("primary", "fallback", "none")
+                ],
+            ),
         ]
         gauges = [
             ("in_flight", "Primary calls running now, orphans included.", self.in_flight),
@@ -248,12 +253,6 @@ class GuardStats:
         ]
         if self.cost_spent is not None:
             gauges.append(("cost_spent", "Cost spent in the budget window.", self.cost_spent))
-        for metric, help_text, value in gauges:
-            out += [
-                f"# HELP {prefix}_{metric} {help_text}",
-                f"# TYPE {prefix}_{metric} gauge",
-                f"{prefix}_{metric}{{{label}}} {_sample(value)}",
-            ]
         counters = [
             ("orphans_finished_total", "Orphans that finished late.", self.orphans_finished),
             ("workers_killed_total", "Worker processes killed on timeout.", self.workers_killed),
@@ -262,22 +261,29 @@ class GuardStats:
         counters += [
             (f"shadow_{k}_total", f"Shadow model {k}.", self.shadow.get(k, 0)) for k in _SHADOW_KEYS
         ]
-        for metric, help_text, value in counters:
-            out += [
-                f"# HELP {prefix}_{metric} {help_text}",
-                f"# TYPE {prefix}_{metric} counter",
-                f"{prefix}_{metric}{{{label}}} {value}",
+        for kind, metrics in (("gauge", gauges), ("counter", counters)):
+            families += [
+                (
+                    f"{prefix}_{metric}",
+                    kind,
+                    help_text,
+                    [f"{prefix}_{metric}{{{label}}} {_sample(value)}"],
+                )
+                for metric, help_text, value in metrics
             ]
-        out += [
-            f"# HELP {prefix}_latency_seconds Call latency, answer included.",
-            f"# TYPE {prefix}_latency_seconds summary",
+        latency = [
+            f'{prefix}_latency_seconds{{{label},quantile="{q:g}"}} '
+            f"{_sample(self.latency.quantile(q) / 1000)}"
+            for q in (0.5, 0.9, 0.99, 0.999)
         ]
-        for q in (0.5, 0.9, 0.99, 0.999):
-            v = _sample(self.latency.quantile(q) / 1000)
-            out.append(f'{prefix}_latency_seconds{{{label},quantile="{q:g}"}} {v}')
-        out.append(f"{prefix}_latency_seconds_sum{{{label}}} {_sample(self.latency.total / 1000)}")
-        out.append(f"{prefix}_latency_seconds_count{{{label}}} {self.latency.count}")
-        return "\n".join(out) + "\n"
+        latency.append(
+            f"{prefix}_latency_seconds_sum{{{label}}} {_sample(self.latency.total / 1000)}"
+        )
+        latency.append(f"{prefix}_latency_seconds_count{{{label}}} {self.latency.count}")
+        families.append(
+            (f"{prefix}_latency_seconds", "summary", "Call latency, answer included.", latency)
+        )
+        return families
 
     def _document(self) -> Document:
         def ms(x: float) -> str:
@@ -334,6 +340,66 @@ class GuardStats:
             f"in_flight={self.in_flight}, orphans={self.orphans}, "
             f"p50_ms={ms(self.p50_ms)}, p99_ms={ms(self.p99_ms)})"
         )
+
+
+def prometheus_text(*stats: GuardStats, prefix: str = "mlprod_guard") -> str:
+    """One Prometheus text exposition (format 0.0.4) of several guards' statistics.
+
+    Each metric family gets one ``# HELP`` and one ``# TYPE`` line, followed by
+    the samples of every guard, told apart by their ``guard`` label: what one
+    ``/metrics`` endpoint serving several guards must return.
+
+    Parameters
+    ----------
+    *stats:
+        Snapshots from :meth:`~mlprod.runtime.guard.Guard.stats`, one per guard.
+    prefix:
+        The start of every metric name.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``prefix`` would make invalid metric names, or two snapshots carry
+        the same guard name (their samples would collide).
+
+    Examples
+    --------
+    >>> import mlprod as mp
+    >>> from mlprod.runtime.stats import prometheus_text
+    >>> a = mp.guard(lambda X: [0] * len(X), name="churn")
+    >>> b = mp.guard(lambda X: [1] * len(X), name="fraud")
+    >>> text = prometheus_text(a.stats(), b.stats())
+    >>> text.count("# TYPE mlprod_guard_calls_total counter")
+    1
+    >>> [line for line in text.splitlines() if line.startswith("mlprod_guard_in_flight")]
+    ['mlprod_guard_in_flight{guard="churn"} 0', 'mlprod_guard_in_flight{guard="fraud"} 0']
+    """
+    if not _METRIC_NAME.fullmatch(prefix):
+        raise ConfigurationError(
+            f"prefix {prefix!r} would make invalid Prometheus metric names: use letters, "
+            "digits, '_' and ':' only, not starting with a digit (e.g. 'myapp_guard')",
+            parameter="prefix",
+            value=prefix,
+        )
+    seen: set[str] = set()
+    for s in stats:
+        if s.name in seen:
+            raise ConfigurationError(
+                f"two of the statistics are of guards named {s.name!r}: their samples would "
+                "carry the same labels. Give each guard its own name=, or merge() the "
+                "statistics of one guard's processes into one first.",
+                parameter="stats",
+                value=s.name,
+            )
+        seen.add(s.name)
+    families: dict[str, tuple[str, str, list[str]]] = {}
+    for s in stats:
+        for metric, kind, help_text, samples in s._families(prefix):
+            families.setdefault(metric, (kind, help_text, []))[2].extend(samples)
+    out: list[str] = []
+    for metric, (kind, help_text, samples) in families.items():
+        out += [f"# HELP {metric} {help_text}", f"# TYPE {metric} {kind}", *samples]
+    return "\n".join(out) + "\n" if out else ""
 
 
 class StatsRecorder:
