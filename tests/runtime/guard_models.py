@@ -128,3 +128,13 @@ class TwoArgError(Exception):
 class RaisesTwoArgError:
     def predict(self, X):
         raise TwoArgError("no", "answer")
+
+
+class ReportsRemaining:
+    """Answers with ``mp.remaining_ms()`` as the model sees it, or -1 without a deadline."""
+
+    def predict(self, X):
+        import mlprod as mp
+
+        left = mp.remaining_ms()
+        return np.full(len(X), -1.0 if left is None else left)

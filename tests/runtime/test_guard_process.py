@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from guard_models import HangsInProcess, RaisesTwoArgError
+from guard_models import HangsInProcess, RaisesTwoArgError, ReportsRemaining
 
 import mlprod as mp
 
@@ -145,3 +145,15 @@ if __name__ == "__main__":
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
     )
     assert (done.returncode, done.stdout) == (0, "caller gave up\n"), done.stderr
+
+
+def test_the_worker_process_sees_the_remaining_budget():
+    with mp.guard(ReportsRemaining(), isolation="process", max_in_flight=1) as g:
+        assert g.predict([[1.0]]).tolist() == [-1.0]  # no deadline anywhere
+        with mp.deadline(ms=20_000):
+            left = float(g.predict([[1.0]])[0])
+        assert 0 < left <= 20_000
+    with mp.guard(ReportsRemaining(), budget_ms=20_000, isolation="process") as g:
+        with mp.deadline(ms=60_000):  # the guard's own, smaller budget wins
+            left = float(g.predict([[1.0]])[0])
+        assert 0 < left <= 20_000

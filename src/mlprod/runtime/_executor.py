@@ -27,6 +27,7 @@ from typing import Any
 
 from mlprod._internal.logging import get_logger
 from mlprod.errors import ConfigurationError
+from mlprod.runtime.deadline import DeadlineScope
 
 __all__ = ["Job", "ProcessExecutor", "ThreadExecutor"]
 
@@ -193,9 +194,14 @@ def _process_main(conn: Connection, payload: bytes) -> None:
             return
         if message is None:
             return
-        method, X = message
+        method, X, budget_s = message
+        # The parent's deadline lives in its own context variable: only the time
+        # left crosses the pipe, so a model that reads mp.remaining_ms() here sees it.
+        scope = contextlib.nullcontext() if budget_s is None else DeadlineScope(budget_s * 1000)
         try:
-            conn.send(("ok", getattr(model, method)(X)))
+            with scope:
+                value = getattr(model, method)(X)
+            conn.send(("ok", value))
         except BaseException as exc:
             conn.send(("error", _portable(exc)))
 
@@ -336,7 +342,7 @@ class ProcessExecutor:
             )
 
     def call(self, method: str, X: Any, timeout_s: float | None) -> tuple[str, Any]:
-        """Run ``model.<method>(X)`` in a worker.
+        """Run ``model.<method>(X)`` in a worker, under a deadline of ``timeout_s`` there too.
 
         Returns ``("ok", y)``, ``("error", exc)``, ``("timeout", None)`` or ``("shed", None)``.
         """
@@ -349,7 +355,7 @@ class ProcessExecutor:
             self._busy.add(worker)
             self.in_flight += 1
         try:
-            worker.conn.send((method, X))
+            worker.conn.send((method, X, timeout_s))
             if timeout_s is None or worker.conn.poll(max(0.0, timeout_s)):
                 status, value = worker.conn.recv()
                 self._give_back(worker)
