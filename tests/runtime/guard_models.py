@@ -138,3 +138,15 @@ class ReportsRemaining:
 
         left = mp.remaining_ms()
         return np.full(len(X), -1.0 if left is None else left)
+
+
+class LoadsUnless(HangsInProcess):
+    """A :class:`HangsInProcess` that no worker can load while the file ``flag`` exists."""
+
+    def __init__(self, flag):
+        self.flag = str(flag)
+
+    def __setstate__(self, state):
+        if os.path.exists(state["flag"]):
+            raise RuntimeError(f"cannot load the model while {state['flag']} exists")
+        self.__dict__.update(state)

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from guard_models import HangsInProcess, RaisesTwoArgError, ReportsRemaining
+from guard_models import HangsInProcess, LoadsUnless, RaisesTwoArgError, ReportsRemaining
 
 import mlprod as mp
 
@@ -42,6 +42,64 @@ def test_hanging_worker_is_killed_and_replaced():
         stats = g.stats()
         assert stats.orphans == 0
         assert stats.in_flight == 0
+
+
+def test_a_failed_worker_restart_is_retried_by_later_calls(tmp_path):
+    from structlog.testing import capture_logs
+
+    flag = tmp_path / "cannot-load"
+    with mp.guard(
+        LoadsUnless(flag), fallback=-1, budget_ms=30_000, isolation="process", max_in_flight=1
+    ) as g:
+        first = int(g.predict([[1.0]])[0])
+        flag.touch()  # from now on a fresh worker fails to load the model
+        with capture_logs() as logs:
+            with mp.deadline(ms=200):
+                assert g.predict([[-1.0]]).tolist() == [-1]  # times out: the worker is killed
+            assert _wait_for(lambda: g.stats().worker_restart_failures >= 1)
+        failed = [e for e in logs if e["event"].startswith("could not restart")]
+        assert failed[0]["log_level"] == "error"
+        assert failed[0]["workers_down"] == 1
+        assert g.call([[1.0]]).outcome == "shed"  # no worker until a restart succeeds
+        flag.unlink()
+        # Without a retry the guard would shed every call from here on.
+        assert _wait_for(lambda: g.call([[1.0]]).outcome == "ok", 30)
+        assert int(g.last_outcome.value[0]) != first
+        stats = g.stats()
+        assert stats.workers_killed == 1
+        assert stats.worker_restart_failures >= 1
+        assert "mlprod_guard_worker_restart_failures_total" in stats.to_prometheus()
+
+
+def test_restart_back_off_doubles_up_to_its_bound(monkeypatch):
+    from mlprod.runtime._executor import ProcessExecutor
+
+    ex = ProcessExecutor(
+        HangsInProcess(),
+        1,
+        name="t",
+        start=False,
+        restart_backoff_s=0.5,
+        restart_backoff_max_s=2.0,
+    )
+
+    def cannot_start():
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(ex, "_start", cannot_start)
+    ex._down = 1
+    delays = []
+    for _ in range(5):
+        ex._retry_at = 0.0  # as if the back-off had passed
+        with ex._lock:
+            assert ex._claim_restart()
+        before = time.monotonic()
+        ex._respawn(None, True)
+        delays.append(round(ex._retry_at - before, 1))
+        with ex._lock:
+            assert not ex._claim_restart()  # no new attempt before the back-off ends
+    assert delays == [0.5, 1.0, 2.0, 2.0, 2.0]
+    assert (ex.restart_failures, ex._down, ex._restarting) == (5, 1, False)
 
 
 def test_a_model_that_does_not_pickle_is_rejected_up_front():

@@ -10,7 +10,8 @@ more threads than slots, whatever the primary does.
 
 Worker processes can be killed: with ``isolation="process"`` a timed-out
 worker is killed and a fresh one started in the background; its slot comes
-back once the new worker says it is ready.
+back once the new worker says it is ready. A restart that fails is tried
+again by a later call, after a back-off that doubles up to a bound.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import contextvars
 import pickle
 import queue
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -236,6 +238,8 @@ class ProcessExecutor:
         name: str,
         start: bool = True,
         start_timeout_s: float = 120.0,
+        restart_backoff_s: float = 0.5,
+        restart_backoff_max_s: float = 60.0,
     ) -> None:
         import multiprocessing
 
@@ -258,7 +262,14 @@ class ProcessExecutor:
         self._closed = False
         self.in_flight = 0
         self.killed = 0
+        self.restart_failures = 0
         self.start_timeout_s = start_timeout_s
+        self.restart_backoff_s = restart_backoff_s
+        self.restart_backoff_max_s = restart_backoff_max_s
+        self._down = 0  # workers killed and not yet replaced
+        self._restarting = False
+        self._retry_at = 0.0
+        self._backoff_s = restart_backoff_s
         self._started = False
         self._start_lock = threading.Lock()
         if start:
@@ -296,7 +307,7 @@ class ProcessExecutor:
 
     def _await_ready(self, worker: _Worker) -> None:
         if not worker.conn.poll(self.start_timeout_s):
-            worker.process.kill()
+            self._discard(worker)
             raise ConfigurationError(
                 f"guard {self.name!r}: a worker process did not start within "
                 f"{self.start_timeout_s:g} s",
@@ -306,7 +317,7 @@ class ProcessExecutor:
         try:
             status, info = worker.conn.recv()
         except (EOFError, OSError):
-            worker.process.join(5)
+            self._discard(worker)
             raise ConfigurationError(
                 f"guard {self.name!r}: the worker process exited while starting (exit code "
                 f"{worker.process.exitcode}). Worker processes are spawned and re-import "
@@ -317,7 +328,7 @@ class ProcessExecutor:
                 value="process",
             ) from None
         if status != "ready":
-            worker.process.kill()
+            self._discard(worker)
             raise ConfigurationError(
                 f"guard {self.name!r}: the worker process could not load the model: {info}. "
                 "Make sure the model's module is importable in a fresh interpreter.",
@@ -330,16 +341,62 @@ class ProcessExecutor:
                 return
             self._free.append(worker)
 
-    def _replace(self, dead: _Worker) -> None:
-        dead.process.join()  # reap it: a killed child left unjoined stays a zombie
-        try:
-            self._await_ready(self._start())
-        except Exception as exc:
-            _log.error(
-                "could not replace a killed guard worker; the guard runs with one worker fewer",
-                guard=self.name,
-                error=str(exc),
-            )
+    @staticmethod
+    def _discard(worker: _Worker) -> None:
+        # Joined and closed, so that restarts retried for hours leak no zombies or pipes.
+        worker.process.kill()
+        worker.process.join()
+        worker.conn.close()
+
+    def _claim_restart(self) -> bool:
+        """Under ``self._lock``: whether this caller should start the missing workers now."""
+        if not self._down or self._restarting or self._closed:
+            return False
+        if time.monotonic() < self._retry_at:
+            return False
+        self._restarting = True
+        return True
+
+    def _respawn(self, dead: _Worker | None, restart: bool) -> None:
+        """Reap ``dead``; with ``restart``, start workers until none is missing or one fails."""
+        if dead is not None:
+            dead.process.join()  # reap it: a killed child left unjoined stays a zombie
+        while restart:
+            try:
+                self._await_ready(self._start())
+                error = None
+            except Exception as exc:
+                error = exc
+            with self._lock:
+                if error is None:
+                    self._down -= 1
+                    self._backoff_s = self.restart_backoff_s
+                    restart = self._down > 0 and not self._closed
+                else:
+                    self.restart_failures += 1
+                    delay, down = self._backoff_s, self._down
+                    self._retry_at = time.monotonic() + delay
+                    self._backoff_s = min(2 * delay, self.restart_backoff_max_s)
+                    restart = False
+                if not restart:
+                    self._restarting = False
+            if error is not None:
+                _log.error(
+                    "could not restart a guard worker process; a call after the back-off "
+                    "tries again",
+                    guard=self.name,
+                    error=str(error),
+                    workers_down=down,
+                    retry_in_s=delay,
+                )
+
+    def _respawn_in_background(self, dead: _Worker | None, restart: bool) -> None:
+        threading.Thread(
+            target=self._respawn,
+            args=(dead, restart),
+            name=f"mlprod-guard-{self.name}-respawn",
+            daemon=True,
+        ).start()
 
     def call(self, method: str, X: Any, timeout_s: float | None) -> tuple[str, Any]:
         """Run ``model.<method>(X)`` in a worker, under a deadline of ``timeout_s`` there too.
@@ -349,11 +406,15 @@ class ProcessExecutor:
         if not self._started:
             self.start()
         with self._lock:
-            if not self._free:
-                return "shed", None
-            worker = self._free.pop()
-            self._busy.add(worker)
-            self.in_flight += 1
+            restart = self._claim_restart()
+            worker = self._free.pop() if self._free else None
+            if worker is not None:
+                self._busy.add(worker)
+                self.in_flight += 1
+        if restart:
+            self._respawn_in_background(None, True)
+        if worker is None:
+            return "shed", None
         try:
             worker.conn.send((method, X, timeout_s))
             if timeout_s is None or worker.conn.poll(max(0.0, timeout_s)):
@@ -377,16 +438,13 @@ class ProcessExecutor:
             replace = not self._closed
             if replace:
                 self.killed += 1
+                self._down += 1
+                restart = self._claim_restart()
         if not replace:  # shut down under us
             worker.process.join()
             return status, value
         _log.warning("killed a guard worker process", guard=self.name, reason=status)
-        threading.Thread(
-            target=self._replace,
-            args=(worker,),
-            name=f"mlprod-guard-{self.name}-respawn",
-            daemon=True,
-        ).start()
+        self._respawn_in_background(worker, restart)
         return status, value
 
     def _give_back(self, worker: _Worker) -> None:

@@ -230,6 +230,7 @@ class Guard:
             orphans=ex.orphans,
             orphans_finished=ex.orphans_finished,
             workers_killed=getattr(ex, "killed", 0),
+            worker_restart_failures=getattr(ex, "restart_failures", 0),
             cost_spent=None if self.cost_budget is None else self.cost_budget.spent(),
         )
 

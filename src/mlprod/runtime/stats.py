@@ -79,6 +79,8 @@ class GuardStats:
         Orphans that have since finished (their result was discarded).
     workers_killed:
         Worker processes killed on timeout (``isolation="process"``).
+    worker_restart_failures:
+        Attempts to replace a killed worker that failed; a later call tries again.
     shadow:
         Shadow runs, disagreements, errors and dropped runs.
     cost_spent:
@@ -109,6 +111,7 @@ class GuardStats:
     orphans: int
     orphans_finished: int = 0
     workers_killed: int = 0
+    worker_restart_failures: int = 0
     shadow: Mapping[str, int] = field(default_factory=lambda: dict.fromkeys(_SHADOW_KEYS, 0))
     cost_spent: float | None = None
     audit_errors: int = 0
@@ -164,6 +167,7 @@ class GuardStats:
             orphans=self.orphans + other.orphans,
             orphans_finished=self.orphans_finished + other.orphans_finished,
             workers_killed=self.workers_killed + other.workers_killed,
+            worker_restart_failures=self.worker_restart_failures + other.worker_restart_failures,
             shadow={k: self.shadow.get(k, 0) + other.shadow.get(k, 0) for k in _SHADOW_KEYS},
             cost_spent=spent,
             audit_errors=self.audit_errors + other.audit_errors,
@@ -187,6 +191,7 @@ class GuardStats:
             "orphans": self.orphans,
             "orphans_finished": self.orphans_finished,
             "workers_killed": self.workers_killed,
+            "worker_restart_failures": self.worker_restart_failures,
             "shadow": dict(self.shadow),
             "cost_spent": self.cost_spent,
             "audit_errors": self.audit_errors,
@@ -256,6 +261,11 @@ class GuardStats:
         counters = [
             ("orphans_finished_total", "Orphans that finished late.", self.orphans_finished),
             ("workers_killed_total", "Worker processes killed on timeout.", self.workers_killed),
+            (
+                "worker_restart_failures_total",
+                "Failed attempts to replace a killed worker process.",
+                self.worker_restart_failures,
+            ),
             ("audit_errors_total", "Audit records that could not be written.", self.audit_errors),
         ]
         counters += [
