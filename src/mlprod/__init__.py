@@ -70,6 +70,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "GuardPolicy": ("mlprod.runtime.policy", "GuardPolicy"),
     "OutputCheck": ("mlprod.runtime.policy", "OutputCheck"),
     "GuardStats": ("mlprod.runtime.stats", "GuardStats"),
+    "prometheus_text": ("mlprod.runtime.stats", "prometheus_text"),
     "LatencyHistogram": ("mlprod.runtime.histogram", "LatencyHistogram"),
     "CircuitBreaker": ("mlprod.runtime.breaker", "CircuitBreaker"),
     "deadline": ("mlprod.runtime.deadline", "deadline"),
@@ -119,7 +120,7 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.runtime.histogram import LatencyHistogram
     from mlprod.runtime.outcome import CallOutcome
     from mlprod.runtime.policy import GuardPolicy, OutputCheck
-    from mlprod.runtime.stats import GuardStats
+    from mlprod.runtime.stats import GuardStats, prometheus_text
 
 
 def __getattr__(name: str) -> _typing.Any:
