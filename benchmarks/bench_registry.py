@@ -4,8 +4,8 @@ Times register + load of a fitted 20-feature LogisticRegression (median over
 repetitions) for mlprod (local folder: SQLite in WAL mode + content-addressed
 artifacts) and for MLflow 3 on its fast path (SQLite tracking/registry backend,
 local artifacts, ``pip_requirements`` given explicitly so it skips requirement
-inference). Then ``resolve(..., at=)`` and ``lineage`` with 10,000 versions,
-and the cost of ``import mlprod``.
+inference). Then ``resolve(..., at=)``, ``lineage`` and ``search`` with 10,000
+versions, and the cost of ``import mlprod``.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_registry.py
 
@@ -116,6 +116,7 @@ def bench_scale(n_versions: int, reps: int, root: Path) -> dict[str, float]:
             metrics={"auc": 0.5 + (i % 100) / 200},
             datasets={"train": _DatasetVersion("train", base, f"{base:032x}")},
             parents=[f"churn:{base}"] if base != i else [],
+            tags={"group": str(base)},
         )
         clock.advance(60)
         if i % 10 == 0:
@@ -129,12 +130,24 @@ def bench_scale(n_versions: int, reps: int, root: Path) -> dict[str, float]:
     resolve_ms = _median_ms(lambda: reg.resolve("churn", "production", at=next(it_m)), reps)
     lineage_ms = _median_ms(lambda: reg.lineage("churn", next(it_v)), reps)
     g = reg.lineage("churn", 1)
+    groups = iter([str(v - (v - 1) % 10) for v in versions] * 2)
+    search_reps = max(reps // 4, 5)  # the metric search reads every version
+    search_tag_ms = _median_ms(lambda: reg.search("churn", tags={"group": next(groups)}), reps)
+    search_metric_ms = _median_ms(
+        lambda: reg.search("churn", metrics={"auc": ">= 0.99"}), search_reps
+    )
+    search_top_ms = _median_ms(
+        lambda: reg.search("churn", order_by="-metrics.auc", limit=10), search_reps
+    )
     reg.close()
     return {
         "fill_s": fill_s,
         "resolve_at": resolve_ms,
         "lineage": lineage_ms,
         "lineage_nodes": float(len(g.nodes)),
+        "search_tag": search_tag_ms,
+        "search_metric": search_metric_ms,
+        "search_top": search_top_ms,
     }
 
 
@@ -186,6 +199,9 @@ def main() -> None:
     print(f"{n_versions:,} versions of one model (filled in {scale['fill_s']:.1f} s):")
     print(f"  resolve(..., at=)  median {scale['resolve_at']:.3f} ms   (target < 5 ms)")
     print(f"  lineage(version)   median {scale['lineage']:.3f} ms   (target < 5 ms)")
+    print(f"  search(tags=)      median {scale['search_tag']:.3f} ms   (10 of them match)")
+    print(f"  search(metrics=)   median {scale['search_metric']:.1f} ms   (reads every version)")
+    print(f"  search(order_by=, limit=10) median {scale['search_top']:.1f} ms")
     print(
         f"import mlprod: {imp['import_mlprod_ms']:.0f} ms, heavy modules loaded: {imp['heavy_modules']}"
     )

@@ -466,3 +466,126 @@ def test_a_string_that_is_not_a_fingerprint_is_not_recorded_as_one(
     assert registry.list_models() == []
     mv = registry.register("churn", {"w": 1}, datasets={"train": "0123abcd" * 4})
     assert mv.datasets["train"] == {"kind": "fingerprint", "fingerprint": "0123abcd" * 4}
+
+
+def _search_by_hand(
+    registry: mp.ModelRegistry,
+    tags: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+    order_by: str | None = None,
+    limit: int | None = None,
+) -> list[str]:
+    """What search() means, spelled out over every version: the reference it must equal."""
+    from mlprod.models import _inputs  # the conditions' parser, not the filtering
+
+    every = [mv for name in registry.list_models() for mv in registry.list_versions(name)]
+    conditions = {k: _inputs.condition(k, c) for k, c in (metrics or {}).items()}
+    found = [
+        mv
+        for mv in every
+        if all(k in mv.tags and (w is None or mv.tags[k] == w) for k, w in (tags or {}).items())
+        and all(k in mv.metrics and cond(mv.metrics[k]) for k, cond in conditions.items())
+    ]
+    if order_by:
+        desc, key = order_by.startswith("-"), order_by.lstrip("-")
+        if key.startswith("metrics."):
+            metric = key.split(".", 1)[1]
+            have = [mv for mv in found if metric in mv.metrics]
+            found = sorted(have, key=lambda mv: mv.metrics[metric], reverse=desc) + [
+                mv for mv in found if metric not in mv.metrics
+            ]
+        else:
+            by = (
+                (lambda mv: (mv.name, mv.version))
+                if key == "version"
+                else (lambda mv: mv.created_at)
+            )
+            found = sorted(found, key=by, reverse=desc)
+    return [mv.ref for mv in (found[:limit] if limit is not None else found)]
+
+
+def test_search_answers_as_a_filter_over_every_version_would(registry: mp.ModelRegistry) -> None:
+    # Tag values chosen to trip a filter pushed into SQL: LIKE wildcards and its
+    # escape character, quotes, case (SQLite's LIKE ignores it), non-ASCII, numbers
+    # equal across types, nested values, and a key that also appears as a value.
+    tag_sets: list[dict[str, Any]] = [
+        {"team": "risk", "pct": "50%", "under": "a_b"},
+        {"team": "Risk", "pct": "50x", "under": "axb", "slash": "a\\b"},
+        {"team": "risk", "quote": 'say "hi"', "n": 1, "flag": True},
+        {"team": "rïsk", "n": 1.0, "nested": {"team": "risk"}, "list": [1, "risk"]},
+        {"owner": "team", "n": 2, "flag": False},
+        {},
+    ]
+    for i, tags in enumerate(tag_sets * 2):
+        registry.register(
+            "churn" if i % 3 else "fraud",
+            {"i": i},
+            tags=tags,
+            metrics={"auc": 0.5 + i / 40, **({"f1": i / 20} if i % 2 else {})},
+        )
+    queries: list[dict[str, Any]] = [
+        {},
+        {"tags": {"team": "risk"}},
+        {"tags": {"team": "Risk"}},
+        {"tags": {"team": "rïsk"}},
+        {"tags": {"team": None}},
+        {"tags": {"pct": "50%"}},
+        {"tags": {"under": "a_b"}},
+        {"tags": {"slash": "a\\b"}},
+        {"tags": {"quote": 'say "hi"'}},
+        {"tags": {"n": 1}},
+        {"tags": {"n": True}},
+        {"tags": {"flag": 1}},
+        {"tags": {"nested": {"team": "risk"}}},
+        {"tags": {"list": [1, "risk"]}},
+        {"tags": {"owner": "team"}},
+        {"tags": {"team": "risk", "n": 1}},
+        {"tags": {"missing": None}},
+        {"metrics": {"auc": ">= 0.7"}},
+        {"metrics": {"f1": "< 0.4"}, "tags": {"team": None}},
+        {"limit": 3},
+        {"limit": 0},
+        {"tags": {"team": "risk"}, "limit": 2},
+        {"order_by": "-metrics.f1", "limit": 4},
+        {"order_by": "metrics.f1"},
+        {"order_by": "-metrics.f1", "limit": 9},
+        {"order_by": "-created_at", "limit": 5},
+        {"order_by": "created_at"},
+        {"order_by": "-version", "limit": 3, "tags": {"team": None}},
+        {"order_by": "version", "limit": 20},
+        {"order_by": "", "limit": 2},
+    ]
+    for query in queries:
+        found = [mv.ref for mv in registry.search(**query)]
+        assert found == _search_by_hand(registry, **query), query
+        pattern = [mv.ref for mv in registry.search("chu*", **query)]
+        assert (
+            pattern
+            == [
+                r
+                for r in _search_by_hand(registry, **{**query, "limit": None})
+                if r.startswith("churn:")
+            ][: query.get("limit")]
+        ), query
+
+
+def test_search_reads_only_the_versions_it_returns(
+    registry: mp.ModelRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(30):
+        registry.register("churn", {"i": i}, tags={"slot": str(i)}, metrics={"auc": i / 30})
+    built: list[str] = []
+    original = mp.ModelVersion._from_row.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: Any, *args: Any) -> Any:
+        mv = original(cls, *args)
+        built.append(mv.ref)
+        return mv
+
+    monkeypatch.setattr(mp.ModelVersion, "_from_row", classmethod(counting))
+    assert [mv.ref for mv in registry.search("churn", tags={"slot": "7"})] == ["churn:8"]
+    assert built == ["churn:8"]  # the tag filter ran in the database
+    built.clear()
+    assert [mv.version for mv in registry.search("churn", limit=2)] == [1, 2]
+    assert built == ["churn:1", "churn:2"]  # reading stopped at the limit
+    assert [mv.version for mv in registry.search(order_by="-metrics.auc", limit=2)] == [30, 29]

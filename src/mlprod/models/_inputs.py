@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import math
 import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from mlprod._internal.canonical import canonical_json, to_jsonable
@@ -16,9 +18,9 @@ __all__ = [
     "condition",
     "dataset_keys",
     "datasets",
+    "first",
     "json_value",
     "metrics",
-    "order",
     "params",
     "signature",
     "tags",
@@ -245,24 +247,42 @@ def condition(metric: str, spec: Any) -> Callable[[float], bool]:
     )
 
 
-def order(found: list[Any], order_by: str) -> list[Any]:
-    """Sort versions by ``version``, ``created_at`` or ``metrics.<name>`` (``-`` for descending)."""
+def _ranking(order_by: str) -> tuple[Callable[[int, Any], Any], bool]:
+    """(sort key of a version at a position, descending?) for ``order_by``."""
     desc = order_by.startswith("-")
     key = order_by.lstrip("-+")
-    if key in ("version", "created_at"):
-        return sorted(
-            found,
-            key=lambda v: (v.name, getattr(v, key)) if key == "version" else v.created_at,
-            reverse=desc,
-        )
+    if key == "version":
+        return (lambda _i, v: (v.name, v.version)), desc
+    if key == "created_at":
+        return (lambda _i, v: v.created_at), desc
     if key.startswith("metrics."):
         metric = key.split(".", 1)[1]
-        with_value = [v for v in found if metric in v.metrics]
-        without = [v for v in found if metric not in v.metrics]
-        return sorted(with_value, key=lambda v: v.metrics[metric], reverse=desc) + without
+        # Versions without the metric come last either way, in the order found.
+        if desc:
+            return (lambda i, v: (1, v.metrics[metric]) if metric in v.metrics else (0, -i)), True
+        return (lambda i, v: (0, v.metrics[metric]) if metric in v.metrics else (1, i)), False
     raise ConfigurationError(
         f"Cannot order by {order_by!r}: use 'version', 'created_at' or 'metrics.<name>', "
         "with '-' in front for descending.",
         parameter="order_by",
         value=order_by,
     )
+
+
+def first(found: Iterable[Any], order_by: str | None, limit: int | None) -> list[Any]:
+    """The first ``limit`` versions of ``found`` sorted by ``order_by``.
+
+    Sorts by ``version``, ``created_at`` or ``metrics.<name>`` (``-`` for
+    descending), stably. With a limit, at most that many versions are held
+    while ``found`` is read, and without an order reading stops there.
+    """
+    if not order_by:
+        return list(found if limit is None else itertools.islice(found, limit))
+    rank, desc = _ranking(order_by)
+    if limit is None:
+        ranked = sorted(enumerate(found), key=lambda p: rank(*p), reverse=desc)
+    else:
+        # Documented as sorted(...)[:limit], ties included, in O(limit) memory.
+        pick = heapq.nlargest if desc else heapq.nsmallest
+        ranked = pick(limit, enumerate(found), key=lambda p: rank(*p))
+    return [v for _, v in ranked]

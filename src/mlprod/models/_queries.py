@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from mlprod._internal.canonical import sha256_bytes
+from mlprod._internal.canonical import canonical_json, sha256_bytes
 from mlprod.audit import verify_lines
 from mlprod.errors import ConfigurationError
 from mlprod.models import _inputs
@@ -20,6 +20,10 @@ from mlprod.models.verify import Problem, RegistryVerification, replay
 from mlprod.models.version import ModelVersion
 
 __all__ = ["QueryOps"]
+
+# Rows fetched at a time by search(): its memory follows the results kept,
+# not the versions scanned.
+_PAGE = 500
 
 # No single artifact write takes this long, so a temporary file this old was
 # abandoned by a killed process rather than being written now.
@@ -78,6 +82,11 @@ class QueryOps(RegistryCore):
     ) -> list[ModelVersion]:
         """Find versions by name (``*`` wildcards), tags and metric conditions.
 
+        The name and tag filters run in the database; metric conditions are
+        checked on each remaining version as it is read, so memory follows
+        the results kept (with ``limit``, at most that many), not the versions
+        scanned.
+
         Parameters
         ----------
         name:
@@ -115,36 +124,35 @@ class QueryOps(RegistryCore):
         query = sa.select(v.c.manifest, v.c.tags, v.c.description, v.c.digest)
         if name is not None:
             if "*" in name or "?" in name:
-                pattern = (
-                    name.replace("\\", "\\\\")
-                    .replace("%", "\\%")
-                    .replace("_", "\\_")
-                    .replace("*", "%")
-                    .replace("?", "_")
-                )
+                pattern = _like_escaped(name).replace("*", "%").replace("?", "_")
                 query = query.where(v.c.name.like(pattern, escape="\\"))
             else:
                 query = query.where(v.c.name == name)
-        query = query.order_by(v.c.name, v.c.version)
+        for key, want in (tags or {}).items():
+            fragment = _tag_fragment(key, want)
+            if fragment is not None:
+                query = query.where(v.c.tags.like("%" + _like_escaped(fragment) + "%", escape="\\"))
+        query = query.order_by(v.c.name, v.c.version).execution_options(yield_per=_PAGE)
         conditions = {k: _inputs.condition(k, c) for k, c in (metrics or {}).items()}
-        with self._sql.read() as conn:
-            rows = conn.execute(query).all()
-        found: list[ModelVersion] = []
-        for manifest_text, tags_text, description, digest in rows:
-            mv = ModelVersion._from_row(manifest_text, tags_text, description, digest)
-            if tags and any(
-                k not in mv.tags or (want is not None and mv.tags[k] != want)
-                for k, want in tags.items()
-            ):
-                continue
-            if conditions:
-                values = mv.metrics
-                if any(k not in values or not cond(values[k]) for k, cond in conditions.items()):
+
+        def matching(rows: Iterable[Any]) -> Iterator[ModelVersion]:
+            for manifest_text, tags_text, description, digest in rows:
+                mv = ModelVersion._from_row(manifest_text, tags_text, description, digest)
+                if tags and any(
+                    k not in mv.tags or (want is not None and mv.tags[k] != want)
+                    for k, want in tags.items()
+                ):
                     continue
-            found.append(mv)
-        if order_by:
-            found = _inputs.order(found, order_by)
-        return found[:limit] if limit is not None else found
+                if conditions:
+                    values = mv.metrics
+                    if any(
+                        k not in values or not cond(values[k]) for k, cond in conditions.items()
+                    ):
+                        continue
+                yield mv
+
+        with self._sql.read() as conn:
+            return _inputs.first(matching(conn.execute(query)), order_by, limit)
 
     def _event_lines(self, conn: Any) -> list[str]:
         e = self._t.events
@@ -340,3 +348,23 @@ class QueryOps(RegistryCore):
                     )
                 )
         return problems
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _tag_fragment(key: Any, want: Any) -> str | None:
+    """Text every stored tags value matching ``{key: want}`` contains, for a LIKE in SQL.
+
+    Tags are stored as canonical JSON, so a match holds ``"key":"value"`` for a
+    text value and at least ``"key":`` otherwise (``1 == 1.0 == True`` in
+    Python, and those are written differently). The LIKE only narrows the rows
+    read; each one left is still compared in Python, so a looser match (SQLite's
+    LIKE ignores ASCII case) changes nothing in the results.
+    """
+    if not isinstance(key, str):
+        return None
+    if isinstance(want, str):
+        return canonical_json({key: want}).decode("utf-8")[1:-1]
+    return canonical_json({key: None}).decode("utf-8")[1:-1].removesuffix("null")
