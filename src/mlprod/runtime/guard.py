@@ -18,22 +18,19 @@ holds the declaration; this module executes it, synchronously or with asyncio.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import contextvars
-import threading
 import weakref
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from mlprod._internal.logging import get_logger
 from mlprod.errors import BudgetExceeded, ConfigurationError, SchemaError, Unavailable
 from mlprod.protocols import AuditSink
 from mlprod.runtime import _testing
+from mlprod.runtime._dispatch import fallback_async, fallback_sync, primary_async, primary_sync
 from mlprod.runtime._executor import ProcessExecutor, ThreadExecutor
 from mlprod.runtime.breaker import CircuitBreaker
 from mlprod.runtime.budget import CostBudget
-from mlprod.runtime.deadline import _DEADLINE, deadline_at
+from mlprod.runtime.deadline import _DEADLINE
 from mlprod.runtime.outcome import CallOutcome, CallState, last_outcome, remember
 from mlprod.runtime.policy import Fallback, GuardPolicy, OutputCheck
 from mlprod.runtime.records import call_record, disagreement_record
@@ -43,7 +40,6 @@ from mlprod.runtime.stats import GuardStats, StatsRecorder
 __all__ = ["CallOutcome", "Guard", "ProbabilisticGuard"]
 
 _log = get_logger("mlprod.runtime.guard")
-T = TypeVar("T")
 _PREDICTION_METHODS = (
     "predict",
     "predict_proba",
@@ -52,42 +48,6 @@ _PREDICTION_METHODS = (
     "transform",
     "score_samples",
 )
-
-
-def _wake(fut: asyncio.Future[None]) -> None:
-    if not fut.done():
-        fut.set_result(None)
-
-
-async def _on_daemon_thread(fn: Callable[..., T], *args: Any) -> T:
-    """``await fn(*args)`` run on a daemon thread of its own.
-
-    Not ``asyncio.to_thread``: the interpreter joins the loop's executor threads at
-    exit, so one blocked on a worker process that hangs for good (no budget, the
-    caller cancelled) would keep the program from ever exiting.
-    """
-    loop = asyncio.get_running_loop()
-    fut: asyncio.Future[T] = loop.create_future()
-
-    def settle(value: Any, error: BaseException | None) -> None:
-        if fut.done():
-            return
-        if error is None:
-            fut.set_result(value)
-        else:
-            fut.set_exception(error)
-
-    def run() -> None:
-        value, error = None, None
-        try:
-            value = fn(*args)
-        except BaseException as exc:
-            error = exc
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(settle, value, error)
-
-    threading.Thread(target=run, name="mlprod-guard-process-call", daemon=True).start()
-    return await fut
 
 
 def _weak_listener(method: Any) -> Any:
@@ -399,85 +359,7 @@ class Guard:
                 error=f"{type(exc).__name__}: {exc}",
             )
 
-    # -- running the primary ---------------------------------------------------------------
-
-    def _primary_inline(self, call: CallState, method: str, X: Any) -> tuple[str, Any]:
-        # Test mode: no threads; a timeout is judged after the fact on the test clock.
-        clock = _testing.current_clock()
-        if call.at is not None and clock.monotonic() >= call.at:
-            return "timeout", None
-        try:
-            with deadline_at(call.at):
-                value = self._callable(method)(X)
-        except Exception as exc:
-            return "error", exc
-        if call.at is not None and clock.monotonic() > call.at:
-            return "timeout", None
-        return "ok", value
-
-    @staticmethod
-    def _context(call: CallState) -> contextvars.Context:
-        ctx = contextvars.copy_context()
-        if call.at is not None:
-            ctx.run(_DEADLINE.set, call.at)
-        return ctx
-
-    def _primary_sync(self, call: CallState, method: str, X: Any) -> tuple[str, Any]:
-        if _testing.is_testing():
-            return self._primary_inline(call, method, X)
-        timeout = None if call.at is None else call.at - _testing.current_clock().monotonic()
-        if timeout is not None and timeout <= 0:
-            return "timeout", None
-        ex = self._executor
-        if isinstance(ex, ProcessExecutor):
-            return ex.call(method, X, timeout)
-        if timeout is None:
-            # No deadline to enforce: run in the caller's thread, holding a slot meanwhile.
-            if not ex.enter():
-                return "shed", None
-            try:
-                return "ok", self._callable(method)(X)
-            except Exception as exc:
-                return "error", exc
-            finally:
-                ex.leave()
-        job = ex.try_submit(self._callable(method), (X,), self._context(call))
-        if job is None:
-            return "shed", None
-        if not ex.wait(job, timeout):
-            return "timeout", None
-        if job.error is not None:
-            return "error", job.error
-        return "ok", job.result
-
-    async def _primary_async(self, call: CallState, method: str, X: Any) -> tuple[str, Any]:
-        if _testing.is_testing():
-            return self._primary_inline(call, method, X)
-        timeout = None if call.at is None else call.at - _testing.current_clock().monotonic()
-        if timeout is not None and timeout <= 0:
-            return "timeout", None
-        if isinstance(self._executor, ProcessExecutor):
-            return await _on_daemon_thread(self._executor.call, method, X, timeout)
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[None] = loop.create_future()
-
-        def on_done(_job: Any) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop closed while an orphan ran
-                loop.call_soon_threadsafe(_wake, fut)
-
-        job = self._executor.try_submit(self._callable(method), (X,), self._context(call), on_done)
-        if job is None:
-            return "shed", None
-        try:
-            await asyncio.wait({fut}, timeout=timeout)
-        except asyncio.CancelledError:
-            self._executor.orphan(job)  # the caller went away; the slot stays taken until it ends
-            raise
-        if not fut.done() and self._executor.orphan(job):
-            return "timeout", None
-        if job.error is not None:
-            return "error", job.error
-        return "ok", job.result
+    # -- the primary's methods --------------------------------------------------------------
 
     def _callable(self, method: str) -> Any:
         fn = getattr(self.model, method, None)
@@ -497,67 +379,36 @@ class Guard:
             )
         return fn
 
-    # -- fallbacks -------------------------------------------------------------------------
-
-    def _fallback_sync(self, call: CallState, method: str, X: Any) -> tuple[str, Any, list[str]]:
-        failures: list[str] = []
-        with deadline_at(call.at):
-            for i, fb in enumerate(self.fallbacks):
-                if not fb.has(method):
-                    continue
-                try:
-                    return f"fallback[{i}]:{fb.label}", fb.run(method, X), failures
-                except Exception as exc:
-                    failures.append(f"fallback[{i}]:{fb.label} failed: {type(exc).__name__}: {exc}")
-        return "", None, failures
-
-    async def _fallback_async(
-        self, call: CallState, method: str, X: Any
-    ) -> tuple[str, Any, list[str]]:
-        failures: list[str] = []
-        async with deadline_at(call.at):
-            for i, fb in enumerate(self.fallbacks):
-                if not fb.has(method):
-                    continue
-                try:
-                    native = getattr(fb.target, "a" + method, None) if fb.kind == "model" else None
-                    if native is not None and asyncio.iscoroutinefunction(native):
-                        value = await native(X)
-                    else:
-                        value = fb.run(method, X)
-                    return f"fallback[{i}]:{fb.label}", value, failures
-                except Exception as exc:
-                    failures.append(f"fallback[{i}]:{fb.label} failed: {type(exc).__name__}: {exc}")
-        return "", None, failures
-
     # -- one call, start to finish -----------------------------------------------------------
 
     def _run(self, method: str, X: Any) -> Any:
         call = self._admit(X)
         if call.outcome == "ok":
             try:
-                status, value = self._primary_sync(call, method, X)
+                status, value = primary_sync(self._executor, call.at, method, X, self._callable)
             except BaseException:
                 self._give_back(call)
                 raise
             self._judge(call, X, status, value)
         if call.outcome == "ok":
             return self._finish(call, method, X, "primary", call.value, [])
-        path, value, failures = self._fallback_sync(call, method, X)
+        path, value, failures = fallback_sync(self.fallbacks, call.at, method, X)
         return self._finish(call, method, X, path, value, failures)
 
     async def _arun(self, method: str, X: Any) -> Any:
         call = self._admit(X)
         if call.outcome == "ok":
             try:
-                status, value = await self._primary_async(call, method, X)
+                status, value = await primary_async(
+                    self._executor, call.at, method, X, self._callable
+                )
             except BaseException:
                 self._give_back(call)
                 raise
             self._judge(call, X, status, value)
         if call.outcome == "ok":
             return self._finish(call, method, X, "primary", call.value, [])
-        path, value, failures = await self._fallback_async(call, method, X)
+        path, value, failures = await fallback_async(self.fallbacks, call.at, method, X)
         return self._finish(call, method, X, path, value, failures)
 
     def _give_back(self, call: CallState) -> None:
