@@ -24,6 +24,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "protocols": ("mlprod.protocols", ""),
     "MlprodError": ("mlprod.errors", "MlprodError"),
     "ConfigurationError": ("mlprod.errors", "ConfigurationError"),
+    "Conflict": ("mlprod.errors", "Conflict"),
     "MissingDependency": ("mlprod.errors", "MissingDependency"),
     "SchemaError": ("mlprod.errors", "SchemaError"),
     "IntegrityError": ("mlprod.errors", "IntegrityError"),
@@ -97,6 +98,7 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.errors import (
         BudgetExceeded,
         ConfigurationError,
+        Conflict,
         GateFailed,
         IntegrityError,
         MissingDependency,

@@ -23,6 +23,7 @@ from typing import Any
 __all__ = [
     "BudgetExceeded",
     "ConfigurationError",
+    "Conflict",
     "GateFailed",
     "IntegrityError",
     "MissingDependency",
@@ -261,3 +262,35 @@ class Unavailable(MlprodError):
         self.outcome = outcome
         self.name = name
         self.retry_after_s = retry_after_s
+
+
+class Conflict(MlprodError):
+    """Another writer changed what this call depended on, again and again; nothing was written.
+
+    Optimistic writes (an alias move whose gates ran against one holder while
+    another process moved the alias) retry a few times, then give up with
+    this error rather than act on a state they did not judge. Retrying the
+    same call is safe.
+
+    Attributes
+    ----------
+    kind:
+        What was contended (``"alias"``).
+    key:
+        Which one (``"churn@production"``).
+    attempts:
+        How many times the call tried before giving up.
+
+    Examples
+    --------
+    >>> import mlprod as mp
+    >>> err = mp.Conflict("busy", kind="alias", key="churn@production", attempts=10)
+    >>> err.attempts
+    10
+    """
+
+    def __init__(self, message: str, *, kind: str, key: str, attempts: int) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.key = key
+        self.attempts = attempts

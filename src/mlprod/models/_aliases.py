@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from typing import Any
 
 from mlprod._internal.canonical import canonical_json
-from mlprod.errors import BudgetExceeded, GateFailed, NotFound
+from mlprod.errors import Conflict, GateFailed, NotFound
 from mlprod.models._core import (
     RegistryCore,
     _check_alias,
@@ -68,7 +67,7 @@ class AliasOps(RegistryCore):
         ------
         mlprod.GateFailed
             A gate refused the candidate; every verdict is on the error.
-        mlprod.BudgetExceeded
+        mlprod.Conflict
             Other writers moved the alias while the gates ran, ten times in a
             row; nothing was written, and retrying the same call is safe.
 
@@ -93,7 +92,6 @@ class AliasOps(RegistryCore):
         _text(reason, "reason")
         t = self._t
         attempts = 10
-        started = time.monotonic()
         for _attempt in range(attempts):
             with self._sql.read() as conn:
                 held = self._holder(conn, name, alias)
@@ -148,14 +146,14 @@ class AliasOps(RegistryCore):
                 tuple(records),
                 seq,
             )
-        # Contention, not a bad argument: a TimeoutError is what callers already
-        # retry on, and the same call may well succeed a moment later.
-        raise BudgetExceeded(
+        raise Conflict(
             f"Alias {name}@{alias} was moved by another writer while this call's gates ran, "
             f"{attempts} times in a row, so v{candidate.version} was not promoted and nothing "
             "was written. Nothing is wrong with the call: retry it once the other writers "
             "settle, or move this alias from one process at a time.",
-            elapsed_ms=(time.monotonic() - started) * 1e3,
+            kind="alias",
+            key=f"{name}@{alias}",
+            attempts=attempts,
         )
 
     def delete_alias(
