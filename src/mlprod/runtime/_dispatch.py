@@ -91,15 +91,29 @@ def _context(at: float | None) -> contextvars.Context:
     return ctx
 
 
+def _before_primary(
+    at: float | None, method: str, X: Any, resolve: Resolve
+) -> tuple[tuple[str, Any] | None, float | None]:
+    """What both paths settle before handing off: test mode, or a deadline already past.
+
+    Returns the outcome when the call is already decided, else the seconds left
+    (``None`` without a deadline).
+    """
+    if _testing.is_testing():
+        return _primary_inline(at, method, X, resolve), None
+    timeout = None if at is None else at - _testing.current_clock().monotonic()
+    if timeout is not None and timeout <= 0:
+        return ("timeout", None), None
+    return None, timeout
+
+
 def primary_sync(
     ex: ThreadExecutor | ProcessExecutor, at: float | None, method: str, X: Any, resolve: Resolve
 ) -> tuple[str, Any]:
     """Run the primary's ``method`` on ``X`` by the deadline ``at``; say how it went."""
-    if _testing.is_testing():
-        return _primary_inline(at, method, X, resolve)
-    timeout = None if at is None else at - _testing.current_clock().monotonic()
-    if timeout is not None and timeout <= 0:
-        return "timeout", None
+    early, timeout = _before_primary(at, method, X, resolve)
+    if early is not None:
+        return early
     if isinstance(ex, ProcessExecutor):
         return ex.call(method, X, timeout)
     if timeout is None:
@@ -126,11 +140,9 @@ async def primary_async(
     ex: ThreadExecutor | ProcessExecutor, at: float | None, method: str, X: Any, resolve: Resolve
 ) -> tuple[str, Any]:
     """:func:`primary_sync` for asyncio code: the event loop is never blocked by the primary."""
-    if _testing.is_testing():
-        return _primary_inline(at, method, X, resolve)
-    timeout = None if at is None else at - _testing.current_clock().monotonic()
-    if timeout is not None and timeout <= 0:
-        return "timeout", None
+    early, timeout = _before_primary(at, method, X, resolve)
+    if early is not None:
+        return early
     if isinstance(ex, ProcessExecutor):
         return await _on_daemon_thread(ex.call, method, X, timeout)
     loop = asyncio.get_running_loop()
