@@ -29,6 +29,7 @@ __all__ = [
     "AuditSink",
     "Check",
     "Clock",
+    "Explainer",
     "Gate",
     "GateVerdict",
     "ModelRef",
@@ -212,4 +213,24 @@ class Clock(Protocol):
 
     def time(self) -> float:
         """Seconds since the Unix epoch (wall clock)."""
+        ...
+
+
+class Explainer(Protocol):
+    """Turns rows into per-feature contributions: the audit trail's explanation hook.
+
+    Implemented by: the object :func:`mlprod.explainer` returns (SHAP, built
+    once for a model and a background), or yours. Called by:
+    :func:`mlprod.guard` (``explainer=``, ``explain_every=``) on sampled
+    calls, which writes each row's top contributions into its audit record.
+    The runtime knows only this protocol, never the reports package.
+    """
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The names of the columns contributions are given for, in order."""
+        ...
+
+    def explain_rows(self, X: Any, /) -> Any:
+        """Return an ``(n_rows, n_features)`` array of contributions to the output."""
         ...

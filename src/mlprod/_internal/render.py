@@ -1,19 +1,39 @@
 """Render any report as HTML (notebooks, files) or Markdown (PRs, terminals).
 
 A report describes itself as a :class:`Document`: a title, a status, key
-facts and sections of tables or text. The same renderer then serves a
-``ValidationReport``, a ``DatasetDiff``, a ``FairnessReport`` or guard
+facts and sections of text, tables and figures (inline SVG). The same
+renderer then serves a ``ValidationReport``, a ``DatasetDiff``, a
+``FairnessReport``, an explanation, a drift or a behaviour report and guard
 statistics, so every report looks and escapes alike.
+
+A result class gets the whole rendering set (``summary``, ``to_markdown``,
+``to_html(path=None)``, ``_repr_html_``) by inheriting :class:`Rendered` and
+writing one method, ``_document()``, that describes it. No other module
+builds HTML.
+
+The HTML is self-contained: no script, no external URL, no web font, so a
+report opens offline and in a locked-down reviewer's browser.
 """
 
 from __future__ import annotations
 
 import html
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-__all__ = ["Document", "Section", "Table", "to_html", "to_markdown", "to_text"]
+__all__ = [
+    "Document",
+    "Figure",
+    "Rendered",
+    "Section",
+    "Table",
+    "to_html",
+    "to_markdown",
+    "to_text",
+]
 
 
 @dataclass(frozen=True)
@@ -44,12 +64,31 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A plot as an inline SVG string, with a caption.
+
+    Build one with :func:`mlprod._internal.plots.figure_to_svg` from a
+    matplotlib figure. HTML shows the SVG; Markdown and text show the
+    caption and point to the HTML report.
+    """
+
+    svg: str
+    caption: str = ""
+
+
+@dataclass(frozen=True)
 class Section:
-    """A heading with text and/or a table."""
+    """A heading with text, a table and/or figures.
+
+    ``level`` sets the callout colour of the text in HTML: ``"info"``
+    (default, plain), ``"ok"``, ``"warn"`` or ``"bad"``.
+    """
 
     title: str
     text: str = ""
     table: Table | None = None
+    figures: Sequence[Figure] = ()
+    level: str = "info"
 
 
 @dataclass(frozen=True)
@@ -71,10 +110,22 @@ def _cell(value: Any) -> str:
 
 
 _CSS = (
-    "<style>.mlprod-report{font-family:system-ui,sans-serif;font-size:13px}"
+    "<style>.mlprod-report{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;"
+    "font-size:13px;color:#1f2328;max-width:1100px}"
+    ".mlprod-report h3{font-size:18px;margin:8px 0}.mlprod-report h4{font-size:15px;"
+    "margin:16px 0 6px;border-bottom:1px solid #d0d7de;padding-bottom:3px}"
     ".mlprod-report table{border-collapse:collapse;margin:4px 0 10px}"
-    ".mlprod-report th,.mlprod-report td{border:1px solid #ccc;padding:2px 8px;text-align:left}"
-    ".mlprod-report th{background:#f3f3f3}.mlprod-ok{color:#1a7f37}.mlprod-bad{color:#cf222e}"
+    ".mlprod-report th,.mlprod-report td{border:1px solid #d0d7de;padding:3px 8px;"
+    "text-align:left;vertical-align:top}"
+    ".mlprod-report th{background:#f6f8fa}.mlprod-report tr:nth-child(even) td{background:#fbfcfd}"
+    ".mlprod-ok{color:#1a7f37;font-weight:600}.mlprod-bad{color:#cf222e;font-weight:600}"
+    ".mlprod-report p{margin:4px 0 8px;white-space:pre-line}"
+    ".mlprod-callout{padding:6px 10px;border-left:4px solid #d0d7de;background:#f6f8fa}"
+    ".mlprod-callout-ok{border-color:#1a7f37;background:#eef8f0}"
+    ".mlprod-callout-warn{border-color:#bf8700;background:#fff8e5}"
+    ".mlprod-callout-bad{border-color:#cf222e;background:#fff0f0}"
+    ".mlprod-figure{margin:6px 0 12px}.mlprod-figure svg{max-width:100%;height:auto}"
+    ".mlprod-figure figcaption{color:#59636e;font-size:12px}"
     "</style>"
 )
 
@@ -116,16 +167,24 @@ def to_html(doc: Document, *, full_page: bool = False) -> str:
     for sec in doc.sections:
         parts.append(f"<h4>{html.escape(sec.title)}</h4>")
         if sec.text:
-            parts.append(f"<p>{html.escape(sec.text)}</p>")
+            level = sec.level
+            cls = "" if level == "info" else f' class="mlprod-callout mlprod-callout-{level}"'
+            parts.append(f"<p{cls}>{html.escape(sec.text)}</p>")
         if sec.table is not None:
             parts.append(_html_table(sec.table))
+        for fig in sec.figures:
+            caption = f"<figcaption>{html.escape(fig.caption)}</figcaption>" if fig.caption else ""
+            # the SVG comes from matplotlib's own writer, never from user text
+            parts.append(f'<figure class="mlprod-figure">{fig.svg}{caption}</figure>')
     parts.append("</div>")
     body = "".join(parts)
     if full_page:
         title = html.escape(doc.title)
         return (
-            f'<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>'
-            f"</head><body>{body}</body></html>"
+            f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{title}</title></head>"
+            f'<body style="margin:24px;background:#fff">{body}</body></html>'
         )
     return body
 
@@ -156,6 +215,8 @@ def to_markdown(doc: Document) -> str:
             out += [sec.text, ""]
         if sec.table is not None:
             out.append(_md_table(sec.table))
+        for fig in sec.figures:
+            out += ["", f"_Figure: {fig.caption or sec.title} (in the HTML report)_"]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -179,3 +240,59 @@ def to_text(doc: Document) -> str:
             if t.total is not None and t.total > len(t.rows):
                 out.append(f"  ... showing {len(t.rows)} of {t.total:,} rows")
     return "\n".join(out)
+
+
+class Rendered:
+    """Mixin giving a result the whole rendering set from one ``_document()``.
+
+    A subclass writes ``_document(self) -> Document`` and gets ``summary()``
+    (plain text), ``to_markdown()``, ``to_html(path=None)`` (returns the HTML,
+    and writes a standalone page when given a path) and ``_repr_html_`` (the
+    notebook view). Options a class's document takes (``max_rows=...``) pass
+    through as keyword arguments.
+
+    Examples
+    --------
+    >>> from mlprod._internal.render import Document, Rendered
+    >>> class Answer(Rendered):
+    ...     def _document(self, **options):
+    ...         return Document("Answer", ok=True, facts={"value": 42})
+    >>> print(Answer().summary())
+    Answer: passed
+      value: 42
+    >>> "<h3>Answer" in Answer().to_html()
+    True
+    """
+
+    __slots__ = ()
+
+    def _document(self, **options: Any) -> Document:
+        raise TypeError(f"{type(self).__name__} must describe itself in _document()")
+
+    def summary(self, **options: Any) -> str:
+        """A plain-text summary, for terminals and logs."""
+        return to_text(self._document(**options))
+
+    def to_markdown(self, **options: Any) -> str:
+        """The report as GitHub-flavoured Markdown (pull requests, CI logs)."""
+        return to_markdown(self._document(**options))
+
+    def to_html(self, path: str | os.PathLike[str] | None = None, **options: Any) -> str:
+        """The report as HTML; with ``path``, also written there as a standalone page.
+
+        Returns the HTML fragment when ``path`` is ``None``, else the full
+        page that was written. The page is self-contained (inline CSS and
+        SVG, no script, no external URL).
+        """
+        doc = self._document(**options)
+        if path is None:
+            return to_html(doc)
+        page = to_html(doc, full_page=True)
+        target = Path(path)
+        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, target)  # a reader never sees half a report
+        return page
+
+    def _repr_html_(self) -> str:
+        return to_html(self._document())
