@@ -82,47 +82,91 @@ _LAZY: dict[str, tuple[str, str]] = {
 __all__ = ["__version__", *_LAZY]
 
 if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZY by a test
-    from mlprod import protocols
-    from mlprod._internal.clock import ManualClock, SystemClock
-    from mlprod._internal.environment import environment
-    from mlprod._internal.logging import configure_logging
-    from mlprod.audit import AuditLog, AuditVerification, read_audit_log, verify_audit_log
-    from mlprod.data import checks
-    from mlprod.data._diff import DatasetDiff
-    from mlprod.data.fingerprint import Fingerprint, fingerprint
-    from mlprod.data.fingerprint_sources import fingerprint_files
-    from mlprod.data.infer import infer_schema
-    from mlprod.data.report import ValidationReport
-    from mlprod.data.schema import Column, Schema
-    from mlprod.data.snapshots import DatasetStore, DatasetVersion
-    from mlprod.errors import (
-        BudgetExceeded,
-        ConfigurationError,
-        Conflict,
-        GateFailed,
-        IntegrityError,
-        MissingDependency,
-        MlprodError,
-        NotFound,
-        SchemaError,
-        SerializationError,
-        Unavailable,
+    from mlprod import protocols as protocols
+    from mlprod._internal.clock import ManualClock as ManualClock
+    from mlprod._internal.clock import SystemClock as SystemClock
+    from mlprod._internal.environment import environment as environment
+    from mlprod._internal.logging import configure_logging as configure_logging
+    from mlprod.audit import (
+        AuditLog as AuditLog,
     )
-    from mlprod.models import gates
-    from mlprod.models.lineage import LineageGraph
-    from mlprod.models.registry import ModelRegistry
-    from mlprod.models.serializers import JoblibSerializer, SkopsSerializer
-    from mlprod.models.verify import RegistryVerification
-    from mlprod.models.version import AliasChange, ModelVersion
-    from mlprod.runtime._testing import set_guard_testing
-    from mlprod.runtime.breaker import CircuitBreaker
-    from mlprod.runtime.deadline import deadline, remaining_ms
-    from mlprod.runtime.factory import guard
-    from mlprod.runtime.guard import Guard
-    from mlprod.runtime.histogram import LatencyHistogram
-    from mlprod.runtime.outcome import CallOutcome
-    from mlprod.runtime.policy import GuardPolicy, OutputCheck
-    from mlprod.runtime.stats import GuardStats, prometheus_text
+    from mlprod.audit import (
+        AuditVerification as AuditVerification,
+    )
+    from mlprod.audit import (
+        read_audit_log as read_audit_log,
+    )
+    from mlprod.audit import (
+        verify_audit_log as verify_audit_log,
+    )
+    from mlprod.data import checks as checks
+    from mlprod.data._diff import DatasetDiff as DatasetDiff
+    from mlprod.data.fingerprint import Fingerprint as Fingerprint
+    from mlprod.data.fingerprint import fingerprint as fingerprint
+    from mlprod.data.fingerprint_sources import fingerprint_files as fingerprint_files
+    from mlprod.data.infer import infer_schema as infer_schema
+    from mlprod.data.report import ValidationReport as ValidationReport
+    from mlprod.data.schema import Column as Column
+    from mlprod.data.schema import Schema as Schema
+    from mlprod.data.snapshots import DatasetStore as DatasetStore
+    from mlprod.data.snapshots import DatasetVersion as DatasetVersion
+    from mlprod.errors import (
+        BudgetExceeded as BudgetExceeded,
+    )
+    from mlprod.errors import (
+        ConfigurationError as ConfigurationError,
+    )
+    from mlprod.errors import (
+        Conflict as Conflict,
+    )
+    from mlprod.errors import (
+        GateFailed as GateFailed,
+    )
+    from mlprod.errors import (
+        IntegrityError as IntegrityError,
+    )
+    from mlprod.errors import (
+        MissingDependency as MissingDependency,
+    )
+    from mlprod.errors import (
+        MlprodError as MlprodError,
+    )
+    from mlprod.errors import (
+        NotFound as NotFound,
+    )
+    from mlprod.errors import (
+        SchemaError as SchemaError,
+    )
+    from mlprod.errors import (
+        SerializationError as SerializationError,
+    )
+    from mlprod.errors import (
+        Unavailable as Unavailable,
+    )
+    from mlprod.models import gates as gates
+    from mlprod.models.lineage import LineageGraph as LineageGraph
+    from mlprod.models.registry import ModelRegistry as ModelRegistry
+    from mlprod.models.serializers import (
+        JoblibSerializer as JoblibSerializer,
+    )
+    from mlprod.models.serializers import (
+        SkopsSerializer as SkopsSerializer,
+    )
+    from mlprod.models.verify import RegistryVerification as RegistryVerification
+    from mlprod.models.version import AliasChange as AliasChange
+    from mlprod.models.version import ModelVersion as ModelVersion
+    from mlprod.runtime._testing import set_guard_testing as set_guard_testing
+    from mlprod.runtime.breaker import CircuitBreaker as CircuitBreaker
+    from mlprod.runtime.deadline import deadline as deadline
+    from mlprod.runtime.deadline import remaining_ms as remaining_ms
+    from mlprod.runtime.factory import guard as guard
+    from mlprod.runtime.guard import Guard as Guard
+    from mlprod.runtime.histogram import LatencyHistogram as LatencyHistogram
+    from mlprod.runtime.outcome import CallOutcome as CallOutcome
+    from mlprod.runtime.policy import GuardPolicy as GuardPolicy
+    from mlprod.runtime.policy import OutputCheck as OutputCheck
+    from mlprod.runtime.stats import GuardStats as GuardStats
+    from mlprod.runtime.stats import prometheus_text as prometheus_text
 
 
 def __getattr__(name: str) -> _typing.Any:

@@ -27,6 +27,7 @@ from typing import Any
 __all__ = [
     "Document",
     "Figure",
+    "Link",
     "Rendered",
     "Section",
     "Table",
@@ -61,6 +62,22 @@ class Table:
             shown.astype(object).to_numpy().tolist(),
             total=len(frame),
         )
+
+
+@dataclass(frozen=True)
+class Link:
+    """A table cell or fact that links to another file or page.
+
+    HTML shows an anchor, Markdown ``[text](href)``, plain text the text
+    followed by the target. ``href`` should be relative (reports link to
+    each other inside one folder) and is escaped like any other text.
+    """
+
+    text: str
+    href: str
+
+    def __str__(self) -> str:
+        return f"{self.text} ({self.href})"
 
 
 @dataclass(frozen=True)
@@ -104,6 +121,8 @@ class Document:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, Link):
+        return str(value)
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
@@ -136,11 +155,16 @@ def _status(ok: bool | None) -> tuple[str, str]:
     return ("passed", "mlprod-ok") if ok else ("failed", "mlprod-bad")
 
 
+def _html_cell(value: Any) -> str:
+    if isinstance(value, Link):
+        return f'<a href="{html.escape(value.href)}">{html.escape(value.text)}</a>'
+    return html.escape(_cell(value))
+
+
 def _html_table(table: Table) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>"
-        for row in table.rows
+        "<tr>" + "".join(f"<td>{_html_cell(v)}</td>" for v in row) + "</tr>" for row in table.rows
     )
     more = ""
     if table.total is not None and table.total > len(table.rows):
@@ -159,7 +183,7 @@ def to_html(doc: Document, *, full_page: bool = False) -> str:
         parts.append(
             "<ul>"
             + "".join(
-                f"<li><b>{html.escape(str(k))}</b>: {html.escape(_cell(v))}</li>"
+                f"<li><b>{html.escape(str(k))}</b>: {_html_cell(v)}</li>"
                 for k, v in doc.facts.items()
             )
             + "</ul>"
@@ -193,12 +217,18 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _md_cell(value: Any) -> str:
+    if isinstance(value, Link):
+        return f"[{_md_escape(value.text)}]({value.href.replace(' ', '%20')})"
+    return _md_escape(_cell(value))
+
+
 def _md_table(table: Table) -> str:
     lines = [
         "| " + " | ".join(_md_escape(str(c)) for c in table.columns) + " |",
         "|" + "---|" * len(table.columns),
     ]
-    lines += ["| " + " | ".join(_md_escape(_cell(v)) for v in row) + " |" for row in table.rows]
+    lines += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in table.rows]
     if table.total is not None and table.total > len(table.rows):
         lines.append(f"\n_showing {len(table.rows)} of {table.total:,} rows_")
     return "\n".join(lines)
