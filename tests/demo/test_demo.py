@@ -1,0 +1,95 @@
+"""`mlprod demo` end to end on a small data set: what it writes and what it answers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import mlprod as mp
+from mlprod.cli import main
+from mlprod.demo import run_demo
+
+pytest.importorskip("sklearn")
+
+ROWS = 1_500
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    lines: list[str] = []
+    result = run_demo(tmp_path_factory.mktemp("demo") / "out", rows=ROWS, seed=3, echo=lines.append)
+    return result, lines
+
+
+def test_every_step_reports_progress(demo):
+    _, lines = demo
+    steps = [int(m.group(1)) for line in lines if (m := re.match(r"\[(\d)/9\]", line))]
+    assert steps == sorted(steps)
+    assert steps[0] == 1
+    assert steps[-1] == 9
+
+
+def test_reports_are_self_contained_html(demo):
+    result, _ = demo
+    pages = [p for p in result.files.values() if p.suffix == ".html"]
+    assert result.files["index"] in pages
+    assert len(pages) >= 2
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert text.startswith("<!doctype html>")
+        assert "<script" not in text.lower()
+        # xmlns declarations name namespaces; nothing is fetched from them
+        urls = re.findall(r'(?:src|href)="(https?:)?//', text)
+        assert urls == [], page
+
+
+def test_dirty_rows_are_caught_to_the_cell(demo):
+    result, _ = demo
+    assert len(result.facts["dirty_rows"]) == 6
+
+
+def test_registry_and_audit_log_verify(demo):
+    result, _ = demo
+    assert result.facts["registry_verified"]
+    assert result.facts["audit_verified"]
+    reg = mp.ModelRegistry(result.out / "registry")
+    assert reg.verify().ok
+    assert mp.verify_audit_log(result.out / "audit.jsonl").ok
+
+
+def test_production_is_the_fixed_model(demo):
+    result, _ = demo
+    reg = mp.ModelRegistry(result.out / "registry")
+    production = reg.resolve("credit", "production")
+    assert production.version == result.facts["production_version"] == 3
+    assert "part_time" not in production.manifest["params"]["features"]
+
+
+def test_trace_names_the_version_and_the_training_data(demo):
+    result, _ = demo
+    trace = result.facts["trace"]
+    reg = mp.ModelRegistry(result.out / "registry")
+    mv = reg.get("credit", trace["version"])
+    assert trace["digest"] == mv.digest
+    assert trace["train_fingerprint"] == result.facts["train_fingerprint"]
+    assert trace["production_then"] == 3
+
+
+def test_same_seed_same_numbers(demo, tmp_path):
+    result, _ = demo
+    again = run_demo(tmp_path / "again", rows=ROWS, seed=3, echo=lambda _: None)
+    for key in ("train_fingerprint", "accuracy", "dirty_rows", "production_version"):
+        assert again.facts[key] == result.facts[key]
+
+
+def test_too_few_rows_is_a_clear_error(tmp_path):
+    with pytest.raises(mp.ConfigurationError, match="rows=10"):
+        run_demo(tmp_path, rows=10, echo=lambda _: None)
+
+
+def test_cli_runs_the_demo(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "cli"), "--rows", str(ROWS), "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "index.html" in out
+    assert "[9/9]" in out
