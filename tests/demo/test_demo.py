@@ -93,3 +93,11 @@ def test_cli_runs_the_demo(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "index.html" in out
     assert "[9/9]" in out
+
+
+def test_index_page_is_not_blank_in_a_browser(demo, tmp_path):
+    from browser import ink, screenshot
+
+    result, _ = demo
+    png = screenshot(result.files["index"], tmp_path / "index.png", height=900)
+    assert ink(png) > 0.01
