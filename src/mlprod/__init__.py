@@ -33,6 +33,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "BudgetExceeded": ("mlprod.errors", "BudgetExceeded"),
     "SerializationError": ("mlprod.errors", "SerializationError"),
     "Unavailable": ("mlprod.errors", "Unavailable"),
+    "UntrustedFormat": ("mlprod.errors", "UntrustedFormat"),
+    "StorageError": ("mlprod.errors", "StorageError"),
+    "DatabaseUnavailable": ("mlprod.errors", "DatabaseUnavailable"),
     "configure_logging": ("mlprod._internal.logging", "configure_logging"),
     "environment": ("mlprod._internal.environment", "environment"),
     "SystemClock": ("mlprod._internal.clock", "SystemClock"),
@@ -108,6 +111,7 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
         SerializationError,
         Unavailable,
     )
+    from mlprod.errors import DatabaseUnavailable, StorageError, UntrustedFormat
     from mlprod.models import gates
     from mlprod.models.lineage import LineageGraph
     from mlprod.models.registry import ModelRegistry

@@ -441,7 +441,7 @@ def test_actor_and_reason_must_be_text(reg: mp.ModelRegistry) -> None:
     with pytest.raises(mp.ConfigurationError) as info:
         reg.set_tag("churn", 1, "k", "v", actor=1.5)  # type: ignore[arg-type]
     assert info.value.parameter == "actor"
-    assert [v.version for v in reg.list_versions("churn")] == [1, 2, 3]
+    assert [v.version for v in reg.versions("churn")] == [1, 2, 3]
     assert reg.verify().ok
 
 

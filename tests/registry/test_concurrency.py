@@ -53,7 +53,7 @@ def test_four_processes_register_one_hundred_versions_without_gaps(
         seen += [int(line) for line in out.split()]
     assert sorted(seen) == list(range(1, 101))
     reg = make_registry()
-    versions = reg.list_versions("churn")
+    versions = reg.versions("churn")
     assert [v.version for v in versions] == list(range(1, 101))
     assert sorted((v.registered_by, v.metrics["i"]) for v in versions) == sorted(
         (f"w{w}", float(i)) for w in range(4) for i in range(25)
@@ -87,7 +87,7 @@ def test_concurrent_first_open_creates_the_schema_once(backend: dict[str, Any]) 
     import mlprod as mp
 
     reg = mp.ModelRegistry(backend["location"], artifacts=backend["artifacts"])
-    assert [v.version for v in reg.list_versions("m")] == [1, 2, 3]
+    assert [v.version for v in reg.versions("m")] == [1, 2, 3]
     assert reg.verify().ok
     reg.close()
 

@@ -154,7 +154,7 @@ def run_ls(args: argparse.Namespace) -> int:
     with _open(args) as reg:
         if args.name is None:
             rows = []
-            for name in reg.list_models():
+            for name in reg.names():
                 latest = reg.get(name)
                 rows.append({"name": name, "latest": latest.version, "aliases": reg.aliases(name)})
             if args.json:
@@ -164,7 +164,7 @@ def run_ls(args: argparse.Namespace) -> int:
                     aliases = ", ".join(f"{a}→v{v}" for a, v in r["aliases"].items())
                     print(f"{r['name']:<30} v{r['latest']:<6} {aliases}")
             return 0
-        versions = reg.list_versions(args.name)
+        versions = reg.versions(args.name)
         held: dict[int, list[str]] = {}
         for alias, v in reg.aliases(args.name).items():
             held.setdefault(v, []).append(alias)

@@ -10,7 +10,10 @@ from mlprod._internal.environment import environment
 from mlprod.errors import ConfigurationError, IntegrityError, NotFound, SerializationError
 from mlprod.models import _inputs
 from mlprod.models._aliases import AliasOps
+from mlprod.models._lifecycle import LifecycleOps
 from mlprod.models._core import _check_name, _iso, _split, _text, _who
+from mlprod.models._trust import check_policy, check_registration
+from mlprod.models.storage.artifacts import put_artifact
 from mlprod.models._queries import QueryOps
 from mlprod.models.serializers import resolve_serializer
 from mlprod.models.version import MANIFEST_FORMAT, ModelVersion
@@ -18,7 +21,7 @@ from mlprod.models.version import MANIFEST_FORMAT, ModelVersion
 __all__ = ["ModelRegistry"]
 
 
-class ModelRegistry(AliasOps, QueryOps):
+class ModelRegistry(AliasOps, LifecycleOps, QueryOps):
     """A model registry: sealed versions, aliases with history, gates and lineage.
 
     Parameters
@@ -131,6 +134,7 @@ class ModelRegistry(AliasOps, QueryOps):
         }
         tag_map = _inputs.tags(tags)
         ser = resolve_serializer(serializer)
+        check_policy(self._trusted, [ser.name], None)
         body["datasets"] = _inputs.datasets(datasets)
         data = ser.dumps(model)
         self._serializers[ser.name] = ser
@@ -141,7 +145,7 @@ class ModelRegistry(AliasOps, QueryOps):
         parent_refs = body["parents"]
         # Artifact first, metadata second: a crash in between leaves an orphan
         # file that verify() reports, never a version pointing at nothing.
-        self._store.put(artifact_digest, data)
+        put_artifact(self._store, artifact_digest, data, self._where(artifact_digest))
         t, sa = self._t, self._sa
         with self._sql.write() as w:
             latest = w.conn.execute(
@@ -177,7 +181,7 @@ class ModelRegistry(AliasOps, QueryOps):
                     t.inputs.insert(),
                     [{"digest": digest, "role": role, "dataset": key} for role, key in keys],
                 )
-            w.event(
+            seq = w.event(
                 {
                     "event": "model.registered",
                     "name": name,
@@ -188,6 +192,9 @@ class ModelRegistry(AliasOps, QueryOps):
                     "description": description,
                 },
                 ts=ts,
+            )
+            w.conn.execute(
+                t.lifecycle.insert().values(digest=digest, registered_seq=seq, state="live")
             )
         return ModelVersion._from_row(
             text, canonical_json(tag_map).decode("utf-8"), description, digest
@@ -205,10 +212,14 @@ class ModelRegistry(AliasOps, QueryOps):
         return {"name": mv.name, "version": mv.version, "digest": mv.digest}
 
     def load(self, name: Any, version: int | str | None = None, *, serializer: Any = None) -> Any:
-        """Load a model: verify its manifest and every artifact digest, then deserialise.
+        """Load a model: verify it against its sealed registration, then deserialise.
 
-        Nothing is unpickled unless the bytes match the digest sealed into the
-        version.
+        Before reading any bytes, the version must match the event that
+        registered it on the chain (intact, same manifest digest, and on a
+        keyed registry a valid MAC), and its serializer must be one the
+        registry trusts (``trusted_serializers=`` / ``safe=True``). Then every
+        artifact must match the digest sealed into the manifest. See the
+        threat model in the registry guide for what each check stops.
 
         Parameters
         ----------
@@ -222,8 +233,12 @@ class ModelRegistry(AliasOps, QueryOps):
         Raises
         ------
         mlprod.IntegrityError
-            A stored file or the manifest changed since registration; the
-            error names the file and both digests.
+            A stored file, the manifest or the registration event changed
+            since registration (the error names what and both digests), or
+            the bytes are not in the format the serializer reads.
+        mlprod.UntrustedFormat
+            The version's (or the override's) serializer is outside the
+            registry's trusted set; nothing was read.
         mlprod.NotFound
             Unknown name, version or alias (with the closest existing ones).
 
@@ -235,8 +250,15 @@ class ModelRegistry(AliasOps, QueryOps):
         >>> reg.load("churn", 1)
         {'w': [1, 2]}
         """
-        mv = self.get(name, version)  # refuses a manifest changed since registration
+        name, version = _split(name, version)
+        with self._sql.read() as conn:
+            row = self._row(conn, name, version)
+            # Refuses a manifest changed since registration.
+            mv = ModelVersion._from_row(row.manifest, row.tags, row.description, row.digest)
+            self._refuse_deleted(conn, mv)
+            check_registration(self, conn, mv.name, mv.version, mv.digest)
         ser = self._serializer_for(mv.serializer, serializer)
+        check_policy(self._trusted, dict.fromkeys([mv.serializer, ser.name]), mv.ref)
         files = [self._read_artifact(mv, filename) for filename in mv.artifacts]
         return ser.loads(files[0])
 

@@ -20,6 +20,7 @@ class Problem:
     ``kind`` is one of ``event_chain``, ``head_mismatch``, ``manifest_mismatch``,
     ``version_not_in_log``, ``version_missing``, ``tags_mismatch``,
     ``alias_mismatch``, ``alias_history_mismatch``, ``lineage_index_mismatch``,
+    ``lifecycle_mismatch``, ``event_signature`` (keyed registries), ``pinned_head``,
     ``database_damaged``, ``artifact_missing``, ``artifact_corrupt``; ``subject``
     names the row, event or file.
     """
@@ -186,7 +187,14 @@ def _apply(exp: Expected, rec: Mapping[str, Any], seq: int, ts: float) -> Proble
             "digest": rec["digest"],
             "tags": dict(rec.get("tags") or {}),
             "description": rec.get("description", ""),
+            "seq": seq,
+            "state": "live",
         }
+    elif kind in ("model.archived", "model.deleted"):
+        entry = exp.versions.get((str(rec["name"]), int(rec["version"])))
+        if entry is None:
+            return Problem("event_chain", f"event {seq}", "retires a version never registered")
+        entry["state"] = "archived" if kind == "model.archived" else "deleted"
     elif kind in ("tag.set", "tag.deleted", "description.set"):
         entry = exp.versions.get((str(rec["name"]), int(rec["version"])))
         if entry is None:
