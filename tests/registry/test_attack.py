@@ -63,9 +63,7 @@ def attack(
         ).one()
         manifest = json.loads(row.manifest)
         manifest["serializer"] = claim
-        manifest["artifacts"] = {
-            f"model.{claim}": {"sha256": new_artifact, "size": len(payload)}
-        }
+        manifest["artifacts"] = {f"model.{claim}": {"sha256": new_artifact, "size": len(payload)}}
         text = canonical_json(manifest).decode("utf-8")
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         conn.execute(

@@ -303,6 +303,12 @@ class RegistryCore:
             .where(a.c.name == name, a.c.alias == str(ref))
         )
 
+    def _state(self, conn: Any, digest: str) -> str:
+        """``live``, ``archived`` or ``deleted``."""
+        lc = self._t.lifecycle
+        found = conn.execute(self._sa.select(lc.c.state).where(lc.c.digest == digest)).scalar()
+        return str(found) if found is not None else "live"
+
     def _retired(self) -> Any:
         """The digests of archived and deleted versions (a subquery)."""
         lc = self._t.lifecycle

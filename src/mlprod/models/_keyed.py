@@ -24,7 +24,15 @@ from typing import Any
 from mlprod._internal.canonical import canonical_json
 from mlprod.errors import ConfigurationError
 
-__all__ = ["ENV_KEY", "ENV_KEY_FILE", "check_line", "key_id", "line_is_sealed", "resolve_key", "sign"]
+__all__ = [
+    "ENV_KEY",
+    "ENV_KEY_FILE",
+    "check_line",
+    "key_id",
+    "line_is_sealed",
+    "resolve_key",
+    "sign",
+]
 
 ENV_KEY = "MLPROD_REGISTRY_KEY"
 ENV_KEY_FILE = "MLPROD_REGISTRY_KEY_FILE"
@@ -87,7 +95,9 @@ def _message(seq: int, ts: float, prev: str, record: Mapping[str, Any]) -> bytes
     return canonical_json({"seq": seq, "ts": ts, "prev": prev, "record": record})
 
 
-def sign(key: bytes, record: Mapping[str, Any], *, seq: int, ts: float, prev: str) -> dict[str, Any]:
+def sign(
+    key: bytes, record: Mapping[str, Any], *, seq: int, ts: float, prev: str
+) -> dict[str, Any]:
     """``record`` with its ``mac`` added."""
     body = {k: v for k, v in record.items() if k != "mac"}
     mac = hmac.new(key, _message(seq, ts, prev, body), hashlib.sha256).hexdigest()

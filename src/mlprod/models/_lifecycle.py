@@ -84,7 +84,9 @@ class GcReport(render.Rendered):
                 )
             )
         if self.dry_run and (self.artifacts or self.temporaries):
-            sections.append(render.Section("Next", text="Run reg.gc(dry_run=False) to remove them."))
+            sections.append(
+                render.Section("Next", text="Run reg.gc(dry_run=False) to remove them.")
+            )
         return render.Document(
             "Registry garbage collection" + (" (dry run)" if self.dry_run else ""),
             True,
@@ -107,11 +109,6 @@ class GcReport(render.Rendered):
 
 class LifecycleOps(RegistryCore):
     """Archive, delete and gc of :class:`mlprod.ModelRegistry`."""
-
-    def _state(self, conn: Any, digest: str) -> str:
-        lc = self._t.lifecycle
-        found = conn.execute(self._sa.select(lc.c.state).where(lc.c.digest == digest)).scalar()
-        return str(found) if found is not None else "live"
 
     def _refuse_deleted(self, conn: Any, mv: ModelVersion) -> None:
         if self._state(conn, mv.digest) == "deleted":
@@ -168,9 +165,7 @@ class LifecycleOps(RegistryCore):
                 lc.update().where(lc.c.digest == mv.digest).values(state=state, changed_seq=seq)
             ).rowcount
             if not updated:  # a version from before the lifecycle table
-                w.conn.execute(
-                    lc.insert().values(digest=mv.digest, state=state, changed_seq=seq)
-                )
+                w.conn.execute(lc.insert().values(digest=mv.digest, state=state, changed_seq=seq))
             removable: list[str] = []
             if state == "deleted":
                 removable = [
@@ -202,7 +197,11 @@ class LifecycleOps(RegistryCore):
         return found
 
     def archive(
-        self, name: Any, version: int | str | None = None, *, actor: str | None = None,
+        self,
+        name: Any,
+        version: int | str | None = None,
+        *,
+        actor: str | None = None,
         reason: str = "",
     ) -> ModelVersion:
         """Hide a version from listings, search and ``latest`` (an event on the chain).
@@ -226,7 +225,11 @@ class LifecycleOps(RegistryCore):
         return mv
 
     def delete_version(
-        self, name: Any, version: int | str | None = None, *, actor: str | None = None,
+        self,
+        name: Any,
+        version: int | str | None = None,
+        *,
+        actor: str | None = None,
         reason: str = "",
     ) -> ModelVersion:
         """Delete a version: its record stays on the chain, its artifact goes if unreferenced.
@@ -283,8 +286,10 @@ class LifecycleOps(RegistryCore):
         >>> reg.gc(grace=0, dry_run=False).freed_bytes, len(reg.gc(grace=0).artifacts)
         (1, 0)
         """
-        if isinstance(grace, bool) or not isinstance(grace, int | float) or not (
-            math.isfinite(grace) and grace >= 0
+        if (
+            isinstance(grace, bool)
+            or not isinstance(grace, int | float)
+            or not (math.isfinite(grace) and grace >= 0)
         ):
             raise ConfigurationError(
                 f"grace={grace!r}: pass the minimum age in seconds (0 or more) of a file to "
@@ -371,4 +376,6 @@ class LifecycleOps(RegistryCore):
                 parameter="key",
             )
         with self._sql.write() as w:
-            return w.event({"event": "registry.keyed", "actor": _who(actor)}, ts=w.moment(self._now()))
+            return w.event(
+                {"event": "registry.keyed", "actor": _who(actor)}, ts=w.moment(self._now())
+            )

@@ -511,8 +511,7 @@ def _check_macs(key: bytes, lines: list[bytes]) -> list[Problem]:
         problems[-1] = Problem(
             "event_signature",
             problems[-1].subject,
-            problems[-1].detail
-            + "; if this registry predates its key, check its history with "
+            problems[-1].detail + "; if this registry predates its key, check its history with "
             "verify(pinned_head=...) and then call reg.adopt_key()",
         )
     return problems

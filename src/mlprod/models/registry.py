@@ -67,7 +67,7 @@ class ModelRegistry(AliasOps, LifecycleOps, QueryOps):
         datasets: Any = None,
         signature: Any = None,
         tags: Mapping[str, Any] | None = None,
-        parents: Iterable[Any] = (),
+        parents: Iterable[ModelVersion | str] = (),
         description: str = "",
         serializer: Any = None,
         actor: str | None = None,
@@ -129,7 +129,7 @@ class ModelRegistry(AliasOps, LifecycleOps, QueryOps):
             "params": _inputs.params(params),
             "metrics": _inputs.metrics(metrics),
             "signature": _inputs.signature(signature),
-            "parents": [self._parent(p) for p in parents],
+            "parents": [self._parent(p) for p in _parent_list(parents)],
             "environment": environment(),
         }
         tag_map = _inputs.tags(tags)
@@ -389,3 +389,14 @@ class ModelRegistry(AliasOps, LifecycleOps, QueryOps):
 
         record = {"event": "description.set", "description": description, "actor": who}
         return self._annotate(name, version, record, change)
+
+
+def _parent_list(parents: Any) -> list[Any]:
+    if isinstance(parents, str | ModelVersion) or not isinstance(parents, Iterable):
+        raise ConfigurationError(
+            f"parents={parents!r} is not a list of versions: pass parents=[...] even for one "
+            "parent (e.g. parents=['churn:1'] or parents=[mv]).",
+            parameter="parents",
+            value=repr(parents)[:200],
+        )
+    return list(parents)
