@@ -95,7 +95,7 @@ def attack(
 @pytest.fixture
 def victim(make_registry: Any, fitted_model: Any, tmp_path: Path) -> tuple[Any, str, Path]:
     """A registry holding churn:1 (skops) and churn:2, the head pinned before the attack."""
-    model, X = fitted_model
+    model, _X = fitted_model
     reg = make_registry(key=False)
     reg.register("churn", model, serializer="skops")
     reg.register("churn", {"w": 2})
@@ -135,7 +135,8 @@ def test_safe_mode_refuses_the_pickle_before_reading_it(victim: Any, make_regist
     safe = make_registry(safe=True, key=False)
     with pytest.raises(mp.UntrustedFormat) as info:
         safe.load("churn", 1)
-    assert info.value.serializer == "joblib" and info.value.trusted == ("skops",)
+    assert info.value.serializer == "joblib"
+    assert info.value.trusted == ("skops",)
     assert info.value.ref == "churn:1"
     assert not marker.exists()
     # An override cannot talk it round either.
@@ -188,7 +189,8 @@ def test_a_key_file_works_and_a_wrong_key_is_named(
     monkeypatch.setenv("MLPROD_REGISTRY_KEY_FILE", str(key_file))
     reg = make_registry()
     reg.register("churn", {"w": 1})
-    assert reg.load("churn", 1) == {"w": 1} and reg.verify().ok
+    assert reg.load("churn", 1) == {"w": 1}
+    assert reg.verify().ok
     other = make_registry(key="another-key-of-32-bytes-length!!")
     with pytest.raises(mp.IntegrityError, match="another key"):
         other.load("churn", 1)
@@ -209,7 +211,7 @@ def test_a_registry_that_predates_its_key_adopts_it(make_registry: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "key, match",
+    ("key", "match"),
     [("short", "at least 16"), (5, "bytes or text")],
 )
 def test_bad_keys_are_refused(tmp_path: Path, key: Any, match: str) -> None:

@@ -75,7 +75,9 @@ CASES: list[tuple[str, Callable[[mp.ModelRegistry], Any], type[Exception], str]]
 ]
 
 
-@pytest.mark.parametrize("call, error, text", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("call", "error", "text"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_odd_input_gets_a_clear_error(
     registry: mp.ModelRegistry, call: Any, error: type[Exception], text: str
 ) -> None:
@@ -91,7 +93,7 @@ def test_odd_input_gets_a_clear_error(
 
 
 @pytest.mark.parametrize(
-    "location, text", [(None, "not a place"), (5, "not a place"), (b"/tmp/x", "not a place")]
+    ("location", "text"), [(None, "not a place"), (5, "not a place"), (b"/tmp/x", "not a place")]
 )
 def test_registry_location_of_the_wrong_type(location: Any, text: str) -> None:
     with pytest.raises(mp.ConfigurationError, match=text):
@@ -112,7 +114,8 @@ def test_unreachable_postgresql_is_named(tmp_path: Path) -> None:
     with pytest.raises(mp.DatabaseUnavailable) as info:
         mp.ModelRegistry(url, artifacts=tmp_path / "a")
     assert isinstance(info.value, ConnectionError)
-    assert "secret" not in str(info.value) and "***" in info.value.url
+    assert "secret" not in str(info.value)
+    assert "***" in info.value.url
     assert "Check that the server is running" in str(info.value)
 
 
@@ -127,8 +130,8 @@ _FULL_DISK = textwrap.dedent(
     try:
         reg.register("churn", {"blob": "x" * int(sys.argv[3])}, description="d" * int(sys.argv[4]))
     except Exception as exc:
-        print(json.dumps({"type": type(exc).__name__, "mro": [c.__name__ for c in type(exc).__mro__],
-                          "message": str(exc)}))
+        mro = [c.__name__ for c in type(exc).__mro__]
+        print(json.dumps({"type": type(exc).__name__, "mro": mro, "message": str(exc)}))
     else:
         print(json.dumps({"type": None}))
     """
@@ -162,7 +165,8 @@ def test_a_full_disk_is_a_storage_error_and_leaves_the_registry_intact(
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["type"] == "StorageError", result
-    assert "OSError" in result["mro"] and "MlprodError" in result["mro"]
+    assert "OSError" in result["mro"]
+    assert "MlprodError" in result["mro"]
     assert "nothing was" in result["message"].lower()
     reopened = mp.ModelRegistry(location)
     assert [v.version for v in reopened.versions("churn")] == [1]

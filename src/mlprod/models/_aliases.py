@@ -20,8 +20,8 @@ from mlprod.models._core import (
     _who,
 )
 from mlprod.models.gates import Verdict, run_gate
-from mlprod.protocols import Gate
 from mlprod.models.version import AliasChange, ModelVersion
+from mlprod.protocols import Gate
 
 __all__ = ["AliasOps"]
 

@@ -6,8 +6,8 @@ import datetime as dt
 import getpass
 import os
 import re
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, Self
 
 from mlprod._internal.clock import SystemClock

@@ -58,7 +58,7 @@ class QueryOps(RegistryCore):
             return sorted(r[0] for r in conn.execute(query))
 
     def versions(self, name: str, *, archived: bool = False) -> list[ModelVersion]:
-        """Every version of ``name``, oldest first; archived and deleted ones with ``archived=True``.
+        """Every version of ``name``, oldest first (archived and deleted: ``archived=True``).
 
         Examples
         --------

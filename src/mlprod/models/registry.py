@@ -10,12 +10,12 @@ from mlprod._internal.environment import environment
 from mlprod.errors import ConfigurationError, IntegrityError, NotFound, SerializationError
 from mlprod.models import _inputs
 from mlprod.models._aliases import AliasOps
-from mlprod.models._lifecycle import LifecycleOps
 from mlprod.models._core import _check_name, _iso, _split, _text, _who
-from mlprod.models._trust import check_policy, check_registration
-from mlprod.models.storage.artifacts import put_artifact
+from mlprod.models._lifecycle import LifecycleOps
 from mlprod.models._queries import QueryOps
+from mlprod.models._trust import check_policy, check_registration
 from mlprod.models.serializers import resolve_serializer
+from mlprod.models.storage.artifacts import put_artifact
 from mlprod.models.version import MANIFEST_FORMAT, ModelVersion
 
 __all__ = ["ModelRegistry"]
