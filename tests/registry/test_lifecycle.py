@@ -11,7 +11,6 @@ import sys
 import textwrap
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -165,11 +164,13 @@ def test_gc_removes_only_old_unreferenced_files(tmp_path: Path) -> None:
     assert dry.temporaries == (temp,)
     assert dry.kept_young == 1
     assert dry.freed_bytes == len(b"old orphan")
-    assert Path(old).exists() and Path(temp).exists()
+    assert Path(old).exists()
+    assert Path(temp).exists()
     assert "reg.gc(dry_run=False)" in dry.summary()
     done = reg.gc(dry_run=False)
     assert (done.artifacts, done.temporaries) == (dry.artifacts, dry.temporaries)
-    assert not Path(old).exists() and not Path(temp).exists()
+    assert not Path(old).exists()
+    assert not Path(temp).exists()
     assert Path(young).exists()
     assert reg.load("churn", 1) == {"w": 1}
     check = reg.verify()
@@ -177,7 +178,8 @@ def test_gc_removes_only_old_unreferenced_files(tmp_path: Path) -> None:
     assert check.orphans == (young,)
     assert reg.gc(grace=0, dry_run=False).artifacts == (young,)
     assert reg.verify().orphans == ()
-    assert "<h3>" in done.to_html() and done.to_dict()["artifacts"] == [old]
+    assert "<h3>" in done.to_html()
+    assert done.to_dict()["artifacts"] == [old]
 
 
 def test_a_registration_reusing_an_old_orphan_refreshes_it(tmp_path: Path) -> None:
@@ -200,7 +202,8 @@ def test_cli_gc_and_head(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     old = _orphan(reg, b"old orphan", 2 * _DAY)
     assert main(["registry", "gc", "--registry", location]) == 0
     out = capsys.readouterr().out
-    assert "dry run" in out and Path(old).exists()
+    assert "dry run" in out
+    assert Path(old).exists()
     assert main(["registry", "gc", "--apply", "--json", "--registry", location]) == 0
     assert json.loads(capsys.readouterr().out)["artifacts"] == [old]
     assert not Path(old).exists()
