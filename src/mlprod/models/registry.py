@@ -7,7 +7,13 @@ from typing import Any
 
 from mlprod._internal.canonical import canonical_json, sha256_bytes
 from mlprod._internal.environment import environment
-from mlprod.errors import ConfigurationError, IntegrityError, NotFound, SerializationError
+from mlprod.errors import (
+    ConfigurationError,
+    IntegrityError,
+    NotFound,
+    SerializationError,
+    StorageError,
+)
 from mlprod.models import _inputs
 from mlprod.models._aliases import AliasOps
 from mlprod.models._core import _check_name, _iso, _split, _text, _who
@@ -268,6 +274,15 @@ class ModelRegistry(AliasOps, LifecycleOps, QueryOps):
         ref = mv.ref
         try:
             data: bytes = self._store.get(expected)
+        except OSError as exc:
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            raise StorageError(
+                f"Cannot read artifact {filename} of {ref} from {where}: {reason}. Check that "
+                "the storage is reachable and readable, then load again.",
+                path=where,
+                operation="read artifact",
+                reason=reason,
+            ) from exc
         except KeyError:
             raise IntegrityError(
                 f"Artifact {filename} of {ref} is missing: nothing at {where}. Restore it "

@@ -253,6 +253,10 @@ class FsspecArtifactStore:
         registering the same bytes again repairs it, as in the local store.
         """
         path = self._path(_check(digest))
+        with _backend_errors_as_oserror():
+            self._put(path, digest, data)
+
+    def _put(self, path: str, digest: str, data: bytes) -> None:
         if self._intact(path, digest):
             return
         if self._local:
@@ -281,7 +285,8 @@ class FsspecArtifactStore:
     def get(self, digest: str) -> bytes:
         """The bytes under ``digest``; ``KeyError`` if absent."""
         try:
-            return self.fs.cat_file(self._path(_check(digest)))  # type: ignore[no-any-return]
+            with _backend_errors_as_oserror():
+                return self.fs.cat_file(self._path(_check(digest)))  # type: ignore[no-any-return]
         except FileNotFoundError:
             raise KeyError(digest) from None
 
@@ -339,6 +344,19 @@ class FsspecArtifactStore:
 
     def __repr__(self) -> str:
         return f"FsspecArtifactStore({self.url!r})"
+
+
+@contextlib.contextmanager
+def _backend_errors_as_oserror() -> Iterator[None]:
+    """A storage service's own errors (botocore's, gcsfs's) as the OSError they amount to."""
+    try:
+        yield
+    except OSError:
+        raise
+    except Exception as exc:
+        if isinstance(exc, ValueError | TypeError | KeyError):
+            raise
+        raise OSError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def _modified(info: dict[str, Any]) -> float | None:
