@@ -61,6 +61,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     # models: registry and lineage
     "ModelRegistry": ("mlprod.models.registry", "ModelRegistry"),
     "ModelVersion": ("mlprod.models.version", "ModelVersion"),
+    "GcReport": ("mlprod.models._lifecycle", "GcReport"),
     "AliasChange": ("mlprod.models.version", "AliasChange"),
     "LineageGraph": ("mlprod.models.lineage", "LineageGraph"),
     "RegistryVerification": ("mlprod.models.verify", "RegistryVerification"),
@@ -113,6 +114,7 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     )
     from mlprod.errors import DatabaseUnavailable, StorageError, UntrustedFormat
     from mlprod.models import gates
+    from mlprod.models._lifecycle import GcReport
     from mlprod.models.lineage import LineageGraph
     from mlprod.models.registry import ModelRegistry
     from mlprod.models.serializers import JoblibSerializer, SkopsSerializer

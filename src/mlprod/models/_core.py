@@ -16,6 +16,7 @@ from mlprod.models._keyed import resolve_key
 from mlprod.models.storage.artifacts import open_artifact_store
 from mlprod.models.storage.sql import SqlMetadata
 from mlprod.models.version import ModelVersion
+from mlprod.protocols import ArtifactStore, Clock, Serializer
 
 __all__ = ["RegistryCore"]
 
@@ -175,8 +176,8 @@ class RegistryCore:
         self,
         location: str | os.PathLike[str],
         *,
-        artifacts: Any = None,
-        clock: Any = None,
+        artifacts: str | os.PathLike[str] | ArtifactStore | None = None,
+        clock: Clock | None = None,
         create: bool = True,
         trusted_serializers: Iterable[str] | None = None,
         safe: bool = False,
@@ -254,7 +255,7 @@ class RegistryCore:
                 artifacts = root / "artifacts"
         self._store = open_artifact_store(artifacts)
         self._clock = clock if clock is not None else SystemClock()
-        self._serializers: dict[str, Any] = {}
+        self._serializers: dict[str, Serializer] = {}
         self._sa = self._sql.sa
         self._t = self._sql.t
 
@@ -279,9 +280,10 @@ class RegistryCore:
         return round(float(self._clock.time()), 6)
 
     @property
-    def artifacts(self) -> Any:
+    def artifacts(self) -> ArtifactStore:
         """The artifact store."""
-        return self._store
+        store: ArtifactStore = self._store
+        return store
 
     def _select_version(self, name: str, ref: Any) -> Any:
         t, sa = self._t, self._sa

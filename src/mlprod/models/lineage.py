@@ -65,7 +65,7 @@ class LineageEdge:
 
 
 @dataclass(frozen=True)
-class LineageGraph:
+class LineageGraph(render.Rendered):
     """Where a model version came from and where it went.
 
     Edges point downstream: dataset → model version (``trained_on``),
@@ -91,6 +91,8 @@ class LineageGraph:
     >>> print(g.to_mermaid().splitlines()[0])
     graph LR
     """
+
+    __module__ = "mlprod"
 
     root: str
     nodes: tuple[LineageNode, ...]
@@ -212,7 +214,7 @@ class LineageGraph:
             )
         return events
 
-    def _document(self) -> render.Document:
+    def _document(self, **options: Any) -> render.Document:
         rows = [[e.source, e.relation, e.target] for e in self.edges]
         return render.Document(
             f"Lineage of {self.root}",
@@ -220,13 +222,6 @@ class LineageGraph:
             {"nodes": len(self.nodes), "edges": len(self.edges)},
             [render.Section("Edges", table=render.Table(["from", "relation", "to"], rows))],
         )
-
-    def summary(self) -> str:
-        """The edges as text."""
-        return render.to_text(self._document())
-
-    def _repr_html_(self) -> str:
-        return render.to_html(self._document())
 
     def __repr__(self) -> str:
         return (

@@ -23,6 +23,7 @@ from mlprod.models._trust import check_policy, check_registration
 from mlprod.models.serializers import resolve_serializer
 from mlprod.models.storage.artifacts import put_artifact
 from mlprod.models.version import MANIFEST_FORMAT, ModelVersion
+from mlprod.protocols import Serializer
 
 __all__ = ["ModelRegistry"]
 
@@ -75,7 +76,7 @@ class ModelRegistry(AliasOps, LifecycleOps, QueryOps):
         tags: Mapping[str, Any] | None = None,
         parents: Iterable[ModelVersion | str] = (),
         description: str = "",
-        serializer: Any = None,
+        serializer: str | Serializer | None = None,
         actor: str | None = None,
     ) -> ModelVersion:
         """Register ``model`` as the next version of ``name``; return the sealed version.
@@ -217,7 +218,13 @@ class ModelRegistry(AliasOps, LifecycleOps, QueryOps):
             )
         return {"name": mv.name, "version": mv.version, "digest": mv.digest}
 
-    def load(self, name: Any, version: int | str | None = None, *, serializer: Any = None) -> Any:
+    def load(
+        self,
+        name: str | ModelVersion,
+        version: int | str | None = None,
+        *,
+        serializer: str | Serializer | None = None,
+    ) -> Any:
         """Load a model: verify it against its sealed registration, then deserialise.
 
         Before reading any bytes, the version must match the event that
@@ -302,13 +309,13 @@ class ModelRegistry(AliasOps, LifecycleOps, QueryOps):
             )
         return data
 
-    def _serializer_for(self, recorded: str, override: Any) -> Any:
+    def _serializer_for(self, recorded: str, override: str | Serializer | None) -> Serializer:
         if override is not None:
             return resolve_serializer(override)
         if recorded in self._serializers:
             return self._serializers[recorded]
         if recorded in ("joblib", "skops"):
-            ser = resolve_serializer(recorded)
+            ser: Serializer = resolve_serializer(recorded)
             self._serializers[recorded] = ser
             return ser
         raise SerializationError(

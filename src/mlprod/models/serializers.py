@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mlprod.errors import IntegrityError, SerializationError
+from mlprod.protocols import Serializer
 
 __all__ = ["JoblibSerializer", "SkopsSerializer", "find_unpicklable", "resolve_serializer"]
 
@@ -223,10 +224,13 @@ def _not_skops(data: bytes, why: str) -> IntegrityError:
     )
 
 
-_BUILTIN: dict[str, Any] = {"joblib": JoblibSerializer, "skops": SkopsSerializer}
+_BUILTIN: dict[str, type[JoblibSerializer] | type[SkopsSerializer]] = {
+    "joblib": JoblibSerializer,
+    "skops": SkopsSerializer,
+}
 
 
-def resolve_serializer(spec: Any) -> Any:
+def resolve_serializer(spec: Any) -> Serializer:
     """Turn ``None``, a name (``"joblib"``, ``"skops"``) or a Serializer into a Serializer."""
     if spec is None:
         return JoblibSerializer()
@@ -252,4 +256,5 @@ def resolve_serializer(spec: Any) -> Any:
             parameter="serializer",
             value=repr(spec),
         )
-    return spec
+    found: Serializer = spec
+    return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from mlprod._internal import render
@@ -35,7 +36,7 @@ class Problem:
 
 
 @dataclass(frozen=True)
-class RegistryVerification:
+class RegistryVerification(render.Rendered):
     """The result of :meth:`mlprod.ModelRegistry.verify`.
 
     Attributes
@@ -70,6 +71,8 @@ class RegistryVerification:
     (True, 1, ())
     """
 
+    __module__ = "mlprod"
+
     ok: bool
     events: int
     versions: int
@@ -79,6 +82,25 @@ class RegistryVerification:
     orphans: tuple[str, ...] = ()
     chain: Mapping[str, Any] = field(default_factory=dict, hash=False)  # dicts do not hash
     leftovers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "chain", MappingProxyType(dict(self.chain)))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (
+            RegistryVerification,
+            (
+                self.ok,
+                self.events,
+                self.versions,
+                self.artifacts,
+                self.head,
+                self.problems,
+                self.orphans,
+                dict(self.chain),
+                self.leftovers,
+            ),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
@@ -94,7 +116,7 @@ class RegistryVerification:
             "chain": dict(self.chain),
         }
 
-    def _document(self) -> render.Document:
+    def _document(self, **options: Any) -> render.Document:
         sections = []
         if self.problems:
             sections.append(
@@ -137,13 +159,6 @@ class RegistryVerification:
             },
             sections,
         )
-
-    def summary(self) -> str:
-        """Text for terminals."""
-        return render.to_text(self._document())
-
-    def _repr_html_(self) -> str:
-        return render.to_html(self._document())
 
     def __bool__(self) -> bool:
         return self.ok
