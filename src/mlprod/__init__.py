@@ -103,6 +103,7 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
         BudgetExceeded,
         ConfigurationError,
         Conflict,
+        DatabaseUnavailable,
         GateFailed,
         IntegrityError,
         MissingDependency,
@@ -110,9 +111,10 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
         NotFound,
         SchemaError,
         SerializationError,
+        StorageError,
         Unavailable,
+        UntrustedFormat,
     )
-    from mlprod.errors import DatabaseUnavailable, StorageError, UntrustedFormat
     from mlprod.models import gates
     from mlprod.models._lifecycle import GcReport
     from mlprod.models.lineage import LineageGraph
