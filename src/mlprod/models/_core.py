@@ -359,7 +359,8 @@ class RegistryCore:
     def get(self, name: str, version: int | str | None = None) -> ModelVersion:
         """The :class:`ModelVersion` for a version number, an alias, or the latest.
 
-        ``name`` may also be ``"name:ref"`` (``"churn:3"``, ``"churn:production"``).
+        ``name`` may also be a reference: ``"churn:3"`` (a version) or
+        ``"churn@production"`` (an alias).
 
         Examples
         --------
@@ -380,11 +381,15 @@ class RegistryCore:
 
 
 def _split(name: Any, ref: Any = None) -> tuple[str, Any]:
-    """(name, ref) from a ModelVersion, ``"name:ref"``, ``(name, ref)`` or separate values."""
+    """(name, ref) from a ModelVersion, ``"name:version"``, ``"name@alias"``, ``(name, ref)``
+    or separate values (``"name:alias"`` is still read, as before)."""
     if isinstance(name, ModelVersion):
         return name.name, name.version if ref is None else ref
     if isinstance(name, tuple) and len(name) == 2 and ref is None:
         return str(name[0]), name[1]
+    if isinstance(name, str) and ref is None and "@" in name:
+        base, _, alias = name.partition("@")  # "churn@production": an alias
+        return base, alias
     if isinstance(name, str) and ref is None and ":" in name:
         base, _, tail = name.partition(":")
         return base, _number(tail) if _is_number(tail) else tail

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlprod._internal import render
+from mlprod.models._frozen import freeze, thaw
 
 __all__ = ["LineageEdge", "LineageGraph", "LineageNode"]
 
@@ -37,9 +38,15 @@ class LineageNode:
     # other fields identify the node.
     attrs: Mapping[str, Any] = field(default_factory=dict, hash=False, repr=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "attrs", freeze(self.attrs))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (LineageNode, (self.id, self.kind, self.label, thaw(self.attrs)))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
-        return {"id": self.id, "kind": self.kind, "label": self.label, "attrs": dict(self.attrs)}
+        return {"id": self.id, "kind": self.kind, "label": self.label, "attrs": thaw(self.attrs)}
 
 
 @dataclass(frozen=True)
@@ -54,13 +61,19 @@ class LineageEdge:
     relation: str
     attrs: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "attrs", freeze(self.attrs))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (LineageEdge, (self.source, self.target, self.relation, thaw(self.attrs)))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
         return {
             "source": self.source,
             "target": self.target,
             "relation": self.relation,
-            "attrs": dict(self.attrs),
+            "attrs": thaw(self.attrs),
         }
 
 
