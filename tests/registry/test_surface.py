@@ -52,7 +52,8 @@ def test_every_result_renders_through_one_mixin(registry: mp.ModelRegistry, tmp_
     for result in _results(registry):
         assert isinstance(result, Rendered), type(result)
         html = result.to_html()
-        assert html.startswith("<") and "<script" not in html
+        assert html.startswith("<")
+        assert "<script" not in html
         page = tmp_path / f"{type(result).__name__}.html"
         written = result.to_html(page)
         assert page.read_text(encoding="utf-8") == written

@@ -6,9 +6,9 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
+from mlprod.models._frozen import thaw
 from mlprod.models._inputs import dataset_node_id
 from mlprod.models.lineage import LineageEdge, LineageGraph, LineageNode
-from mlprod.models._frozen import thaw
 from mlprod.models.version import ModelVersion
 
 __all__ = ["build_lineage"]
