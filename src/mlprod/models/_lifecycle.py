@@ -89,13 +89,13 @@ class GcReport(render.Rendered):
             )
         return render.Document(
             "Registry garbage collection" + (" (dry run)" if self.dry_run else ""),
-            True,
+            None,
             {
                 "artifacts": len(self.artifacts),
                 "temporaries": len(self.temporaries),
                 "bytes": self.freed_bytes,
                 "kept (younger than the grace period)": self.kept_young,
-                "grace_s": self.grace_s,
+                "grace period (s)": self.grace_s,
             },
             sections,
         )

@@ -58,8 +58,8 @@ class RegistryVerification(render.Rendered):
     leftovers:
         Temporary files of artifact writes that stopped more than an hour
         ago: a process was killed mid-write. They hold no version's data, do
-        not fail ``ok``, and can be deleted. Younger ones are writes still
-        running and are not listed.
+        not fail ``ok``, and :meth:`~mlprod.ModelRegistry.gc` removes them.
+        Younger ones are writes still running and are not listed.
 
     Examples
     --------
@@ -134,7 +134,7 @@ class RegistryVerification(render.Rendered):
                     "Orphaned artifacts",
                     text="Stored but referenced by no version: a write failed before "
                     "its metadata was committed, or a registration was still running. "
-                    "Delete them only while no one registers.",
+                    "reg.gc() removes them once they are older than its grace period.",
                     table=render.Table(["artifact"], [[o] for o in self.orphans]),
                 )
             )
@@ -143,8 +143,8 @@ class RegistryVerification(render.Rendered):
                 render.Section(
                     "Unfinished artifact writes",
                     text="Temporary files left by writes that stopped over an hour ago (a "
-                    "process killed mid-write). No version refers to them; they can be "
-                    "deleted. Writes still running are not listed.",
+                    "process killed mid-write). No version refers to them; reg.gc() "
+                    "removes them. Writes still running are not listed.",
                     table=render.Table(["file"], [[f] for f in self.leftovers]),
                 )
             )
