@@ -110,14 +110,14 @@ class GcReport(render.Rendered):
 class LifecycleOps(RegistryCore):
     """Archive, delete and gc of :class:`mlprod.ModelRegistry`."""
 
-    def _refuse_deleted(self, conn: Any, mv: ModelVersion) -> None:
-        if self._state(conn, mv.digest) == "deleted":
-            raise NotFound(
-                "version",
-                mv.ref,
-                hint=f"{mv.ref} was deleted (its record stays; reg.events() says when and by "
-                "whom); load another version.",
-            )
+    @staticmethod
+    def _deleted(mv: ModelVersion) -> NotFound:
+        return NotFound(
+            "version",
+            mv.ref,
+            hint=f"{mv.ref} was deleted (its record stays; reg.events() says when and by "
+            "whom); load another version.",
+        )
 
     def _retire(
         self, name: Any, version: Any, state: str, actor: Any, reason: Any

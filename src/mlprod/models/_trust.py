@@ -39,31 +39,36 @@ def check_policy(trusted: frozenset[str] | None, names: Iterable[str], ref: str 
             )
 
 
-def registration_line(reg: Any, conn: Any, digest: str) -> tuple[int | None, str | None]:
-    """(seq, line) of the event that registered ``digest``: located by the lifecycle table,
-    else (registries from before it) found by scanning the events."""
+def registration_line(reg: Any, conn: Any, digest: str) -> tuple[int | None, str | None, str]:
+    """(seq, line, state) of the event that registered ``digest``: located by the
+    lifecycle table in one query, else (registries from before it) by scanning the events."""
     sa, t = reg._sa, reg._t
     e, lc = t.events, t.lifecycle
-    seq = conn.execute(sa.select(lc.c.registered_seq).where(lc.c.digest == digest)).scalar()
-    if seq is not None:
-        line = conn.execute(sa.select(e.c.line).where(e.c.seq == seq)).scalar()
-        return int(seq), line
+    found = conn.execute(
+        sa.select(lc.c.registered_seq, lc.c.state, e.c.line)
+        .select_from(lc.outerjoin(e, e.c.seq == lc.c.registered_seq))
+        .where(lc.c.digest == digest)
+    ).first()
+    state = str(found.state) if found is not None else "live"
+    if found is not None and found.registered_seq is not None:
+        return int(found.registered_seq), found.line, state
     pattern = '%"digest":"' + digest + '"%'
     for found_seq, line in conn.execute(
         sa.select(e.c.seq, e.c.line).where(e.c.line.like(pattern)).order_by(e.c.seq)
     ):
         try:
             if json.loads(line)["record"].get("event") == "model.registered":
-                return int(found_seq), line
+                return int(found_seq), line, state
         except (ValueError, KeyError, TypeError, AttributeError):
             continue
-    return None, None
+    return None, None, state
 
 
-def check_registration(reg: Any, conn: Any, name: str, version: int, digest: str) -> None:
-    """Raise :class:`~mlprod.IntegrityError` unless a sealed event registered this version."""
+def check_registration(reg: Any, conn: Any, name: str, version: int, digest: str) -> str:
+    """The version's state (``live``, ``archived``, ``deleted``); raise
+    :class:`~mlprod.IntegrityError` unless a sealed event registered it."""
     ref = f"{name}:{version}"
-    seq, line = registration_line(reg, conn, digest)
+    seq, line, state = registration_line(reg, conn, digest)
     fix = (
         "Refusing to load it. Run reg.verify() to see everything that changed, and "
         "restore the registry database from a backup."
@@ -106,6 +111,7 @@ def check_registration(reg: Any, conn: Any, name: str, version: int, digest: str
                 f"seal: {problem}. {fix}",
                 path=f"event {seq}",
             )
+    return state
 
 
 def _vouched_later(reg: Any, conn: Any, seq: int, line: bytes) -> str | None:

@@ -268,8 +268,8 @@ class ModelRegistry(AliasOps, LifecycleOps, QueryOps):
             row = self._row(conn, name, version)
             # Refuses a manifest changed since registration.
             mv = ModelVersion._from_row(row.manifest, row.tags, row.description, row.digest)
-            self._refuse_deleted(conn, mv)
-            check_registration(self, conn, mv.name, mv.version, mv.digest)
+            if check_registration(self, conn, mv.name, mv.version, mv.digest) == "deleted":
+                raise self._deleted(mv)
         ser = self._serializer_for(mv.serializer, serializer)
         check_policy(self._trusted, dict.fromkeys([mv.serializer, ser.name]), mv.ref)
         files = [self._read_artifact(mv, filename) for filename in mv.artifacts]
