@@ -1,7 +1,8 @@
 """Model registry benchmark: mlprod vs MLflow 3, in one run.
 
 Times register + load of a fitted 20-feature LogisticRegression (median over
-repetitions) for mlprod (local folder: SQLite in WAL mode + content-addressed
+repetitions) for mlprod, under each protection mode (default, keyed chain,
+skops, safe, safe + keyed), and for mlprod (local folder: SQLite in WAL mode + content-addressed
 artifacts) and for MLflow 3 on its fast path (SQLite tracking/registry backend,
 local artifacts, ``pip_requirements`` given explicitly so it skips requirement
 inference). Then ``resolve(..., at=)``, ``lineage`` and ``search`` with 10,000
@@ -70,6 +71,47 @@ def bench_mlprod(model: Any, reps: int, root: Path) -> dict[str, float]:
     return {"register": reg_ms, "load": load_ms}
 
 
+def bench_modes(model: Any, reps: int, root: Path) -> dict[str, dict[str, float]]:
+    """register + load under each protection mode, same model, same run.
+
+    ``default`` (joblib, no key) is the baseline; ``keyed`` adds the HMAC on
+    every event and its check on load; ``skops`` is the safe format without
+    the policy, so ``safe`` (skops + trusted_serializers) shows what the
+    policy itself adds beyond the format.
+    """
+    import mlprod as mp
+
+    modes: dict[str, tuple[dict[str, Any], str]] = {
+        "default": ({"key": False}, "joblib"),
+        "keyed": ({"key": "k" * 32}, "joblib"),
+        "skops": ({"key": False}, "skops"),
+        "safe": ({"key": False, "safe": True}, "skops"),
+        "safe+keyed": ({"key": "k" * 32, "safe": True}, "skops"),
+    }
+    regs = {}
+    for mode, (options, serializer) in modes.items():
+        reg = mp.ModelRegistry(root / f"mode-{mode}", **options)
+        reg.register("lr", model, serializer=serializer)  # warm-up
+        reg.load("lr", 1)
+        regs[mode] = reg
+    times: dict[str, dict[str, list[float]]] = {m: {"register": [], "load": []} for m in modes}
+    # Round-robin, so drift in the shared machine's load spreads over every mode alike.
+    for i in range(reps):
+        for mode, reg in regs.items():
+            start = time.perf_counter()
+            reg.register("lr", model, params={"i": i}, serializer=modes[mode][1])
+            times[mode]["register"].append((time.perf_counter() - start) * 1e3)
+            start = time.perf_counter()
+            reg.load("lr", 2)
+            times[mode]["load"].append((time.perf_counter() - start) * 1e3)
+    for reg in regs.values():
+        reg.close()
+    return {
+        mode: {op: statistics.median(values) for op, values in ops.items()}
+        for mode, ops in times.items()
+    }
+
+
 def bench_mlflow(model: Any, reps: int, root: Path) -> dict[str, float]:
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
@@ -122,6 +164,10 @@ def bench_scale(n_versions: int, reps: int, root: Path) -> dict[str, float]:
         if i % 10 == 0:
             reg.set_alias("churn", "production", i, reason="weekly")
     fill_s = time.perf_counter() - start
+    # The registration event is found through an index, not by reading the chain:
+    # loading the first version costs the same as loading the last.
+    load_first_ms = _median_ms(lambda: reg.load("churn", 1), reps)
+    load_last_ms = _median_ms(lambda: reg.load("churn", n_versions), reps)
     t0 = 1_767_225_600.0
     rng = random.Random(0)
     moments = [t0 + rng.uniform(600, n_versions * 60) for _ in range(reps)]
@@ -148,6 +194,8 @@ def bench_scale(n_versions: int, reps: int, root: Path) -> dict[str, float]:
         "search_tag": search_tag_ms,
         "search_metric": search_metric_ms,
         "search_top": search_top_ms,
+        "load_first": load_first_ms,
+        "load_last": load_last_ms,
     }
 
 
@@ -183,6 +231,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         ours = bench_mlprod(model, reps, root)
+        modes = bench_modes(model, reps, root)
         theirs = bench_mlflow(model, max(reps // 2, 3), root) if run_mlflow else None
         scale = bench_scale(n_versions, max(reps, 20), root)
     imp = bench_import()
@@ -196,12 +245,24 @@ def main() -> None:
     for op in ("register", "load"):
         print(f"{op:<12} {ours[op]:>10.2f} {anchor[op]:>10.2f} {anchor[op] / ours[op]:>7.1f}x")
     print()
+    base = modes["default"]
+    print(f"protection modes (same model, median of {reps}; ratio to the default mode):")
+    for mode, ms in modes.items():
+        print(
+            f"  {mode:<11} register {ms['register']:>7.2f} ms ({ms['register'] / base['register']:.2f}x)"
+            f"   load {ms['load']:>7.2f} ms ({ms['load'] / base['load']:.2f}x)"
+        )
+    print()
     print(f"{n_versions:,} versions of one model (filled in {scale['fill_s']:.1f} s):")
     print(f"  resolve(..., at=)  median {scale['resolve_at']:.3f} ms   (target < 5 ms)")
     print(f"  lineage(version)   median {scale['lineage']:.3f} ms   (target < 5 ms)")
     print(f"  search(tags=)      median {scale['search_tag']:.3f} ms   (10 of them match)")
     print(f"  search(metrics=)   median {scale['search_metric']:.1f} ms   (reads every version)")
     print(f"  search(order_by=, limit=10) median {scale['search_top']:.1f} ms")
+    print(
+        f"  load(first) {scale['load_first']:.2f} ms, load(last) {scale['load_last']:.2f} ms"
+        "   (the sealed-registration check does not read the chain)"
+    )
     print(
         f"import mlprod: {imp['import_mlprod_ms']:.0f} ms, heavy modules loaded: {imp['heavy_modules']}"
     )

@@ -33,6 +33,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "BudgetExceeded": ("mlprod.errors", "BudgetExceeded"),
     "SerializationError": ("mlprod.errors", "SerializationError"),
     "Unavailable": ("mlprod.errors", "Unavailable"),
+    "UntrustedFormat": ("mlprod.errors", "UntrustedFormat"),
+    "StorageError": ("mlprod.errors", "StorageError"),
+    "DatabaseUnavailable": ("mlprod.errors", "DatabaseUnavailable"),
     "configure_logging": ("mlprod._internal.logging", "configure_logging"),
     "environment": ("mlprod._internal.environment", "environment"),
     "SystemClock": ("mlprod._internal.clock", "SystemClock"),
@@ -58,6 +61,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     # models: registry and lineage
     "ModelRegistry": ("mlprod.models.registry", "ModelRegistry"),
     "ModelVersion": ("mlprod.models.version", "ModelVersion"),
+    "GcReport": ("mlprod.models._lifecycle", "GcReport"),
     "AliasChange": ("mlprod.models.version", "AliasChange"),
     "LineageGraph": ("mlprod.models.lineage", "LineageGraph"),
     "RegistryVerification": ("mlprod.models.verify", "RegistryVerification"),
@@ -120,6 +124,9 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
         Conflict as Conflict,
     )
     from mlprod.errors import (
+        DatabaseUnavailable as DatabaseUnavailable,
+    )
+    from mlprod.errors import (
         GateFailed as GateFailed,
     )
     from mlprod.errors import (
@@ -141,9 +148,16 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
         SerializationError as SerializationError,
     )
     from mlprod.errors import (
+        StorageError as StorageError,
+    )
+    from mlprod.errors import (
         Unavailable as Unavailable,
     )
+    from mlprod.errors import (
+        UntrustedFormat as UntrustedFormat,
+    )
     from mlprod.models import gates as gates
+    from mlprod.models._lifecycle import GcReport as GcReport
     from mlprod.models.lineage import LineageGraph as LineageGraph
     from mlprod.models.registry import ModelRegistry as ModelRegistry
     from mlprod.models.serializers import (

@@ -24,6 +24,7 @@ __all__ = [
     "BudgetExceeded",
     "ConfigurationError",
     "Conflict",
+    "DatabaseUnavailable",
     "GateFailed",
     "IntegrityError",
     "MissingDependency",
@@ -31,7 +32,9 @@ __all__ = [
     "NotFound",
     "SchemaError",
     "SerializationError",
+    "StorageError",
     "Unavailable",
+    "UntrustedFormat",
 ]
 
 
@@ -294,3 +297,91 @@ class Conflict(MlprodError):
         self.kind = kind
         self.key = key
         self.attempts = attempts
+
+
+class UntrustedFormat(SerializationError):
+    """A registry's policy refused a model format before reading any of its bytes.
+
+    Raised by a :class:`~mlprod.ModelRegistry` opened with
+    ``trusted_serializers=`` (or ``safe=True``) when a version was written, or
+    is asked to be read, with a serializer outside that set: a pickle would run
+    whatever code its writer chose.
+
+    Attributes
+    ----------
+    serializer:
+        The serializer that was refused (``"joblib"``).
+    trusted:
+        The serializers the registry accepts, sorted.
+    ref:
+        The version concerned (``"churn:3"``), when there is one.
+
+    Examples
+    --------
+    >>> import mlprod as mp
+    >>> err = mp.UntrustedFormat("no", serializer="joblib", trusted=["skops"], ref="churn:1")
+    >>> err.trusted, isinstance(err, mp.SerializationError)
+    (('skops',), True)
+    """
+
+    def __init__(
+        self, message: str, *, serializer: str, trusted: Iterable[str], ref: str | None = None
+    ) -> None:
+        super().__init__(message, serializer=serializer)
+        self.trusted = tuple(sorted(trusted))
+        self.ref = ref
+
+
+class StorageError(MlprodError, OSError):
+    """Writing or reading stored files failed (a full disk, a file size limit, no permission).
+
+    Nothing was committed: a failed write leaves the previous state intact.
+    Catching ``OSError`` catches it too.
+
+    Attributes
+    ----------
+    path:
+        The file, folder or URL the operation was on.
+    operation:
+        What was being done (``"write artifact"``).
+    reason:
+        The operating system's (or the storage service's) own message.
+
+    Examples
+    --------
+    >>> import mlprod as mp
+    >>> err = mp.StorageError("full", path="/reg/artifacts", operation="write artifact",
+    ...                       reason="No space left on device")
+    >>> isinstance(err, OSError), err.operation
+    (True, 'write artifact')
+    """
+
+    def __init__(self, message: str, *, path: str, operation: str, reason: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.operation = operation
+        self.reason = reason
+
+
+class DatabaseUnavailable(MlprodError, ConnectionError):
+    """The registry's database cannot be reached (server down, wrong host or port, refused login).
+
+    Attributes
+    ----------
+    url:
+        The database URL, password hidden.
+    reason:
+        The driver's message.
+
+    Examples
+    --------
+    >>> import mlprod as mp
+    >>> err = mp.DatabaseUnavailable("down", url="postgresql://u:***@db/reg", reason="refused")
+    >>> isinstance(err, ConnectionError), err.url
+    (True, 'postgresql://u:***@db/reg')
+    """
+
+    def __init__(self, message: str, *, url: str, reason: str) -> None:
+        super().__init__(message)
+        self.url = url
+        self.reason = reason

@@ -143,7 +143,7 @@ def test_metric_threshold_reports_a_missing_metric(reg: mp.ModelRegistry) -> Non
     with pytest.raises(mp.GateFailed) as info:
         reg.set_alias("churn", "staging", 1, gates=[mp.gates.metric_threshold("f1", max=0.5)])
     verdict = info.value.failed[0]
-    assert verdict.evidence["available"] == ["auc"]
+    assert verdict.evidence["available"] == ("auc",)  # frozen: a tuple
     assert "no metric 'f1'" in verdict.message
     with pytest.raises(mp.ConfigurationError):
         mp.gates.metric_threshold("auc")
@@ -193,7 +193,7 @@ def test_signature_gate_compares_columns_dtypes_and_nullability(
     assert reg.set_alias("m", "production", 2, gates=[gate]).verdicts[0]["passed"]
     with pytest.raises(mp.GateFailed) as info:
         reg.set_alias("m", "production", 3, gates=[gate])
-    evidence = info.value.failed[0].evidence
+    evidence = info.value.failed[0].to_dict()["evidence"]
     assert evidence["dtype_changed"] == [
         {"column": "age", "current": "int64", "candidate": "float64"}
     ]
@@ -235,7 +235,7 @@ def test_any_callable_is_a_gate(reg: mp.ModelRegistry) -> None:
 
     change = reg.set_alias("churn", "production", 1, gates=[always, Fairness()])
     assert change.verdicts[0]["gate"] == "always"
-    assert change.verdicts[1] == {
+    assert change.to_dict()["verdicts"][1] == {
         "gate": "fairness",
         "passed": True,
         "evidence": {"max_gap": 0.03, "groups": ["a", "b"]},
@@ -441,7 +441,7 @@ def test_actor_and_reason_must_be_text(reg: mp.ModelRegistry) -> None:
     with pytest.raises(mp.ConfigurationError) as info:
         reg.set_tag("churn", 1, "k", "v", actor=1.5)  # type: ignore[arg-type]
     assert info.value.parameter == "actor"
-    assert [v.version for v in reg.list_versions("churn")] == [1, 2, 3]
+    assert [v.version for v in reg.versions("churn")] == [1, 2, 3]
     assert reg.verify().ok
 
 

@@ -9,6 +9,17 @@ from typing import Any
 
 import pytest
 
+
+def _env() -> dict[str, str]:
+    """The environment of a worker: this checkout's mlprod first."""
+    import os
+    from pathlib import Path
+
+    import mlprod as mp
+
+    return {**os.environ, "PYTHONPATH": str(Path(mp.__file__).parents[1])}
+
+
 _WORKER = textwrap.dedent(
     """
     import sys
@@ -42,6 +53,7 @@ def test_four_processes_register_one_hundred_versions_without_gaps(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env=_env(),
         )
         for w in range(4)
     ]
@@ -53,7 +65,7 @@ def test_four_processes_register_one_hundred_versions_without_gaps(
         seen += [int(line) for line in out.split()]
     assert sorted(seen) == list(range(1, 101))
     reg = make_registry()
-    versions = reg.list_versions("churn")
+    versions = reg.versions("churn")
     assert [v.version for v in versions] == list(range(1, 101))
     assert sorted((v.registered_by, v.metrics["i"]) for v in versions) == sorted(
         (f"w{w}", float(i)) for w in range(4) for i in range(25)
@@ -87,7 +99,7 @@ def test_concurrent_first_open_creates_the_schema_once(backend: dict[str, Any]) 
     import mlprod as mp
 
     reg = mp.ModelRegistry(backend["location"], artifacts=backend["artifacts"])
-    assert [v.version for v in reg.list_versions("m")] == [1, 2, 3]
+    assert [v.version for v in reg.versions("m")] == [1, 2, 3]
     assert reg.verify().ok
     reg.close()
 
@@ -112,3 +124,66 @@ def test_verify_reads_one_snapshot_while_others_write(
     result = reg.verify(artifacts=False)
     assert result.ok, result.problems
     assert (result.events, result.versions) == (1, 1)
+
+
+_RACER = textwrap.dedent(
+    """
+    import hashlib, sys, time
+    from mlprod.models.storage.artifacts import LocalArtifactStore
+
+    root, go, rounds = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+    store = LocalArtifactStore(root)
+    for r in range(rounds):
+        data = b"model %d " % r * (1000 + r)
+        start = go + r * 0.02  # every racer starts each round at the same moment
+        while time.time() < start:
+            pass
+        store.put(hashlib.sha256(data).hexdigest(), data)
+    print("done", flush=True)
+    """
+)
+
+
+def test_racing_writers_of_one_digest_leave_one_intact_file(tmp_path: Any) -> None:
+    # Atomic create: the file appears under its digest whole (a hard link of a
+    # synced temporary file) or not at all; a writer that loses the race checks
+    # the winner's bytes, and a damaged copy found in place is replaced.
+    import hashlib
+    import os
+    import time
+    from pathlib import Path
+
+    import mlprod as mp
+    from mlprod.models.storage.artifacts import LocalArtifactStore
+
+    root = tmp_path / "artifacts"
+    store = LocalArtifactStore(root)
+    rounds = 30
+    damaged = set(range(0, rounds, 5))
+    for r in damaged:  # a damaged copy some writer must repair
+        data = b"model %d " % r * (1000 + r)
+        target = Path(store.where(hashlib.sha256(data).hexdigest()))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(b"damaged")
+    env = {**os.environ, "PYTHONPATH": str(Path(mp.__file__).parents[1])}
+    go = time.time() + 1.5
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RACER, str(root), repr(go), str(rounds)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(4)
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert out.strip() == "done"
+    for r in range(rounds):
+        data = b"model %d " % r * (1000 + r)
+        digest = hashlib.sha256(data).hexdigest()
+        assert store.get(digest) == data
+    assert len(list(store.digests())) == rounds
+    assert list(root.rglob(".tmp-*")) == []

@@ -45,8 +45,8 @@ def test_versions_count_up_per_name(registry: mp.ModelRegistry) -> None:
     versions = [registry.register("a", {"i": i}).version for i in range(3)]
     versions.append(registry.register("b", {"i": 0}).version)
     assert versions == [1, 2, 3, 1]
-    assert registry.list_models() == ["a", "b"]
-    assert [v.version for v in registry.list_versions("a")] == [1, 2, 3]
+    assert registry.names() == ["a", "b"]
+    assert [v.version for v in registry.versions("a")] == [1, 2, 3]
     assert registry.get("a", "latest").version == 3
 
 
@@ -127,7 +127,7 @@ def test_an_unpicklable_model_names_the_failing_attribute(registry: mp.ModelRegi
     assert "model.inner['callbacks'][0]" in str(info.value)
     assert "_thread.lock" in str(info.value)
     assert info.value.serializer == "joblib"
-    assert registry.list_models() == []
+    assert registry.names() == []
     assert registry.verify().ok
 
 
@@ -181,7 +181,7 @@ def test_bad_metric_and_param_values_are_rejected_with_the_key(registry: mp.Mode
         registry.register("churn", {"w": 1}, params={"f": object()})
     with pytest.raises(mp.ConfigurationError, match="Invalid model name"):
         registry.register("bad:name", {"w": 1})
-    assert registry.list_models() == []
+    assert registry.names() == []
 
 
 class _DatasetVersion:
@@ -347,7 +347,7 @@ def test_reading_a_tampered_version_raises_instead_of_returning_it(
         conn.execute(t.versions.update().values(manifest=text.replace("0.7", "0.9")))
     for read in (
         lambda: registry.get("churn", 1),
-        lambda: registry.list_versions("churn"),
+        lambda: registry.versions("churn"),
         lambda: registry.search("churn"),
         lambda: registry.lineage("churn", 1),
     ):
@@ -463,7 +463,7 @@ def test_a_string_that_is_not_a_fingerprint_is_not_recorded_as_one(
     assert "mp.fingerprint" in str(info.value)
     with pytest.raises(mp.ConfigurationError, match=r"datasets\['eval'\]"):
         registry.register("churn", {"w": 1}, datasets={"eval": 42})
-    assert registry.list_models() == []
+    assert registry.names() == []
     mv = registry.register("churn", {"w": 1}, datasets={"train": "0123abcd" * 4})
     assert mv.datasets["train"] == {"kind": "fingerprint", "fingerprint": "0123abcd" * 4}
 
@@ -478,7 +478,7 @@ def _search_by_hand(
     """What search() means, spelled out over every version: the reference it must equal."""
     from mlprod.models import _inputs  # the conditions' parser, not the filtering
 
-    every = [mv for name in registry.list_models() for mv in registry.list_versions(name)]
+    every = [mv for name in registry.names() for mv in registry.versions(name)]
     conditions = {k: _inputs.condition(k, c) for k, c in (metrics or {}).items()}
     found = [
         mv

@@ -184,7 +184,7 @@ def test_a_failure_after_the_artifact_write_leaves_no_half_version(
     with pytest.raises(OSError, match="disk full"):
         registry.register("churn", {"w": "never"})
     monkeypatch.undo()
-    assert [v.version for v in registry.list_versions("churn")] == [1]
+    assert [v.version for v in registry.versions("churn")] == [1]
     result = registry.verify()
     assert result.ok
     assert len(result.orphans) == 1
@@ -223,7 +223,7 @@ def test_a_process_killed_mid_transaction_leaves_the_previous_state(
     )
     assert proc.returncode == 17, proc.stderr
     fresh = make_registry()
-    assert [v.version for v in fresh.list_versions("churn")] == [1]
+    assert [v.version for v in fresh.versions("churn")] == [1]
     result = fresh.verify()
     assert result.ok
     assert result.events == 1
@@ -355,21 +355,21 @@ def test_a_stored_artifact_is_durable_before_register_commits(
     from mlprod.models.storage.artifacts import LocalArtifactStore
 
     log: list[str] = []
-    real_fsync, real_replace = os.fsync, os.replace
+    real_fsync, real_link = os.fsync, os.link
 
     def fsync(fd: int) -> None:
         log.append("fsync dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
         real_fsync(fd)
 
-    def replace(src: Any, dst: Any) -> None:
-        log.append("replace")
-        real_replace(src, dst)
+    def link(src: Any, dst: Any) -> None:  # the file appears under its digest here
+        log.append("link")
+        real_link(src, dst)
 
     store = LocalArtifactStore(tmp_path / "artifacts")
     monkeypatch.setattr(os, "fsync", fsync)
-    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "link", link)
     store.put("ab" * 32, b"model bytes")
-    assert log[:3] == ["fsync file", "replace", "fsync dir"]
+    assert log[:3] == ["fsync file", "link", "fsync dir"]
     assert log.count("fsync dir") == 2  # the new ab/ folder's entry in sha256/ too
     from mlprod.models.storage.artifacts import open_artifact_store
 

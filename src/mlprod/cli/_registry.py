@@ -13,7 +13,7 @@ from mlprod.errors import ConfigurationError, GateFailed, IntegrityError
 
 
 def register(sub: Any) -> None:
-    """Add ``registry ls|show|lineage|aliases|promote|verify``."""
+    """Add ``registry ls|show|lineage|aliases|promote|verify|head|gc``."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "-r",
@@ -114,7 +114,38 @@ def register(sub: Any) -> None:
 
     p = cmds.add_parser("verify", parents=[common], help="check event chain and artifact digests")
     p.add_argument("--no-artifacts", action="store_true", help="skip re-hashing artifacts")
+    p.add_argument(
+        "--pinned-head",
+        default=None,
+        help="a head printed earlier by `mlprod registry head`: fail if the history up to it "
+        "was rewritten",
+    )
     p.set_defaults(handler=_checked(run_verify))
+
+    p = cmds.add_parser(
+        "head",
+        parents=[common],
+        help="print the event chain's head, to keep outside the registry",
+        description="Print '<events>:<hash>'. Keep it elsewhere (a ticket, a commit, a "
+        "secrets manager) and pass it to `verify --pinned-head` to detect a rewritten history.",
+    )
+    p.set_defaults(handler=_checked(run_head))
+
+    p = cmds.add_parser(
+        "gc",
+        parents=[common],
+        help="remove artifacts no version references (dry run unless --apply)",
+        description="List (or with --apply remove) artifacts no version references and "
+        "temporary files of stopped writes, older than the grace period.",
+    )
+    p.add_argument("--apply", action="store_true", help="remove them (default: only list)")
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=86_400.0,
+        help="minimum age in seconds of a file to remove (default: 86400, a day)",
+    )
+    p.set_defaults(handler=_checked(run_gc))
 
 
 def _checked(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -154,7 +185,7 @@ def run_ls(args: argparse.Namespace) -> int:
     with _open(args) as reg:
         if args.name is None:
             rows = []
-            for name in reg.list_models():
+            for name in reg.names():
                 latest = reg.get(name)
                 rows.append({"name": name, "latest": latest.version, "aliases": reg.aliases(name)})
             if args.json:
@@ -164,7 +195,7 @@ def run_ls(args: argparse.Namespace) -> int:
                     aliases = ", ".join(f"{a}→v{v}" for a, v in r["aliases"].items())
                     print(f"{r['name']:<30} v{r['latest']:<6} {aliases}")
             return 0
-        versions = reg.list_versions(args.name)
+        versions = reg.versions(args.name)
         held: dict[int, list[str]] = {}
         for alias, v in reg.aliases(args.name).items():
             held.setdefault(v, []).append(alias)
@@ -331,9 +362,31 @@ def run_promote(args: argparse.Namespace) -> int:
 def run_verify(args: argparse.Namespace) -> int:
     """Verify the event chain, tables and artifacts; exit 1 on any problem."""
     with _open(args) as reg:
-        result = reg.verify(artifacts=not args.no_artifacts)
+        result = reg.verify(artifacts=not args.no_artifacts, pinned_head=args.pinned_head)
     if args.json:
         _dump(result.to_dict())
     else:
         print(result.summary())
     return 0 if result.ok else 1
+
+
+def run_head(args: argparse.Namespace) -> int:
+    """Print the chain's head."""
+    with _open(args) as reg:
+        head = reg.head()
+    if args.json:
+        _dump({"head": head})
+    else:
+        print(head)
+    return 0
+
+
+def run_gc(args: argparse.Namespace) -> int:
+    """List or remove unreferenced artifacts and stale temporary files."""
+    with _open(args) as reg:
+        report = reg.gc(grace=args.grace, dry_run=not args.apply)
+    if args.json:
+        _dump(report.to_dict())
+    else:
+        print(report.summary())
+    return 0

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from mlprod._internal.canonical import canonical_json
-from mlprod.errors import Conflict, GateFailed, NotFound
+from mlprod.errors import ConfigurationError, Conflict, GateFailed, NotFound
 from mlprod.models._core import (
     RegistryCore,
     _check_alias,
@@ -21,8 +21,30 @@ from mlprod.models._core import (
 )
 from mlprod.models.gates import Verdict, run_gate
 from mlprod.models.version import AliasChange, ModelVersion
+from mlprod.protocols import Gate
 
 __all__ = ["AliasOps"]
+
+
+def _gate_list(gates: Any) -> tuple[Gate, ...]:
+    """``gates`` as a tuple, refusing one gate (or text) passed where a list belongs."""
+    if callable(gates) or isinstance(gates, str | bytes) or not isinstance(gates, Iterable):
+        raise ConfigurationError(
+            f"gates={gates!r} is not a list of gates: pass gates=[...] even for one gate "
+            "(e.g. gates=[mp.gates.beats_current('auc')]).",
+            parameter="gates",
+            value=repr(gates)[:200],
+        )
+    out = tuple(gates)
+    bad = [g for g in out if not callable(g)]
+    if bad:
+        raise ConfigurationError(
+            f"gates holds {bad[0]!r}, which is not a gate: each gate is called as "
+            "gate(candidate, current, actor=...) and returns a verdict or a bool.",
+            parameter="gates",
+            value=repr(bad[0])[:200],
+        )
+    return out
 
 
 class AliasOps(RegistryCore):
@@ -40,7 +62,7 @@ class AliasOps(RegistryCore):
         alias: str,
         version: int | str,
         *,
-        gates: Sequence[Any] = (),
+        gates: Sequence[Gate] = (),
         actor: str | None = None,
         reason: str = "",
     ) -> AliasChange:
@@ -87,7 +109,17 @@ class AliasOps(RegistryCore):
         """
         name = _check_name(_split(name, None)[0])
         _check_alias(alias)
+        gates = _gate_list(gates)
         candidate = self.get(name, version)
+        with self._sql.read() as conn:
+            state = self._state(conn, candidate.digest)
+        if state != "live":
+            raise ConfigurationError(
+                f"Cannot point {name}@{alias} at {candidate.ref}: that version is {state}. "
+                "Pick a live version (reg.versions(name)).",
+                parameter="version",
+                value=candidate.ref,
+            )
         who = _who(actor)
         _text(reason, "reason")
         t = self._t

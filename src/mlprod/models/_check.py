@@ -24,6 +24,11 @@ def check_tables(
         sa.select(v.c.name, v.c.version, v.c.digest, v.c.manifest, v.c.tags, v.c.description)
     ).all()
     seen: set[tuple[str, int]] = set()
+    lc = t.lifecycle
+    lifecycle = {
+        r.digest: (r.registered_seq, r.state)
+        for r in conn.execute(sa.select(lc.c.digest, lc.c.registered_seq, lc.c.state))
+    }
     # What the lineage index tables must hold, derived from the sealed manifests.
     # (None: the manifest is already reported as tampered, so there is nothing to derive.)
     index: dict[str, tuple[str, list[tuple[str, ...]] | None]] = {}
@@ -55,11 +60,13 @@ def check_tables(
                     f"{manifest.get('name')}:{manifest.get('version')}",
                 )
             )
-        for filename, info in (manifest.get("artifacts") or {}).items():
-            referenced.setdefault(str(info.get("sha256")), (ref, filename))
+        want = expected.versions.get(key)
+        state = (want or {}).get("state") or lifecycle.get(row.digest, (None, "live"))[1]
+        if state != "deleted":  # a deleted version's artifact may be gone: that is the point
+            for filename, info in (manifest.get("artifacts") or {}).items():
+                referenced.setdefault(str(info.get("sha256")), (ref, filename))
         if actual == row.digest:
             index[row.digest] = (ref, _index_rows(manifest))
-        want = expected.versions.get(key)
         if want is None:
             problems.append(
                 Problem("version_not_in_log", ref, "no registration event records this version")
@@ -90,6 +97,16 @@ def check_tables(
         if want["description"] != row.description:
             problems.append(
                 Problem("tags_mismatch", ref, "the description differs from the logged one")
+            )
+        located, stored_state = lifecycle.get(row.digest, (None, "live"))
+        if stored_state != want["state"] or located not in (None, want["seq"]):
+            problems.append(
+                Problem(
+                    "lifecycle_mismatch",
+                    ref,
+                    f"the table says {stored_state} (registered at event {located}) but the log "
+                    f"says {want['state']} (registered at event {want['seq']})",
+                )
             )
     for key in sorted(set(expected.versions) - seen):
         problems.append(

@@ -6,14 +6,17 @@ import datetime as dt
 import getpass
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Self
 
 from mlprod._internal.clock import SystemClock
-from mlprod.errors import ConfigurationError, NotFound
+from mlprod.errors import ConfigurationError, NotFound, StorageError
+from mlprod.models._keyed import resolve_key
 from mlprod.models.storage.artifacts import open_artifact_store
 from mlprod.models.storage.sql import SqlMetadata
 from mlprod.models.version import ModelVersion
+from mlprod.protocols import ArtifactStore, Clock, Serializer
 
 __all__ = ["RegistryCore"]
 
@@ -21,8 +24,11 @@ _SQL_URL = re.compile(
     r"^(sqlite|postgres|postgresql|mysql|mariadb|mssql|oracle|cockroachdb)(\+[\w-]+)?://", re.I
 )
 _PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,199}$")
-_ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,199}$")
+# Used with fullmatch: "$" would also match before a final newline.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]{0,199}")
+_ALIAS = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,199}")
+# Python's int() takes any length; the database holds 64-bit integers.
+_MAX_VERSION = 2**63 - 1
 
 
 def _default_actor() -> str | None:
@@ -52,7 +58,7 @@ def _text(value: Any, parameter: str) -> str:
 
 
 def _check_name(name: Any) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ConfigurationError(
             f"Invalid model name {name!r}: use letters, digits, '_', '.', '-' or '/', starting "
             "with a letter or digit, at most 200 characters (':' separates a name from a "
@@ -64,7 +70,7 @@ def _check_name(name: Any) -> str:
 
 
 def _check_alias(alias: Any) -> str:
-    if not isinstance(alias, str) or not _ALIAS.match(alias) or alias == "latest":
+    if not isinstance(alias, str) or not _ALIAS.fullmatch(alias) or alias == "latest":
         raise ConfigurationError(
             f"Invalid alias {alias!r}: an alias starts with a letter or '_', holds letters, "
             "digits, '_', '.', '-', and is not 'latest' (which always means the newest "
@@ -73,6 +79,61 @@ def _check_alias(alias: Any) -> str:
             value=alias,
         )
     return alias
+
+
+def _trust_policy(trusted: Iterable[str] | None, safe: bool) -> frozenset[str] | None:
+    """The serializer names a registry accepts, or ``None`` for any."""
+    if not isinstance(safe, bool):
+        raise ConfigurationError(
+            f"safe={safe!r}: pass True (load and register only skops) or False.",
+            parameter="safe",
+            value=repr(safe),
+        )
+    if trusted is None:
+        return frozenset({"skops"}) if safe else None
+    if isinstance(trusted, str) or not all(isinstance(n, str) for n in trusted):
+        raise ConfigurationError(
+            f"trusted_serializers={trusted!r}: pass a set of serializer names, such as "
+            '{"skops"}.',
+            parameter="trusted_serializers",
+            value=repr(trusted),
+        )
+    names = frozenset(trusted)
+    if not names:
+        raise ConfigurationError(
+            "trusted_serializers is empty, so no version could ever be loaded: name the "
+            'formats you trust, such as {"skops"}.',
+            parameter="trusted_serializers",
+            value="set()",
+        )
+    if safe and "joblib" in names:
+        raise ConfigurationError(
+            "safe=True refuses pickles, but trusted_serializers names 'joblib' (a pickle): "
+            "drop one of the two.",
+            parameter="trusted_serializers",
+            value=sorted(names),
+        )
+    return names
+
+
+def _is_number(ref: Any) -> bool:
+    """Whether ``ref`` names a version by number (ASCII digits only: int("²") fails)."""
+    return (isinstance(ref, int) and not isinstance(ref, bool)) or (
+        isinstance(ref, str) and ref.isascii() and ref.isdigit()
+    )
+
+
+def _number(ref: int | str) -> int:
+    number = int(ref)
+    if not 0 <= number <= _MAX_VERSION:
+        raise ConfigurationError(
+            f"version {ref!r} is not a version number: versions count from 1 and are at "
+            f"most {_MAX_VERSION} (a 64-bit integer). Pass the number shown by "
+            "reg.versions(name).",
+            parameter="version",
+            value=str(ref)[:40],
+        )
+    return number
 
 
 def _timestamp(at: Any) -> float:
@@ -115,11 +176,30 @@ class RegistryCore:
         self,
         location: str | os.PathLike[str],
         *,
-        artifacts: Any = None,
-        clock: Any = None,
+        artifacts: str | os.PathLike[str] | ArtifactStore | None = None,
+        clock: Clock | None = None,
         create: bool = True,
+        trusted_serializers: Iterable[str] | None = None,
+        safe: bool = False,
+        key: bytes | str | bool | None = None,
     ) -> None:
+        if not isinstance(location, str | os.PathLike):
+            raise ConfigurationError(
+                f"location={location!r} is not a place: pass a folder path (created if missing) "
+                "or a SQLAlchemy URL such as 'postgresql+psycopg://user@host/db' with "
+                "artifacts=.",
+                parameter="location",
+                value=repr(location),
+            )
+        self._trusted = _trust_policy(trusted_serializers, safe)
+        self._key = resolve_key(key)
         loc = os.fspath(location)
+        if not isinstance(loc, str):
+            raise ConfigurationError(
+                f"location={location!r} is a bytes path: pass it as text.",
+                parameter="location",
+                value=repr(location),
+            )
         if _SQL_URL.match(loc):
             if artifacts is None:
                 shown = _PASSWORD.sub(r"\1***@", loc)
@@ -128,7 +208,7 @@ class RegistryCore:
                     f"URL such as 's3://bucket/models', or an ArtifactStore) for {shown!r}.",
                     parameter="artifacts",
                 )
-            self._sql = SqlMetadata(loc, create=create)
+            self._sql = SqlMetadata(loc, create=create, key=self._key)
             self.location = self._sql.engine.url.render_as_string(hide_password=True)
         else:
             if "://" in loc and not loc.startswith("file://"):
@@ -141,6 +221,15 @@ class RegistryCore:
                     value=loc,
                 )
             root = Path(loc.removeprefix("file://"))
+            if root.exists() and not root.is_dir():
+                raise ConfigurationError(
+                    f"location {str(root)!r} is a file, not a folder: a local registry is a "
+                    "folder holding registry.db and artifacts/. Pass the folder (or a new "
+                    "path), or a SQLAlchemy URL for a database file ('sqlite:///path.db') "
+                    "with artifacts=.",
+                    parameter="location",
+                    value=loc,
+                )
             if not create and not (root / "registry.db").exists():
                 raise ConfigurationError(
                     f"No model registry at {root}: {root / 'registry.db'} does not exist. "
@@ -148,14 +237,25 @@ class RegistryCore:
                     parameter="location",
                     value=loc,
                 )
-            root.mkdir(parents=True, exist_ok=True)
-            self._sql = SqlMetadata("sqlite:///" + str(root / "registry.db"), create=create)
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(
+                    f"Cannot create the registry folder {str(root)!r}: {exc.strerror}. Pick a "
+                    "folder you can write, or fix its parent's permissions.",
+                    path=str(root),
+                    operation="create registry folder",
+                    reason=str(exc.strerror),
+                ) from None
+            self._sql = SqlMetadata(
+                "sqlite:///" + str(root / "registry.db"), create=create, key=self._key
+            )
             self.location = str(root)
             if artifacts is None:
                 artifacts = root / "artifacts"
         self._store = open_artifact_store(artifacts)
         self._clock = clock if clock is not None else SystemClock()
-        self._serializers: dict[str, Any] = {}
+        self._serializers: dict[str, Serializer] = {}
         self._sa = self._sql.sa
         self._t = self._sql.t
 
@@ -180,24 +280,41 @@ class RegistryCore:
         return round(float(self._clock.time()), 6)
 
     @property
-    def artifacts(self) -> Any:
+    def artifacts(self) -> ArtifactStore:
         """The artifact store."""
-        return self._store
+        store: ArtifactStore = self._store
+        return store
 
     def _select_version(self, name: str, ref: Any) -> Any:
         t, sa = self._t, self._sa
         v = t.versions
         cols = (v.c.manifest, v.c.tags, v.c.description, v.c.digest)
         if ref is None or ref == "latest":
-            return sa.select(*cols).where(v.c.name == name).order_by(v.c.version.desc()).limit(1)
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-            return sa.select(*cols).where(v.c.name == name, v.c.version == int(ref))
+            return (
+                sa.select(*cols)
+                .where(v.c.name == name, v.c.digest.not_in(self._retired()))
+                .order_by(v.c.version.desc())
+                .limit(1)
+            )
+        if _is_number(ref):
+            return sa.select(*cols).where(v.c.name == name, v.c.version == _number(ref))
         a = t.aliases
         return (
             sa.select(*cols)
             .select_from(a.join(v, sa.and_(v.c.name == a.c.name, v.c.version == a.c.version)))
             .where(a.c.name == name, a.c.alias == str(ref))
         )
+
+    def _state(self, conn: Any, digest: str) -> str:
+        """``live``, ``archived`` or ``deleted``."""
+        lc = self._t.lifecycle
+        found = conn.execute(self._sa.select(lc.c.state).where(lc.c.digest == digest)).scalar()
+        return str(found) if found is not None else "live"
+
+    def _retired(self) -> Any:
+        """The digests of archived and deleted versions (a subquery)."""
+        lc = self._t.lifecycle
+        return self._sa.select(lc.c.digest).where(lc.c.state != "live")
 
     def _row(self, conn: Any, name: str, ref: Any) -> Any:
         if isinstance(ref, bool) or not (ref is None or isinstance(ref, int | str)):
@@ -222,7 +339,7 @@ class RegistryCore:
             r[0]
             for r in conn.execute(sa.select(t.versions.c.version).where(t.versions.c.name == name))
         ]
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        if _is_number(ref):
             return NotFound(
                 "version",
                 f"{name}:{ref}",
@@ -242,7 +359,8 @@ class RegistryCore:
     def get(self, name: str, version: int | str | None = None) -> ModelVersion:
         """The :class:`ModelVersion` for a version number, an alias, or the latest.
 
-        ``name`` may also be ``"name:ref"`` (``"churn:3"``, ``"churn:production"``).
+        ``name`` may also be a reference: ``"churn:3"`` (a version) or
+        ``"churn@production"`` (an alias).
 
         Examples
         --------
@@ -263,14 +381,18 @@ class RegistryCore:
 
 
 def _split(name: Any, ref: Any = None) -> tuple[str, Any]:
-    """(name, ref) from a ModelVersion, ``"name:ref"``, ``(name, ref)`` or separate values."""
+    """(name, ref) from a ModelVersion, ``"name:version"``, ``"name@alias"``, ``(name, ref)``
+    or separate values (``"name:alias"`` is still read, as before)."""
     if isinstance(name, ModelVersion):
         return name.name, name.version if ref is None else ref
     if isinstance(name, tuple) and len(name) == 2 and ref is None:
         return str(name[0]), name[1]
+    if isinstance(name, str) and ref is None and "@" in name:
+        base, _, alias = name.partition("@")  # "churn@production": an alias
+        return base, alias
     if isinstance(name, str) and ref is None and ":" in name:
         base, _, tail = name.partition(":")
-        return base, int(tail) if tail.isdigit() else tail
+        return base, _number(tail) if _is_number(tail) else tail
     if not isinstance(name, str):
         raise ConfigurationError(
             f"Expected a model name, 'name:version' or a ModelVersion, got {type(name).__name__}",

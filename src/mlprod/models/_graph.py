@@ -6,6 +6,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
+from mlprod.models._frozen import thaw
 from mlprod.models._inputs import dataset_node_id
 from mlprod.models.lineage import LineageEdge, LineageGraph, LineageNode
 from mlprod.models.version import ModelVersion
@@ -39,7 +40,7 @@ class _Builder:
 
     def model(self, manifest_text: str, digest: str) -> tuple[str, dict[str, Any], bool]:
         """Add a model version (and what trained it); return its id, manifest, and if new."""
-        m = dict(ModelVersion._from_row(manifest_text, "{}", "", digest).manifest)
+        m = thaw(ModelVersion._from_row(manifest_text, "{}", "", digest).manifest)
         nid = f"model:{m['name']}:{m['version']}"
         new = nid not in self.nodes
         if new:

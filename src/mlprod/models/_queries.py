@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from mlprod._internal.canonical import canonical_json, sha256_bytes
-from mlprod.audit import verify_lines
+from mlprod.audit import line_hash, verify_lines
 from mlprod.errors import ConfigurationError
 from mlprod.models import _inputs
-from mlprod.models._core import RegistryCore, _split
+from mlprod.models._core import RegistryCore, _check_name, _split
+from mlprod.models._keyed import check_line
 from mlprod.models.lineage import LineageGraph
 from mlprod.models.storage.artifacts import write_durably
 from mlprod.models.verify import Problem, RegistryVerification, replay
@@ -33,43 +36,73 @@ _WRITE_GRACE_S = 3600.0
 class QueryOps(RegistryCore):
     """Listing, search, events, lineage and verification of :class:`mlprod.ModelRegistry`."""
 
-    def list_models(self) -> list[str]:
-        """Every registered model name, sorted.
+    def names(self, *, archived: bool = False) -> list[str]:
+        """Every registered model name, sorted (the listing pair is ``names``/``versions``).
+
+        Names whose every version is archived or deleted are left out unless
+        ``archived=True``.
 
         Examples
         --------
         >>> import mlprod as mp, tempfile
         >>> reg = mp.ModelRegistry(tempfile.mkdtemp())
         >>> _ = reg.register("churn", {"w": 1})
-        >>> reg.list_models()
+        >>> reg.names()
         ['churn']
         """
         t, sa = self._t, self._sa
+        query = sa.select(t.versions.c.name).distinct()
+        if not archived:
+            query = query.where(t.versions.c.digest.not_in(self._retired()))
         with self._sql.read() as conn:
-            return sorted(r[0] for r in conn.execute(sa.select(t.versions.c.name).distinct()))
+            return sorted(r[0] for r in conn.execute(query))
 
-    def list_versions(self, name: str) -> list[ModelVersion]:
-        """Every version of ``name``, oldest first.
+    def versions(self, name: str, *, archived: bool = False) -> list[ModelVersion]:
+        """Every version of ``name``, oldest first (archived and deleted: ``archived=True``).
 
         Examples
         --------
         >>> import mlprod as mp, tempfile
         >>> reg = mp.ModelRegistry(tempfile.mkdtemp())
         >>> _ = reg.register("churn", {"w": 1}); _ = reg.register("churn", {"w": 2})
-        >>> [v.version for v in reg.list_versions("churn")]
+        >>> [v.version for v in reg.versions("churn")]
         [1, 2]
         """
+        _check_name(name)
         t, sa = self._t, self._sa
         v = t.versions
+        query = sa.select(v.c.manifest, v.c.tags, v.c.description, v.c.digest).where(
+            v.c.name == name
+        )
+        if not archived:
+            query = query.where(v.c.digest.not_in(self._retired()))
         with self._sql.read() as conn:
-            rows = conn.execute(
-                sa.select(v.c.manifest, v.c.tags, v.c.description, v.c.digest)
-                .where(v.c.name == name)
-                .order_by(v.c.version)
-            ).all()
+            rows = conn.execute(query.order_by(v.c.version)).all()
+            if not rows and not archived:
+                exists = conn.execute(sa.select(v.c.digest).where(v.c.name == name)).first()
+                if exists is not None:
+                    return []
             if not rows:
                 raise self._not_found(conn, name, None)
         return [ModelVersion._from_row(*r) for r in rows]
+
+    def list_models(self) -> list[str]:
+        """Deprecated spelling of :meth:`names`."""
+        warnings.warn(
+            "ModelRegistry.list_models() is deprecated: use names().",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.names()
+
+    def list_versions(self, name: str) -> list[ModelVersion]:
+        """Deprecated spelling of :meth:`versions`."""
+        warnings.warn(
+            "ModelRegistry.list_versions() is deprecated: use versions(name).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.versions(name)
 
     def search(
         self,
@@ -79,6 +112,7 @@ class QueryOps(RegistryCore):
         metrics: Mapping[str, Any] | None = None,
         order_by: str | None = None,
         limit: int | None = None,
+        archived: bool = False,
     ) -> list[ModelVersion]:
         """Find versions by name (``*`` wildcards), tags and metric conditions.
 
@@ -101,6 +135,8 @@ class QueryOps(RegistryCore):
             descending. Default: name, then version.
         limit:
             At most this many results.
+        archived:
+            Include archived and deleted versions.
 
         Examples
         --------
@@ -119,9 +155,12 @@ class QueryOps(RegistryCore):
                 parameter="limit",
                 value=repr(limit),
             )
+        _search_args(name, tags, metrics)
         t, sa = self._t, self._sa
         v = t.versions
         query = sa.select(v.c.manifest, v.c.tags, v.c.description, v.c.digest)
+        if not archived:
+            query = query.where(v.c.digest.not_in(self._retired()))
         if name is not None:
             if "*" in name or "?" in name:
                 pattern = _like_escaped(name).replace("*", "%").replace("?", "_")
@@ -233,7 +272,31 @@ class QueryOps(RegistryCore):
             described = _inputs.datasets({"data": ref})["data"]
             return build_lineage(self, conn, dataset=described, depth=depth)
 
-    def verify(self, *, artifacts: bool = True) -> RegistryVerification:
+    def head(self) -> str:
+        """The chain's head as ``"<events>:<hash of the last event>"``: store it elsewhere.
+
+        Kept outside the database (a ticket, a commit, a secrets manager), it
+        pins the history: ``verify(pinned_head=...)`` then fails if any event
+        up to that point was rewritten, even by someone who re-sealed the
+        whole chain and updated the database's own copy of the head.
+
+        Examples
+        --------
+        >>> import mlprod as mp, tempfile
+        >>> reg = mp.ModelRegistry(tempfile.mkdtemp())
+        >>> _ = reg.register("churn", {"w": 1})
+        >>> pin = reg.head()
+        >>> pin.split(":")[0], reg.verify(pinned_head=pin).ok
+        ('1', True)
+        """
+        with self._sql.read() as conn:
+            lines = [line.encode("utf-8") for line in self._event_lines(conn)]
+        chain = verify_lines(lines)
+        return f"{chain.records}:{chain.head}"
+
+    def verify(
+        self, *, artifacts: bool = True, pinned_head: str | None = None
+    ) -> RegistryVerification:
         """Check the event chain, the tables against the chain, and every artifact digest.
 
         Reports exactly what is wrong: a changed, deleted or reordered event
@@ -250,6 +313,15 @@ class QueryOps(RegistryCore):
         ----------
         artifacts:
             Also re-hash every artifact (reads every file).
+        pinned_head:
+            A head kept elsewhere (from :meth:`head` or ``mlprod registry head``,
+            ``"<events>:<hash>"`` or just the hash): the chain must still hold
+            that event at that position, so a rewritten and re-sealed history
+            fails even when the database's own head was updated to match.
+
+        On a keyed registry (``key=`` or ``$MLPROD_REGISTRY_KEY``) every event
+        from the first signed one on must carry a MAC that verifies, and the
+        last one must be signed; a chain re-sealed without the key fails.
 
         Examples
         --------
@@ -297,6 +369,9 @@ class QueryOps(RegistryCore):
                             "SQLite finds the file damaged: " + "; ".join(damage),
                         )
                     )
+            problems += _check_pin(lines, pinned_head)
+            if self._key is not None:
+                problems += _check_macs(self._key, lines)
             expected, replay_problems = replay(lines)
             problems += replay_problems
             versions, referenced, table_problems = check_tables(self, conn, expected)
@@ -350,6 +425,25 @@ class QueryOps(RegistryCore):
         return problems
 
 
+def _search_args(name: Any, tags: Any, metrics: Any) -> None:
+    if name is not None and not isinstance(name, str):
+        raise ConfigurationError(
+            f"search(name={name!r}): pass a model name or a pattern such as 'churn-*' as text.",
+            parameter="name",
+            value=repr(name),
+        )
+    for label, given, example in (
+        ("tags", tags, "{'team': 'risk'} (value None: the key is present)"),
+        ("metrics", metrics, "{'auc': '>= 0.8'}"),
+    ):
+        if given is not None and not isinstance(given, Mapping):
+            raise ConfigurationError(
+                f"search({label}={given!r}): pass a mapping such as {example}.",
+                parameter=label,
+                value=repr(given)[:200],
+            )
+
+
 def _like_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -368,3 +462,56 @@ def _tag_fragment(key: Any, want: Any) -> str | None:
     if isinstance(want, str):
         return canonical_json({key: want}).decode("utf-8")[1:-1]
     return canonical_json({key: None}).decode("utf-8")[1:-1].removesuffix("null")
+
+
+def _check_pin(lines: list[bytes], pinned: str | None) -> list[Problem]:
+    if pinned is None:
+        return []
+    text = str(pinned).strip()
+    count, _, digest = text.rpartition(":")
+    if not re.fullmatch(r"[0-9a-f]{64}", digest) or (count and not count.isdigit()):
+        raise ConfigurationError(
+            f"pinned_head={pinned!r} is not a head: pass what reg.head() or `mlprod registry "
+            "head` printed, '<events>:<64 hex digits>'.",
+            parameter="pinned_head",
+            value=text[:100],
+        )
+    if count and int(count) == 0:
+        return []  # pinned before the first event: every history extends it
+    hashes = [line_hash(line) if len(line) > 66 else "" for line in lines]
+    if count:
+        at = int(count) - 1
+        if at < len(hashes) and hashes[at] == digest:
+            return []
+        detail = (
+            f"event {at} should end the pinned history with hash {digest[:12]}… but "
+            + (f"the log holds {len(hashes)} events" if at >= len(hashes) else "it differs")
+            + ": the history up to the pin was rewritten or cut"
+        )
+    elif digest in hashes:
+        return []
+    else:
+        detail = f"no event hashes to the pinned {digest[:12]}…: the history was rewritten"
+    return [Problem("pinned_head", "events", detail)]
+
+
+def _check_macs(key: bytes, lines: list[bytes]) -> list[Problem]:
+    signed = [i for i, line in enumerate(lines) if b'"mac":{' in line]
+    if not lines:
+        return []
+    problems = []
+    start = signed[0] if signed else len(lines) - 1
+    for index in range(start, len(lines)):
+        problem = check_line(key, lines[index])
+        if problem is not None:
+            problems.append(Problem("event_signature", f"event {index}", problem))
+    if not signed and not problems:
+        problems.append(Problem("event_signature", "events", "no event is signed"))
+    if not signed:
+        problems[-1] = Problem(
+            "event_signature",
+            problems[-1].subject,
+            problems[-1].detail + "; if this registry predates its key, check its history with "
+            "verify(pinned_head=...) and then call reg.adopt_key()",
+        )
+    return problems

@@ -33,6 +33,8 @@ from typing import Any
 
 from mlprod._internal import render
 from mlprod._internal.canonical import to_jsonable
+from mlprod.models._frozen import freeze, thaw
+from mlprod.protocols import Gate
 
 __all__ = [
     "Verdict",
@@ -45,7 +47,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Verdict(render.Rendered):
     """A gate's decision and the evidence behind it.
 
     Attributes
@@ -71,6 +73,13 @@ class Verdict:
     evidence: Mapping[str, Any] = field(default_factory=dict, hash=False)  # dicts do not hash
     message: str = ""
 
+    def __post_init__(self) -> None:
+        # What was recorded is what the verdict shows: JSON data, read-only at every depth.
+        object.__setattr__(self, "evidence", freeze(_plain(self.evidence)))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (Verdict, (self.gate, self.passed, thaw(self.evidence), self.message))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
         return {
@@ -80,8 +89,8 @@ class Verdict:
             "message": self.message,
         }
 
-    def _repr_html_(self) -> str:
-        doc = render.Document(
+    def _document(self, **options: Any) -> render.Document:
+        return render.Document(
             f"Gate {self.gate}",
             self.passed,
             {"message": self.message},
@@ -90,12 +99,11 @@ class Verdict:
                     "Evidence",
                     table=render.Table(
                         ["key", "value"],
-                        [[k, json.dumps(v)] for k, v in _plain(self.evidence).items()],
+                        [[k, json.dumps(v)] for k, v in thaw(self.evidence).items()],
                     ),
                 )
             ],
         )
-        return render.to_html(doc)
 
     def __bool__(self) -> bool:
         return bool(self.passed)
@@ -117,7 +125,7 @@ def _plain(evidence: Any) -> dict[str, Any]:
             return [finite(v) for v in value]
         return value
 
-    return finite(to_jsonable(dict(evidence or {}), strict=False))  # type: ignore[no-any-return]
+    return finite(to_jsonable(thaw(dict(evidence or {})), strict=False))  # type: ignore[no-any-return]
 
 
 def _metric(version: Any, metric: str) -> float | None:
@@ -174,7 +182,7 @@ class _MetricThreshold(_Gate):
         )
 
 
-def metric_threshold(metric: str, *, min: float | None = None, max: float | None = None) -> Any:
+def metric_threshold(metric: str, *, min: float | None = None, max: float | None = None) -> Gate:
     """Gate: the candidate's ``metric`` is ``>= min`` and/or ``<= max``.
 
     Examples
@@ -241,7 +249,7 @@ class _BeatsCurrent(_Gate):
         )
 
 
-def beats_current(metric: str, *, margin: float = 0.0, higher_is_better: bool = True) -> Any:
+def beats_current(metric: str, *, margin: float = 0.0, higher_is_better: bool = True) -> Gate:
     """Gate: the candidate beats the alias's current holder on ``metric`` by ``margin``.
 
     Passes when the alias has no holder yet.
@@ -353,7 +361,7 @@ class _SignatureCompatible(_Gate):
         )
 
 
-def signature_compatible(*, require: bool = False) -> Any:
+def signature_compatible(*, require: bool = False) -> Gate:
     """Gate: the candidate accepts every input the current holder accepts.
 
     Compares the input schemas' columns, dtypes and nullability (see
@@ -404,7 +412,7 @@ class _FourEyes(_Gate):
         return Verdict(self.name, True, evidence, f"{actor!r} reviews {author!r}'s version")
 
 
-def four_eyes() -> Any:
+def four_eyes() -> Gate:
     """Gate: whoever moves the alias is not who registered the candidate.
 
     Fails when either is unknown: a version registered without an actor (and

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlprod._internal import render
+from mlprod.models._frozen import freeze, thaw
 
 __all__ = ["LineageEdge", "LineageGraph", "LineageNode"]
 
@@ -37,9 +38,15 @@ class LineageNode:
     # other fields identify the node.
     attrs: Mapping[str, Any] = field(default_factory=dict, hash=False, repr=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "attrs", freeze(self.attrs))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (LineageNode, (self.id, self.kind, self.label, thaw(self.attrs)))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
-        return {"id": self.id, "kind": self.kind, "label": self.label, "attrs": dict(self.attrs)}
+        return {"id": self.id, "kind": self.kind, "label": self.label, "attrs": thaw(self.attrs)}
 
 
 @dataclass(frozen=True)
@@ -54,18 +61,24 @@ class LineageEdge:
     relation: str
     attrs: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "attrs", freeze(self.attrs))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (LineageEdge, (self.source, self.target, self.relation, thaw(self.attrs)))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
         return {
             "source": self.source,
             "target": self.target,
             "relation": self.relation,
-            "attrs": dict(self.attrs),
+            "attrs": thaw(self.attrs),
         }
 
 
 @dataclass(frozen=True)
-class LineageGraph:
+class LineageGraph(render.Rendered):
     """Where a model version came from and where it went.
 
     Edges point downstream: dataset → model version (``trained_on``),
@@ -91,6 +104,8 @@ class LineageGraph:
     >>> print(g.to_mermaid().splitlines()[0])
     graph LR
     """
+
+    __module__ = "mlprod"
 
     root: str
     nodes: tuple[LineageNode, ...]
@@ -212,7 +227,7 @@ class LineageGraph:
             )
         return events
 
-    def _document(self) -> render.Document:
+    def _document(self, **options: Any) -> render.Document:
         rows = [[e.source, e.relation, e.target] for e in self.edges]
         return render.Document(
             f"Lineage of {self.root}",
@@ -220,13 +235,6 @@ class LineageGraph:
             {"nodes": len(self.nodes), "edges": len(self.edges)},
             [render.Section("Edges", table=render.Table(["from", "relation", "to"], rows))],
         )
-
-    def summary(self) -> str:
-        """The edges as text."""
-        return render.to_text(self._document())
-
-    def _repr_html_(self) -> str:
-        return render.to_html(self._document())
 
     def __repr__(self) -> str:
         return (

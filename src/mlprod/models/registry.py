@@ -7,18 +7,28 @@ from typing import Any
 
 from mlprod._internal.canonical import canonical_json, sha256_bytes
 from mlprod._internal.environment import environment
-from mlprod.errors import ConfigurationError, IntegrityError, NotFound, SerializationError
+from mlprod.errors import (
+    ConfigurationError,
+    IntegrityError,
+    NotFound,
+    SerializationError,
+    StorageError,
+)
 from mlprod.models import _inputs
 from mlprod.models._aliases import AliasOps
 from mlprod.models._core import _check_name, _iso, _split, _text, _who
+from mlprod.models._lifecycle import LifecycleOps
 from mlprod.models._queries import QueryOps
+from mlprod.models._trust import check_policy, check_registration
 from mlprod.models.serializers import resolve_serializer
+from mlprod.models.storage.artifacts import put_artifact
 from mlprod.models.version import MANIFEST_FORMAT, ModelVersion
+from mlprod.protocols import Serializer
 
 __all__ = ["ModelRegistry"]
 
 
-class ModelRegistry(AliasOps, QueryOps):
+class ModelRegistry(AliasOps, LifecycleOps, QueryOps):
     """A model registry: sealed versions, aliases with history, gates and lineage.
 
     Parameters
@@ -64,9 +74,9 @@ class ModelRegistry(AliasOps, QueryOps):
         datasets: Any = None,
         signature: Any = None,
         tags: Mapping[str, Any] | None = None,
-        parents: Iterable[Any] = (),
+        parents: Iterable[ModelVersion | str] = (),
         description: str = "",
-        serializer: Any = None,
+        serializer: str | Serializer | None = None,
         actor: str | None = None,
     ) -> ModelVersion:
         """Register ``model`` as the next version of ``name``; return the sealed version.
@@ -126,11 +136,12 @@ class ModelRegistry(AliasOps, QueryOps):
             "params": _inputs.params(params),
             "metrics": _inputs.metrics(metrics),
             "signature": _inputs.signature(signature),
-            "parents": [self._parent(p) for p in parents],
+            "parents": [self._parent(p) for p in _parent_list(parents)],
             "environment": environment(),
         }
         tag_map = _inputs.tags(tags)
         ser = resolve_serializer(serializer)
+        check_policy(self._trusted, [ser.name], None)
         body["datasets"] = _inputs.datasets(datasets)
         data = ser.dumps(model)
         self._serializers[ser.name] = ser
@@ -141,7 +152,7 @@ class ModelRegistry(AliasOps, QueryOps):
         parent_refs = body["parents"]
         # Artifact first, metadata second: a crash in between leaves an orphan
         # file that verify() reports, never a version pointing at nothing.
-        self._store.put(artifact_digest, data)
+        put_artifact(self._store, artifact_digest, data, self._where(artifact_digest))
         t, sa = self._t, self._sa
         with self._sql.write() as w:
             latest = w.conn.execute(
@@ -177,7 +188,7 @@ class ModelRegistry(AliasOps, QueryOps):
                     t.inputs.insert(),
                     [{"digest": digest, "role": role, "dataset": key} for role, key in keys],
                 )
-            w.event(
+            seq = w.event(
                 {
                     "event": "model.registered",
                     "name": name,
@@ -188,6 +199,9 @@ class ModelRegistry(AliasOps, QueryOps):
                     "description": description,
                 },
                 ts=ts,
+            )
+            w.conn.execute(
+                t.lifecycle.insert().values(digest=digest, registered_seq=seq, state="live")
             )
         return ModelVersion._from_row(
             text, canonical_json(tag_map).decode("utf-8"), description, digest
@@ -204,11 +218,21 @@ class ModelRegistry(AliasOps, QueryOps):
             )
         return {"name": mv.name, "version": mv.version, "digest": mv.digest}
 
-    def load(self, name: Any, version: int | str | None = None, *, serializer: Any = None) -> Any:
-        """Load a model: verify its manifest and every artifact digest, then deserialise.
+    def load(
+        self,
+        name: str | ModelVersion,
+        version: int | str | None = None,
+        *,
+        serializer: str | Serializer | None = None,
+    ) -> Any:
+        """Load a model: verify it against its sealed registration, then deserialise.
 
-        Nothing is unpickled unless the bytes match the digest sealed into the
-        version.
+        Before reading any bytes, the version must match the event that
+        registered it on the chain (intact, same manifest digest, and on a
+        keyed registry a valid MAC), and its serializer must be one the
+        registry trusts (``trusted_serializers=`` / ``safe=True``). Then every
+        artifact must match the digest sealed into the manifest. See the
+        threat model in the registry guide for what each check stops.
 
         Parameters
         ----------
@@ -222,8 +246,12 @@ class ModelRegistry(AliasOps, QueryOps):
         Raises
         ------
         mlprod.IntegrityError
-            A stored file or the manifest changed since registration; the
-            error names the file and both digests.
+            A stored file, the manifest or the registration event changed
+            since registration (the error names what and both digests), or
+            the bytes are not in the format the serializer reads.
+        mlprod.UntrustedFormat
+            The version's (or the override's) serializer is outside the
+            registry's trusted set; nothing was read.
         mlprod.NotFound
             Unknown name, version or alias (with the closest existing ones).
 
@@ -235,8 +263,15 @@ class ModelRegistry(AliasOps, QueryOps):
         >>> reg.load("churn", 1)
         {'w': [1, 2]}
         """
-        mv = self.get(name, version)  # refuses a manifest changed since registration
+        name, version = _split(name, version)
+        with self._sql.read() as conn:
+            row = self._row(conn, name, version)
+            # Refuses a manifest changed since registration.
+            mv = ModelVersion._from_row(row.manifest, row.tags, row.description, row.digest)
+            if check_registration(self, conn, mv.name, mv.version, mv.digest) == "deleted":
+                raise self._deleted(mv)
         ser = self._serializer_for(mv.serializer, serializer)
+        check_policy(self._trusted, dict.fromkeys([mv.serializer, ser.name]), mv.ref)
         files = [self._read_artifact(mv, filename) for filename in mv.artifacts]
         return ser.loads(files[0])
 
@@ -246,6 +281,15 @@ class ModelRegistry(AliasOps, QueryOps):
         ref = mv.ref
         try:
             data: bytes = self._store.get(expected)
+        except OSError as exc:
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            raise StorageError(
+                f"Cannot read artifact {filename} of {ref} from {where}: {reason}. Check that "
+                "the storage is reachable and readable, then load again.",
+                path=where,
+                operation="read artifact",
+                reason=reason,
+            ) from exc
         except KeyError:
             raise IntegrityError(
                 f"Artifact {filename} of {ref} is missing: nothing at {where}. Restore it "
@@ -265,13 +309,13 @@ class ModelRegistry(AliasOps, QueryOps):
             )
         return data
 
-    def _serializer_for(self, recorded: str, override: Any) -> Any:
+    def _serializer_for(self, recorded: str, override: str | Serializer | None) -> Serializer:
         if override is not None:
             return resolve_serializer(override)
         if recorded in self._serializers:
             return self._serializers[recorded]
         if recorded in ("joblib", "skops"):
-            ser = resolve_serializer(recorded)
+            ser: Serializer = resolve_serializer(recorded)
             self._serializers[recorded] = ser
             return ser
         raise SerializationError(
@@ -367,3 +411,14 @@ class ModelRegistry(AliasOps, QueryOps):
 
         record = {"event": "description.set", "description": description, "actor": who}
         return self._annotate(name, version, record, change)
+
+
+def _parent_list(parents: Any) -> list[Any]:
+    if isinstance(parents, str | ModelVersion) or not isinstance(parents, Iterable):
+        raise ConfigurationError(
+            f"parents={parents!r} is not a list of versions: pass parents=[...] even for one "
+            "parent (e.g. parents=['churn:1'] or parents=[mv]).",
+            parameter="parents",
+            value=repr(parents)[:200],
+        )
+    return list(parents)

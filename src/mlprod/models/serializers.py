@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import io
 import pickle
+import zipfile
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mlprod.errors import SerializationError
+from mlprod.errors import IntegrityError, SerializationError
+from mlprod.protocols import Serializer
 
 __all__ = ["JoblibSerializer", "SkopsSerializer", "find_unpicklable", "resolve_serializer"]
 
@@ -193,7 +195,13 @@ class SkopsSerializer:
     def loads(self, data: bytes) -> Any:
         """Rebuild the object, refusing types that are not trusted."""
         sio = self._sio()
-        untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in self.trusted]
+        if not data.startswith(b"PK"):
+            raise _not_skops(data, "it is not a zip archive")
+        try:
+            found = sio.get_untrusted_types(data=data)
+        except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
+            raise _not_skops(data, f"{type(exc).__name__}: {exc}") from None
+        untrusted = [t for t in found if t not in self.trusted]
         if untrusted:
             raise SerializationError(
                 f"skops refuses to load untrusted types {untrusted}. If you trust them, "
@@ -206,10 +214,23 @@ class SkopsSerializer:
         return f"SkopsSerializer(trusted={list(self.trusted)!r})"
 
 
-_BUILTIN: dict[str, Any] = {"joblib": JoblibSerializer, "skops": SkopsSerializer}
+def _not_skops(data: bytes, why: str) -> IntegrityError:
+    kind = "a pickle" if data[:1] == b"\x80" else "not a skops file"
+    return IntegrityError(
+        f"The bytes given to the skops serializer are {kind} ({why}), so nothing was loaded. "
+        "The artifact was replaced, or the version was recorded with the wrong serializer; "
+        "run reg.verify() and restore the artifact from a backup.",
+        path="skops artifact",
+    )
 
 
-def resolve_serializer(spec: Any) -> Any:
+_BUILTIN: dict[str, type[JoblibSerializer] | type[SkopsSerializer]] = {
+    "joblib": JoblibSerializer,
+    "skops": SkopsSerializer,
+}
+
+
+def resolve_serializer(spec: Any) -> Serializer:
     """Turn ``None``, a name (``"joblib"``, ``"skops"``) or a Serializer into a Serializer."""
     if spec is None:
         return JoblibSerializer()
@@ -235,4 +256,5 @@ def resolve_serializer(spec: Any) -> Any:
             parameter="serializer",
             value=repr(spec),
         )
-    return spec
+    found: Serializer = spec
+    return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from mlprod._internal import render
@@ -20,6 +21,7 @@ class Problem:
     ``kind`` is one of ``event_chain``, ``head_mismatch``, ``manifest_mismatch``,
     ``version_not_in_log``, ``version_missing``, ``tags_mismatch``,
     ``alias_mismatch``, ``alias_history_mismatch``, ``lineage_index_mismatch``,
+    ``lifecycle_mismatch``, ``event_signature`` (keyed registries), ``pinned_head``,
     ``database_damaged``, ``artifact_missing``, ``artifact_corrupt``; ``subject``
     names the row, event or file.
     """
@@ -34,7 +36,7 @@ class Problem:
 
 
 @dataclass(frozen=True)
-class RegistryVerification:
+class RegistryVerification(render.Rendered):
     """The result of :meth:`mlprod.ModelRegistry.verify`.
 
     Attributes
@@ -56,8 +58,8 @@ class RegistryVerification:
     leftovers:
         Temporary files of artifact writes that stopped more than an hour
         ago: a process was killed mid-write. They hold no version's data, do
-        not fail ``ok``, and can be deleted. Younger ones are writes still
-        running and are not listed.
+        not fail ``ok``, and :meth:`~mlprod.ModelRegistry.gc` removes them.
+        Younger ones are writes still running and are not listed.
 
     Examples
     --------
@@ -69,6 +71,8 @@ class RegistryVerification:
     (True, 1, ())
     """
 
+    __module__ = "mlprod"
+
     ok: bool
     events: int
     versions: int
@@ -78,6 +82,25 @@ class RegistryVerification:
     orphans: tuple[str, ...] = ()
     chain: Mapping[str, Any] = field(default_factory=dict, hash=False)  # dicts do not hash
     leftovers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "chain", MappingProxyType(dict(self.chain)))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (
+            RegistryVerification,
+            (
+                self.ok,
+                self.events,
+                self.versions,
+                self.artifacts,
+                self.head,
+                self.problems,
+                self.orphans,
+                dict(self.chain),
+                self.leftovers,
+            ),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
@@ -93,7 +116,7 @@ class RegistryVerification:
             "chain": dict(self.chain),
         }
 
-    def _document(self) -> render.Document:
+    def _document(self, **options: Any) -> render.Document:
         sections = []
         if self.problems:
             sections.append(
@@ -111,7 +134,7 @@ class RegistryVerification:
                     "Orphaned artifacts",
                     text="Stored but referenced by no version: a write failed before "
                     "its metadata was committed, or a registration was still running. "
-                    "Delete them only while no one registers.",
+                    "reg.gc() removes them once they are older than its grace period.",
                     table=render.Table(["artifact"], [[o] for o in self.orphans]),
                 )
             )
@@ -120,8 +143,8 @@ class RegistryVerification:
                 render.Section(
                     "Unfinished artifact writes",
                     text="Temporary files left by writes that stopped over an hour ago (a "
-                    "process killed mid-write). No version refers to them; they can be "
-                    "deleted. Writes still running are not listed.",
+                    "process killed mid-write). No version refers to them; reg.gc() "
+                    "removes them. Writes still running are not listed.",
                     table=render.Table(["file"], [[f] for f in self.leftovers]),
                 )
             )
@@ -136,13 +159,6 @@ class RegistryVerification:
             },
             sections,
         )
-
-    def summary(self) -> str:
-        """Text for terminals."""
-        return render.to_text(self._document())
-
-    def _repr_html_(self) -> str:
-        return render.to_html(self._document())
 
     def __bool__(self) -> bool:
         return self.ok
@@ -186,7 +202,14 @@ def _apply(exp: Expected, rec: Mapping[str, Any], seq: int, ts: float) -> Proble
             "digest": rec["digest"],
             "tags": dict(rec.get("tags") or {}),
             "description": rec.get("description", ""),
+            "seq": seq,
+            "state": "live",
         }
+    elif kind in ("model.archived", "model.deleted"):
+        entry = exp.versions.get((str(rec["name"]), int(rec["version"])))
+        if entry is None:
+            return Problem("event_chain", f"event {seq}", "retires a version never registered")
+        entry["state"] = "archived" if kind == "model.archived" else "deleted"
     elif kind in ("tag.set", "tag.deleted", "description.set"):
         entry = exp.versions.get((str(rec["name"]), int(rec["version"])))
         if entry is None:

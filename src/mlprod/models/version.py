@@ -12,6 +12,7 @@ from typing import Any
 
 from mlprod._internal import render
 from mlprod._internal.canonical import canonical_json, sha256_bytes
+from mlprod.models._frozen import freeze, thaw
 
 __all__ = ["MANIFEST_FORMAT", "AliasChange", "ModelVersion", "manifest_digest"]
 
@@ -47,7 +48,7 @@ def _claimed_ref(manifest_text: str) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class ModelVersion:
+class ModelVersion(render.Rendered):
     """One registered, sealed model version.
 
     Everything in :attr:`manifest` is sealed by :attr:`digest` (its SHA-256);
@@ -76,12 +77,19 @@ class ModelVersion:
     (1, 0.91, 64)
     """
 
+    __module__ = "mlprod"
+
     name: str
     version: int
     digest: str
     manifest: Mapping[str, Any] = field(repr=False)
     tags: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
+
+    def __post_init__(self) -> None:
+        # Sealed facts cannot be edited from outside, at any depth.
+        object.__setattr__(self, "manifest", freeze(self.manifest))
+        object.__setattr__(self, "tags", freeze(self.tags))
 
     @classmethod
     def _from_row(
@@ -115,8 +123,8 @@ class ModelVersion:
             name=name,
             version=version,
             digest=digest,
-            manifest=MappingProxyType(manifest),
-            tags=MappingProxyType(tags),
+            manifest=manifest,
+            tags=tags,
             description=description,
         )
 
@@ -204,7 +212,7 @@ class ModelVersion:
             return None
         from mlprod.data.schema import Schema
 
-        return Schema.from_json(json.dumps(sig[part]))
+        return Schema.from_json(json.dumps(thaw(sig[part])))
 
     # -- presentation ----------------------------------------------------------------------
 
@@ -219,7 +227,7 @@ class ModelVersion:
             "description": self.description,
         }
 
-    def _document(self) -> render.Document:
+    def _document(self, **options: Any) -> render.Document:
         facts = {
             "digest": self.digest,
             "created": self.created_at.isoformat(timespec="seconds"),
@@ -237,7 +245,8 @@ class ModelVersion:
         ):
             if data:
                 rows: list[list[Any]] = [
-                    [k, json.dumps(v) if not isinstance(v, str) else v] for k, v in data.items()
+                    [k, json.dumps(thaw(v)) if not isinstance(v, str) else v]
+                    for k, v in data.items()
                 ]
                 sections.append(render.Section(title, table=render.Table(["key", "value"], rows)))
         if self.datasets:
@@ -264,13 +273,6 @@ class ModelVersion:
             )
         return render.Document(f"Model {self.name} v{self.version}", None, facts, sections)
 
-    def summary(self) -> str:
-        """A few lines of text for terminals."""
-        return render.to_text(self._document())
-
-    def _repr_html_(self) -> str:
-        return render.to_html(self._document())
-
     def __repr__(self) -> str:
         metrics = dict(self.metrics)
         extra = f", metrics={metrics!r}" if metrics else ""
@@ -296,14 +298,15 @@ class ModelVersion:
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Read-only mapping views do not pickle; rebuild them on the other side
         # so versions travel to worker processes and through copy.deepcopy.
+        # The public class itself rebuilds it, so pickles name mlprod.ModelVersion.
         return (
-            _rebuild,
+            ModelVersion,
             (
                 self.name,
                 self.version,
                 self.digest,
-                dict(self.manifest),
-                dict(self.tags),
+                thaw(self.manifest),
+                thaw(self.tags),
                 self.description,
             ),
         )
@@ -317,13 +320,12 @@ def _rebuild(
     tags: dict[str, Any],
     description: str,
 ) -> ModelVersion:
-    return ModelVersion(
-        name, version, digest, MappingProxyType(manifest), MappingProxyType(tags), description
-    )
+    """Read pickles written before versions pickled through their public class."""
+    return ModelVersion(name, version, digest, manifest, tags, description)
 
 
 @dataclass(frozen=True)
-class AliasChange:
+class AliasChange(render.Rendered):
     """One move (or deletion) of an alias, with who, why, when and the gates' evidence.
 
     Attributes
@@ -364,6 +366,27 @@ class AliasChange:
     verdicts: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)
     seq: int = -1
 
+    __module__ = "mlprod"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "verdicts", freeze(tuple(self.verdicts)))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (
+            AliasChange,
+            (
+                self.name,
+                self.alias,
+                self.version,
+                self.previous,
+                self.at,
+                self.actor,
+                self.reason,
+                tuple(thaw(v) for v in self.verdicts),
+                self.seq,
+            ),
+        )
+
     @property
     def deleted(self) -> bool:
         """``True`` when this change removed the alias."""
@@ -379,11 +402,11 @@ class AliasChange:
             "at": self.at.isoformat(),
             "actor": self.actor,
             "reason": self.reason,
-            "verdicts": [dict(v) for v in self.verdicts],
+            "verdicts": [thaw(v) for v in self.verdicts],
             "seq": self.seq,
         }
 
-    def _repr_html_(self) -> str:
+    def _document(self, **options: Any) -> render.Document:
         rows = [[v.get("gate"), v.get("passed"), v.get("message", "")] for v in self.verdicts]
         target = "deleted" if self.version is None else f"v{self.version}"
         doc = render.Document(
@@ -399,7 +422,7 @@ class AliasChange:
             if rows
             else [],
         )
-        return render.to_html(doc)
+        return doc
 
     def __repr__(self) -> str:
         target = "deleted" if self.version is None else self.version

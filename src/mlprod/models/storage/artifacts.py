@@ -18,7 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FsspecArtifactStore", "LocalArtifactStore", "open_artifact_store", "write_durably"]
+__all__ = [
+    "FsspecArtifactStore",
+    "LocalArtifactStore",
+    "open_artifact_store",
+    "put_artifact",
+    "write_durably",
+]
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -98,19 +104,53 @@ class LocalArtifactStore:
         return str(self.root / "sha256" / digest[:2] / digest)
 
     def put(self, digest: str, data: bytes) -> None:
-        """Store ``data`` under ``digest`` atomically.
+        """Store ``data`` under ``digest`` atomically, creating it only if absent.
 
-        A no-op if an intact copy is present; a damaged one is replaced, so
-        registering the same bytes again repairs it.
+        The bytes go to a synced temporary file that is then hard-linked under
+        the digest, which fails if another writer got there first: the loser
+        checks the winner's bytes and keeps them when intact (equal digests,
+        equal bytes), so a stored file is never replaced under a reader. A
+        damaged copy is replaced, so registering the same bytes again repairs
+        it. Finding an intact copy refreshes its time, which :meth:`gc`'s grace
+        period counts from.
         """
         target = Path(self.where(_check(digest)))
-        if target.exists() and _sha256_file(target) == digest:
+        if self._keep_existing(target, digest):
             return
         new_folder = not target.parent.exists()
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_durably(target, data, fsync=self.fsync)
-        if self.fsync and new_folder:
-            _fsync_folder(target.parent.parent)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                if self.fsync:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                if not self._keep_existing(target, digest):
+                    os.replace(tmp, target)
+            except OSError:  # a file system without hard links: rename (same bytes either way)
+                os.replace(tmp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        if self.fsync:
+            _fsync_folder(target.parent)
+            if new_folder:
+                _fsync_folder(target.parent.parent)
+
+    @staticmethod
+    def _keep_existing(target: Path, digest: str) -> bool:
+        try:
+            intact = _sha256_file(target) == digest
+        except FileNotFoundError:
+            return False
+        if intact:
+            with contextlib.suppress(OSError):
+                os.utime(target)
+        return intact
 
     def get(self, digest: str) -> bytes:
         """The bytes under ``digest``; ``KeyError`` if absent."""
@@ -131,6 +171,26 @@ class LocalArtifactStore:
                 for f in sorted(sub.iterdir()):
                     if _HEX64.match(f.name):
                         yield f.name
+
+    def modified(self, digest: str) -> float:
+        """When ``digest`` was last written (or found present by a put), epoch seconds."""
+        try:
+            return Path(self.where(_check(digest))).stat().st_mtime
+        except FileNotFoundError:
+            raise KeyError(digest) from None
+
+    def delete(self, digest: str) -> None:
+        """Remove ``digest`` (a no-op when absent)."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.where(_check(digest)))
+
+    def delete_temporary(self, where: str) -> None:
+        """Remove one file listed by :meth:`temporaries`."""
+        path = Path(where)
+        if path.parent.parent != self.root / "sha256" or not path.name.startswith(".tmp-"):
+            raise ValueError(f"not a temporary file of this store: {where!r}")
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
     def temporaries(self) -> Iterator[tuple[str, float]]:
         """Temporary files of writes not (yet) renamed into place: (path, modified epoch s).
@@ -193,6 +253,10 @@ class FsspecArtifactStore:
         registering the same bytes again repairs it, as in the local store.
         """
         path = self._path(_check(digest))
+        with _backend_errors_as_oserror():
+            self._put(path, digest, data)
+
+    def _put(self, path: str, digest: str, data: bytes) -> None:
         if self._intact(path, digest):
             return
         if self._local:
@@ -200,8 +264,16 @@ class FsspecArtifactStore:
             tmp = f"{path}.tmp-{os.getpid()}-{id(data)}"
             self.fs.pipe_file(tmp, data)
             self.fs.mv(tmp, path)
-        else:
+            return
+        try:
+            # A conditional create (S3 If-None-Match): of two writers of one
+            # digest, one wins; the other checks the winner's bytes.
+            self.fs.pipe_file(path, data, mode="create")
+        except TypeError:  # a backend without create mode: objects are written whole
             self.fs.pipe_file(path, data)
+        except FileExistsError:
+            if not self._intact(path, digest):
+                self.fs.pipe_file(path, data)
 
     def _intact(self, path: str, digest: str) -> bool:
         try:
@@ -213,13 +285,36 @@ class FsspecArtifactStore:
     def get(self, digest: str) -> bytes:
         """The bytes under ``digest``; ``KeyError`` if absent."""
         try:
-            return self.fs.cat_file(self._path(_check(digest)))  # type: ignore[no-any-return]
+            with _backend_errors_as_oserror():
+                return self.fs.cat_file(self._path(_check(digest)))  # type: ignore[no-any-return]
         except FileNotFoundError:
             raise KeyError(digest) from None
 
     def exists(self, digest: str) -> bool:
         """Whether ``digest`` is stored."""
         return bool(self.fs.exists(self._path(_check(digest))))
+
+    def modified(self, digest: str) -> float:
+        """When ``digest`` was written, epoch seconds (``0.0`` if the backend does not say)."""
+        try:
+            info = self.fs.info(self._path(_check(digest)))
+        except FileNotFoundError:
+            raise KeyError(digest) from None
+        found = _modified(info)
+        return 0.0 if found is None else found
+
+    def delete(self, digest: str) -> None:
+        """Remove ``digest`` (a no-op when absent)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm_file(self._path(_check(digest)))
+
+    def delete_temporary(self, where: str) -> None:
+        """Remove one file listed by :meth:`temporaries`."""
+        path = self.fs._strip_protocol(where)
+        if not path.startswith(f"{self.base}/sha256/") or ".tmp-" not in path.rsplit("/", 1)[-1]:
+            raise ValueError(f"not a temporary file of this store: {where!r}")
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm_file(path)
 
     def digests(self) -> Iterator[str]:
         """Every digest stored."""
@@ -251,6 +346,19 @@ class FsspecArtifactStore:
         return f"FsspecArtifactStore({self.url!r})"
 
 
+@contextlib.contextmanager
+def _backend_errors_as_oserror() -> Iterator[None]:
+    """A storage service's own errors (botocore's, gcsfs's) as the OSError they amount to."""
+    try:
+        yield
+    except OSError:
+        raise
+    except Exception as exc:
+        if isinstance(exc, ValueError | TypeError | KeyError):
+            raise
+        raise OSError(f"{type(exc).__name__}: {exc}") from exc
+
+
 def _modified(info: dict[str, Any]) -> float | None:
     """Modification time in epoch seconds from an fsspec ``info`` dict, whatever the backend."""
     for key in ("mtime", "LastModified", "last_modified", "updated", "created"):
@@ -263,6 +371,24 @@ def _modified(info: dict[str, Any]) -> float | None:
             with contextlib.suppress(ValueError):
                 return dt.datetime.fromisoformat(value).timestamp()
     return None
+
+
+def put_artifact(store: Any, digest: str, data: bytes, where: str) -> None:
+    """``store.put``, with a full disk or a refused write reported as a StorageError."""
+    from mlprod.errors import StorageError
+
+    try:
+        store.put(digest, data)
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise StorageError(
+            f"Cannot write the model's artifact to {where}: {reason}. Nothing was registered "
+            "(a partial file is cleaned up, or collected by reg.gc()). Free space, raise the "
+            "file size limit or fix permissions, then register again.",
+            path=where,
+            operation="write artifact",
+            reason=reason,
+        ) from exc
 
 
 def open_artifact_store(spec: Any) -> Any:

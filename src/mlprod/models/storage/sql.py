@@ -19,7 +19,14 @@ from types import SimpleNamespace
 from typing import Any
 
 from mlprod.audit import GENESIS, line_hash, seal
-from mlprod.errors import ConfigurationError, IntegrityError, MissingDependency
+from mlprod.errors import (
+    ConfigurationError,
+    DatabaseUnavailable,
+    IntegrityError,
+    MissingDependency,
+    StorageError,
+)
+from mlprod.models._keyed import sign
 
 __all__ = ["SqlMetadata", "Writer", "tables"]
 
@@ -27,6 +34,7 @@ _PREFIX = "mlprod_registry_"
 _SCHEMA_VERSION = 1
 _LOCK_KEY = 0x6D6C7072  # pg advisory lock for schema creation ("mlpr")
 _SQLITE_DAMAGED = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+_SQLITE_FULL = (13, 10)  # SQLITE_FULL, SQLITE_IOERR (a write the OS refused)
 
 
 @functools.cache
@@ -92,6 +100,17 @@ def tables(sa: Any) -> SimpleNamespace:
         sa.Column("verdicts", sa.Text, nullable=False),
         sa.Index(_PREFIX + "alias_history_at", "name", "alias", "ts", "seq"),
     )
+    # Where each version's registration event sits, and whether the version was
+    # archived or deleted. The seq is only a locator: load() checks the event
+    # it finds against the version, so a wrong one is refused, never trusted.
+    t.lifecycle = sa.Table(
+        _PREFIX + "lifecycle",
+        md,
+        sa.Column("digest", sa.String(64), primary_key=True),
+        sa.Column("registered_seq", sa.BigInteger, nullable=True),
+        sa.Column("state", sa.String(20), nullable=False),
+        sa.Column("changed_seq", sa.BigInteger, nullable=True),
+    )
     t.events = sa.Table(
         _PREFIX + "events",
         md,
@@ -110,6 +129,7 @@ class Writer:
     seq: int
     prev: str
     last_ts: float = 0.0
+    key: bytes | None = None
 
     def moment(self, now: float) -> float:
         """``now``, or one microsecond after the last event if the clock reads earlier.
@@ -122,7 +142,9 @@ class Writer:
         return max(now, round(self.last_ts + 1e-6, 6)) if self.seq else now
 
     def event(self, record: Mapping[str, Any], *, ts: float) -> int:
-        """Seal ``record`` onto the chain; return its sequence number."""
+        """Seal ``record`` onto the chain (with its MAC when keyed); return its sequence number."""
+        if self.key is not None:
+            record = sign(self.key, record, seq=self.seq, ts=ts, prev=self.prev)
         line = seal(record, seq=self.seq, prev=self.prev, ts=ts)
         self.conn.execute(self.events.insert().values(seq=self.seq, line=line.decode("utf-8")))
         self.prev = line_hash(line)
@@ -141,9 +163,10 @@ def _hide_password(sa: Any, url: str) -> str:
 class SqlMetadata:
     """An engine on the registry's database, with read and write transactions."""
 
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    def __init__(self, url: str, *, create: bool = True, key: bytes | None = None) -> None:
         from mlprod._internal.lazy import optional_import
 
+        self.key = key
         sa = optional_import("sqlalchemy", feature="ModelRegistry", extra="all")
         self.sa = sa
         try:
@@ -211,11 +234,33 @@ class SqlMetadata:
 
     @contextlib.contextmanager
     def _damage_reported(self) -> Iterator[None]:
-        """Turn SQLite's report of a damaged file into an IntegrityError saying what to do."""
+        """Turn a damaged file, a full disk or an unreachable server into an error saying
+        what to do."""
         try:
             yield
         except self.sa.exc.DatabaseError as exc:
             code = getattr(exc.orig, "sqlite_errorcode", None)
+            shown = self.engine.url.render_as_string(hide_password=True)
+            if code is not None and code & 0xFF in _SQLITE_FULL:
+                path = str(self.engine.url.database)
+                raise StorageError(
+                    f"Cannot write the registry database {path}: {exc.orig}. The disk (or a "
+                    "file size limit) is full; nothing was committed. Free space and retry.",
+                    path=path,
+                    operation="write registry database",
+                    reason=str(exc.orig),
+                ) from exc
+            # A server's own errors carry an SQLSTATE (a serialization failure is an
+            # OperationalError too); failing to connect at all carries none.
+            sqlstate = getattr(exc.orig, "sqlstate", None)
+            if code is None and sqlstate is None and isinstance(exc, self.sa.exc.OperationalError):
+                raise DatabaseUnavailable(
+                    f"Cannot reach the registry database {shown}: "
+                    f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}. Check that "
+                    "the server is running and that host, port, user and password are right.",
+                    url=shown,
+                    reason=str(exc.orig),
+                ) from None
             if code is None or code & 0xFF not in _SQLITE_DAMAGED:
                 raise
             path = str(self.engine.url.database)
@@ -236,6 +281,8 @@ class SqlMetadata:
             names = set(sa.inspect(conn).get_table_names())
         if not (t.meta.name in names and t.events.name in names):
             self._create(create=create)
+        elif t.lifecycle.name not in names:
+            self._create(create=True)  # a registry from before the lifecycle table
         with self.read() as conn:
             found = conn.execute(
                 sa.select(t.meta.c.schema_version).where(t.meta.c.id == 1)
@@ -300,7 +347,7 @@ class SqlMetadata:
                 .where(t.meta.c.id == 1)
                 .with_for_update()
             ).one()
-            writer = Writer(conn, t.events, int(head.next_seq), str(head.head))
+            writer = Writer(conn, t.events, int(head.next_seq), str(head.head), key=self.key)
             if writer.seq:
                 last = conn.execute(
                     self.sa.select(t.events.c.line).where(t.events.c.seq == writer.seq - 1)
