@@ -55,17 +55,34 @@ class LatencyHistogram:
     (100, True)
     """
 
-    __slots__ = ("count", "counts", "max", "min", "total")
+    __slots__ = ("count", "counts", "frozen", "max", "min", "total")
 
     def __init__(self) -> None:
-        self.counts = [0] * _SIZE
+        self.counts: list[int] = [0] * _SIZE
         self.count = 0
         self.total = 0.0
         self.min = math.inf
         self.max = 0.0
+        self.frozen = False
+
+    def _refuse_if_frozen(self) -> None:
+        if self.frozen:
+            raise TypeError(
+                "this LatencyHistogram belongs to a GuardStats snapshot and is read-only; "
+                "take .copy() to get one you can add to"
+            )
+
+    def frozen_copy(self) -> LatencyHistogram:
+        """A read-only copy (what a :class:`~mlprod.GuardStats` snapshot holds)."""
+        out = self.copy()
+        out.counts = tuple(out.counts)  # type: ignore[assignment]
+        out.frozen = True
+        return out
 
     def record(self, ms: float) -> None:
         """Count one latency of ``ms`` milliseconds."""
+        if self.frozen:
+            self._refuse_if_frozen()
         self.counts[_index(ms)] += 1
         self.count += 1
         self.total += ms
@@ -105,6 +122,7 @@ class LatencyHistogram:
 
     def merge(self, other: LatencyHistogram) -> None:
         """Add ``other``'s samples into this histogram, in place."""
+        self._refuse_if_frozen()
         self.counts = [a + b for a, b in zip(self.counts, other.counts)]
         self.count += other.count
         self.total += other.total
@@ -156,7 +174,7 @@ class LatencyHistogram:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, LatencyHistogram):
             return NotImplemented
-        return self.counts == other.counts and self.count == other.count
+        return tuple(self.counts) == tuple(other.counts) and self.count == other.count
 
     __hash__ = None  # type: ignore[assignment]
 
