@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextvars
 import math
+import numbers
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -382,8 +383,8 @@ class Guard:
     def _spend(self, X: Any, y: Any) -> None:
         try:
             raw = self._cost(X, y)  # type: ignore[misc,operator]
-            cost = float(raw)
-            if not math.isfinite(cost) or cost < 0:
+            cost = float(raw) if isinstance(raw, numbers.Real) else math.nan
+            if isinstance(raw, bool) or not math.isfinite(cost) or cost < 0:
                 raise ConfigurationError(
                     f"the cost function returned {raw!r}; a cost must be a finite, "
                     "non-negative number (NaN would switch the budget off for good)",

@@ -289,7 +289,9 @@ def _all_finite(arr: np.ndarray[Any, Any]) -> bool:
         return all(map(math.isfinite, arr.ravel().tolist()))
     # A finite sum means every value is finite (NaN and inf propagate); an
     # overflowing sum of finite values is told apart by the exact scan.
-    return math.isfinite(arr.sum()) or bool(np.isfinite(arr).all())
+    with np.errstate(over="ignore"):
+        total = arr.sum()
+    return math.isfinite(total) or bool(np.isfinite(arr).all())
 
 
 def _as_rows(y: Any) -> tuple[np.ndarray[Any, Any] | None, str | None]:
