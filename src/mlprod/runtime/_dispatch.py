@@ -116,13 +116,17 @@ def primary_sync(
     ex: ThreadExecutor | ProcessExecutor, at: float | None, method: str, X: Any, resolve: Resolve
 ) -> tuple[str, Any]:
     """Run the primary's ``method`` on ``X`` by the deadline ``at``; say how it went."""
-    early, timeout = _before_primary(at, method, X, resolve)
-    if early is not None:
-        return early
-    if isinstance(ex, ProcessExecutor):
-        return _from_process(ex.call(method, X, timeout))
+    if at is None and not _testing._STATE.enabled and type(ex) is ThreadExecutor:
+        timeout = None  # the hot path: nothing to settle first
+    else:
+        early, timeout = _before_primary(at, method, X, resolve)
+        if early is not None:
+            return early
+        if isinstance(ex, ProcessExecutor):
+            return _from_process(ex.call(method, X, timeout))
     if timeout is None:
         # No deadline to enforce: run in the caller's thread, holding a slot meanwhile.
+        assert isinstance(ex, ThreadExecutor)
         if not ex.enter():
             return "shed", None
         try:

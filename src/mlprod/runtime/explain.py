@@ -66,7 +66,7 @@ class ExplainSampler:
     >>> sampler = ExplainSampler(Linear(), every=2, top=1)
     >>> [sampler.sample() for _ in range(4)]
     [False, True, False, True]
-    >>> sampler.explain([[30, 1.5]])["rows"]
+    >>> sampler.explain([[10, 1.5]])["rows"]
     [[{'feature': 'income', 'value': 1.5, 'contribution': -3.0}]]
     """
 

@@ -267,7 +267,7 @@ class Guard:
                 parameter="guard",
                 value=self.name,
             )
-        start = _STATE.clock.monotonic()
+        start = _STATE.now()
         at = None if self._budget_s is None else start + self._budget_s
         ambient = _DEADLINE.get()
         if ambient is not None and (at is None or ambient < at):
@@ -346,7 +346,7 @@ class Guard:
                 )
         elif status == "timeout":
             budget = None if call.at is None else (call.at - call.start) * 1000
-            elapsed = (_STATE.clock.monotonic() - call.start) * 1000
+            elapsed = (_STATE.now() - call.start) * 1000
             call.outcome = "timeout"
             call.reason = f"no answer within {budget:.1f} ms" if budget is not None else "timeout"
             call.error = BudgetExceeded(
@@ -470,7 +470,7 @@ class Guard:
             call.reason = f"{call.reason}; then {text} in the fallback chain"
         call.error = None
         self._refund(call)
-        latency_ms = (_STATE.clock.monotonic() - call.start) * 1000
+        latency_ms = (_STATE.now() - call.start) * 1000
         self._recorder.record(call.outcome, "none", latency_ms)
         self._last.set((call.outcome, "none", "", call.reason, latency_ms, None))
         if self.audit is not None:
@@ -485,7 +485,7 @@ class Guard:
     def _finish(
         self, call: CallState, method: str, X: Any, path: str, value: Any, failures: list[str]
     ) -> Result:
-        latency_ms = (_STATE.clock.monotonic() - call.start) * 1000
+        latency_ms = (_STATE.now() - call.start) * 1000
         outcome = call.outcome
         if outcome != "ok":
             self._refund(call)

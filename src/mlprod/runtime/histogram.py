@@ -21,7 +21,8 @@ _EMAX = 24  # 2**24 ms ≈ 4.7 h
 _SIZE = (_EMAX - _EMIN + 1) * _SUB
 
 
-def _index(ms: float) -> int:
+def bucket_index(ms: float) -> int:
+    """The bucket a latency of ``ms`` milliseconds is counted in."""
     if ms <= 0.0:
         return 0
     mant, exp = math.frexp(ms)  # ms = mant * 2**exp, 0.5 <= mant < 1
@@ -30,6 +31,9 @@ def _index(ms: float) -> int:
     if exp > _EMAX:
         return _SIZE - 1
     return (exp - _EMIN) * _SUB + int((mant - 0.5) * 2 * _SUB)
+
+
+_index = bucket_index
 
 
 def _midpoint(index: int) -> float:
@@ -81,9 +85,13 @@ class LatencyHistogram:
 
     def record(self, ms: float) -> None:
         """Count one latency of ``ms`` milliseconds."""
+        self.add(_index(ms), ms)
+
+    def add(self, index: int, ms: float) -> None:
+        """Count one latency of ``ms`` milliseconds whose bucket ``index`` is known."""
         if self.frozen:
             self._refuse_if_frozen()
-        self.counts[_index(ms)] += 1
+        self.counts[index] += 1
         self.count += 1
         self.total += ms
         if ms < self.min:

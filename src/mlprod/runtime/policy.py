@@ -201,9 +201,21 @@ class OutputCheck:
                 parameter="func",
                 value=repr(self.func),
             )
+        plain = self.finite and self.rows and self.low is None and self.high is None
+        object.__setattr__(self, "_plain", plain and self.func is None)
 
     def __call__(self, X: Any, y: Any) -> str | None:
         """Return why ``y`` is unacceptable for input ``X``, or ``None`` when it passes."""
+        # The hot path, the default check of a small 1-d float array: a few attribute
+        # reads and one pass of math.isfinite. Anything else takes the general path.
+        if self._plain and type(y) is np.ndarray and y.dtype is _FLOAT64:  # type: ignore[attr-defined]
+            shape = y.shape
+            if len(shape) == 1 and shape[0] <= _SMALL and n_rows(X) == shape[0]:
+                for v in y.tolist():
+                    if not _isfinite(v):
+                        break
+                else:
+                    return None
         strict = self.finite or self.rows
         # The hot path: a model that returns a numpy array (no conversion, no allocation).
         arr = y if type(y) is np.ndarray else None
@@ -281,6 +293,8 @@ class OutputCheck:
 
 # Below this many values, a Python pass over the values beats numpy's per-call overhead.
 _SMALL = 16
+_FLOAT64 = np.dtype(np.float64)
+_isfinite = math.isfinite
 
 
 def _all_finite(arr: np.ndarray[Any, Any]) -> bool:

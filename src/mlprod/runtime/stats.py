@@ -19,7 +19,7 @@ from typing import Any
 
 from mlprod._internal.render import Document, Rendered, Section, Table
 from mlprod.errors import ConfigurationError
-from mlprod.runtime.histogram import LatencyHistogram
+from mlprod.runtime.histogram import LatencyHistogram, bucket_index
 
 __all__ = ["OUTCOMES", "GuardStats", "StatsRecorder", "prometheus_text"]
 
@@ -474,11 +474,12 @@ class StatsRecorder:
 
     def record(self, outcome: str, answered_by: str, latency_ms: float) -> None:
         """Count one finished call."""
+        index = bucket_index(latency_ms)  # outside the lock: it needs nothing shared
         with self._lock:
             self.calls += 1
             self.outcomes[outcome] += 1
             self.answered_by[answered_by] += 1
-            self.latency.record(latency_ms)
+            self.latency.add(index, latency_ms)
 
     def count_shadow(self, key: str) -> None:
         """Count one shadow event (``runs``, ``disagreements``, ``errors`` or ``dropped``)."""
