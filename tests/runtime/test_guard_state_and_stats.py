@@ -6,7 +6,7 @@ import dataclasses
 import typing
 
 import pytest
-from guard_models import Constant, Failing
+from guard_models import Constant, Failing, NaNs
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -170,3 +170,26 @@ def test_an_empty_snapshot_is_the_identity_of_merge():
     empty = _stats([], zero)
     assert _comparable(s.merge(empty)) == _comparable(s)
     assert _comparable(empty.merge(s)) == _comparable(s)
+
+
+@pytest.mark.parametrize("model", [Constant(), Failing(), NaNs(), lambda X: None])
+def test_the_short_path_and_the_general_path_agree(model):
+    # Without a deadline a lean guard takes its short path; an ambient deadline sends
+    # the same call through admission and the executor.
+    short_sink, general_sink = [], []
+    short = mp.guard(model, fallback=0.0, audit=short_sink, name="same")
+    general = mp.guard(model, fallback=0.0, audit=general_sink, name="same")
+    a = short.call(ROW)
+    with mp.deadline(ms=10_000):
+        b = general.call(ROW)
+    assert (a.outcome, a.answered_by, a.path, a.reason) == (
+        b.outcome,
+        b.answered_by,
+        b.path,
+        b.reason,
+    )
+    assert a.value.tolist() == b.value.tolist()
+    strip = [{k: v for k, v in r.items() if k != "latency_ms"} for r in short_sink]
+    assert strip == [{k: v for k, v in r.items() if k != "latency_ms"} for r in general_sink]
+    assert short.stats().outcomes == general.stats().outcomes
+    general.close()

@@ -54,7 +54,6 @@ __all__ = ["CallOutcome", "Guard", "ProbabilisticGuard"]
 
 _log = get_logger("mlprod.runtime.guard")
 _STATE = _testing._STATE  # read once per call: which clock, test mode or not
-_NO_FAILURES: list[str] = []  # never appended to: the primary answered
 _PREDICTION_METHODS = (
     "predict",
     "predict_proba",
@@ -152,6 +151,17 @@ class Guard:
             )
         else:
             self._executor = ThreadExecutor(policy.max_in_flight, name=policy.name)
+        # Set for a lean guard (no schema, cost budget, breaker, budget; threads): its
+        # calls may take the short path of _run.
+        self._inline: ThreadExecutor | None = None
+        if (
+            isinstance(self._executor, ThreadExecutor)
+            and input_schema is None
+            and cost_budget is None
+            and breaker is None
+            and policy.budget_ms is None
+        ):
+            self._inline = self._executor
         self._shadow: ShadowRunner | None = None
         if shadow is not None:
             self._shadow = ShadowRunner(
@@ -240,6 +250,7 @@ class Guard:
         A closed guard no longer records the state changes of its breaker.
         """
         self._closed = True
+        self._inline = None  # the general path refuses calls to a closed guard
         self._finalizer()
 
     def __enter__(self) -> Guard:
@@ -327,13 +338,22 @@ class Guard:
                 )
         return call
 
-    def _judge(self, call: CallState, X: Any, status: str, value: Any) -> None:
-        """Turn what the primary did into an outcome, and tell the breaker."""
+    def _check_output(self, X: Any, value: Any) -> str | None:
+        try:
+            return self.output_check(X, value)
+        except Exception as exc:
+            return f"the output check raised {type(exc).__name__}: {exc}"
+
+    def _judge(
+        self, call: CallState, X: Any, status: str, value: Any, why: str | None = None
+    ) -> None:
+        """Turn what the primary did into an outcome, and tell the breaker.
+
+        ``why`` is the output check's verdict when the caller already has it.
+        """
         if status == "ok":
-            try:
-                why = self.output_check(X, value)
-            except Exception as exc:
-                why = f"the output check raised {type(exc).__name__}: {exc}"
+            if why is None:
+                why = self._check_output(X, value)
             if why is None:
                 call.value = value
                 if callable(self._cost) and self.cost_budget is not None:
@@ -425,15 +445,47 @@ class Guard:
     # -- one call, start to finish -----------------------------------------------------------
 
     def _run(self, method: str, X: Any) -> Result:
+        ex = self._inline
+        if ex is not None and _DEADLINE.get() is None and not _STATE.enabled:
+            # The lean path (no schema, cost budget, breaker, budget or deadline): the
+            # primary runs in the caller's thread and a good answer returns at once.
+            # Anything else joins the general path below with the same state.
+            start = _STATE.now()
+            call = CallState(start, None)
+            if not ex.enter():
+                self._judge(call, X, "shed", None)
+                return self._conclude(call, method, X)
+            try:
+                value = self._callable(method)(X)
+            except Exception as exc:
+                ex.leave()
+                self._judge(call, X, "error", exc)
+                return self._conclude(call, method, X)
+            except BaseException as exc:
+                ex.leave()
+                self._abort(call, method, X, exc)
+                raise
+            ex.leave()
+            why = self._check_output(X, value)
+            if why is None:
+                return self._answered(start, method, X, value)
+            self._judge(call, X, "ok", value, why)
+            return self._conclude(call, method, X)
         call = self._admit(X)
-        try:
-            if call.outcome == "ok":
+        if call.outcome == "ok":
+            try:
                 status, value = primary_sync(self._executor, call.at, method, X, self._callable)
                 self._judge(call, X, status, value)
-            if call.outcome == "ok":
-                path, value, failures = "primary", call.value, _NO_FAILURES
-            else:
-                path, value, failures = fallback_sync(self.fallbacks, call.at, method, X)
+            except BaseException as exc:
+                self._abort(call, method, X, exc)
+                raise
+        return self._conclude(call, method, X)
+
+    def _conclude(self, call: CallState, method: str, X: Any) -> Result:
+        if call.outcome == "ok":
+            return self._answered(call.start, method, X, call.value)
+        try:
+            path, value, failures = fallback_sync(self.fallbacks, call.at, method, X)
         except BaseException as exc:
             self._abort(call, method, X, exc)
             raise
@@ -448,9 +500,8 @@ class Guard:
                 )
                 self._judge(call, X, status, value)
             if call.outcome == "ok":
-                path, value, failures = "primary", call.value, _NO_FAILURES
-            else:
-                path, value, failures = await fallback_async(self.fallbacks, call.at, method, X)
+                return self._answered(call.start, method, X, call.value)
+            path, value, failures = await fallback_async(self.fallbacks, call.at, method, X)
         except BaseException as exc:
             self._abort(call, method, X, exc)
             raise
@@ -474,7 +525,7 @@ class Guard:
         self._recorder.record(call.outcome, "none", latency_ms)
         self._last.set((call.outcome, "none", "", call.reason, latency_ms, None))
         if self.audit is not None:
-            self._audit_call(method, X, call, "none", "", latency_ms, None, [])
+            self._audit_call(method, X, call.outcome, call.reason, "none", "", latency_ms, None, [])
 
     def _refund(self, call: CallState) -> None:
         # Failed calls cost nothing: give back what was counted when the call was admitted.
@@ -482,23 +533,32 @@ class Guard:
             self.cost_budget.spend(-call.reserved)  # type: ignore[union-attr]
             call.reserved = 0.0
 
+    def _answered(self, start: float, method: str, X: Any, value: Any) -> Result:
+        """Finish a call the primary answered: count it, keep it, record it."""
+        latency_ms = (_STATE.now() - start) * 1000
+        self._recorder.record("ok", "primary", latency_ms)
+        result = ("ok", "primary", "primary", "", latency_ms, value)
+        self._last.set(result)
+        if self.audit is not None:
+            self._audit_call(method, X, "ok", "", "primary", "primary", latency_ms, value, [])
+        if self._shadow is not None:
+            self._shadow.submit(method, X, value, inline=_STATE.enabled)
+        return result
+
     def _finish(
         self, call: CallState, method: str, X: Any, path: str, value: Any, failures: list[str]
     ) -> Result:
+        """Finish a call the primary did not answer: a fallback did, or nothing did."""
         latency_ms = (_STATE.now() - call.start) * 1000
-        outcome = call.outcome
-        if outcome != "ok":
-            self._refund(call)
-            answered_by = "fallback" if path else "none"
-        else:
-            answered_by = "primary"
-        self._recorder.record(outcome, answered_by, latency_ms)
-        result = (outcome, answered_by, path, call.reason, latency_ms, value)
+        self._refund(call)
+        answered_by = "fallback" if path else "none"
+        self._recorder.record(call.outcome, answered_by, latency_ms)
+        result = (call.outcome, answered_by, path, call.reason, latency_ms, value)
         self._last.set(result)
         if self.audit is not None:
-            self._audit_call(method, X, call, answered_by, path, latency_ms, value, failures)
-        if self._shadow is not None and answered_by == "primary":
-            self._shadow.submit(method, X, value, inline=_STATE.enabled)
+            self._audit_call(
+                method, X, call.outcome, call.reason, answered_by, path, latency_ms, value, failures
+            )
         if answered_by == "none":
             error = call.error if call.error is not None else RuntimeError(call.reason)
             if not self.fallbacks:
@@ -526,7 +586,8 @@ class Guard:
         self,
         method: str,
         X: Any,
-        call: CallState,
+        outcome: str,
+        reason: str,
         answered_by: str,
         path: str,
         latency_ms: float,
@@ -538,8 +599,8 @@ class Guard:
             method=method,
             model_ref=self.model_ref,
             X=X,
-            outcome=call.outcome,
-            reason=call.reason,
+            outcome=outcome,
+            reason=reason,
             answered_by=answered_by,
             path=path,
             latency_ms=latency_ms,
