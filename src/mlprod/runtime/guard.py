@@ -451,24 +451,26 @@ class Guard:
             # primary runs in the caller's thread and a good answer returns at once.
             # Anything else joins the general path below with the same state.
             start = _STATE.now()
-            call = CallState(start, None)
             if not ex.enter():
+                call = CallState(start, None)
                 self._judge(call, X, "shed", None)
                 return self._conclude(call, method, X)
             try:
                 value = self._callable(method)(X)
             except Exception as exc:
                 ex.leave()
+                call = CallState(start, None)
                 self._judge(call, X, "error", exc)
                 return self._conclude(call, method, X)
             except BaseException as exc:
                 ex.leave()
-                self._abort(call, method, X, exc)
+                self._abort(CallState(start, None), method, X, exc)
                 raise
             ex.leave()
             why = self._check_output(X, value)
             if why is None:
                 return self._answered(start, method, X, value)
+            call = CallState(start, None)
             self._judge(call, X, "ok", value, why)
             return self._conclude(call, method, X)
         call = self._admit(X)

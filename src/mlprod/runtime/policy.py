@@ -208,13 +208,16 @@ class OutputCheck:
         """Return why ``y`` is unacceptable for input ``X``, or ``None`` when it passes."""
         # The hot path, the default check of a small 1-d float array: a few attribute
         # reads and one pass of math.isfinite. Anything else takes the general path.
-        if self._plain and type(y) is np.ndarray and y.dtype is _FLOAT64:  # type: ignore[attr-defined]
-            shape = y.shape
-            if len(shape) == 1 and shape[0] <= _SMALL and n_rows(X) == shape[0]:
-                for v in y.tolist():
-                    if not _isfinite(v):
-                        break
-                else:
+        if self._plain and type(y) is np.ndarray:  # type: ignore[attr-defined]
+            shape, dtype = y.shape, y.dtype
+            if len(shape) == 1 and n_rows(X) == shape[0]:
+                if dtype is _FLOAT64 and shape[0] <= _SMALL:
+                    for v in y.tolist():
+                        if not _isfinite(v):
+                            break
+                    else:
+                        return None
+                elif dtype.kind in "iub":  # integers and booleans are always finite
                     return None
         strict = self.finite or self.rows
         # The hot path: a model that returns a numpy array (no conversion, no allocation).
