@@ -140,3 +140,14 @@ class BreakerMachine(RuleBasedStateMachine):
 
 BreakerMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=30, deadline=None)
 TestBreakerStateMachine = BreakerMachine.TestCase
+
+
+def test_failures_exactly_one_window_apart_open_the_breaker():
+    # The window is inclusive; the state machine rarely lands on its edge by chance.
+    for gap, opens in ((1.0, True), (1.0 + 1e-6, False)):
+        clock = mp.ManualClock(0.0)
+        breaker = mp.CircuitBreaker(2, window=1.0, recovery_s=5, clock=clock)
+        breaker.record_failure(breaker.allow())
+        clock.advance(gap)
+        breaker.record_failure(breaker.allow())
+        assert (breaker.state == "open") is opens

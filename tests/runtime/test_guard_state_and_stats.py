@@ -193,3 +193,14 @@ def test_the_short_path_and_the_general_path_agree(model):
     assert strip == [{k: v for k, v in r.items() if k != "latency_ms"} for r in general_sink]
     assert short.stats().outcomes == general.stats().outcomes
     general.close()
+
+
+@given(st.lists(st.floats(min_value=0.0, max_value=1e9, allow_nan=False), max_size=50))
+def test_the_recorder_buckets_latencies_as_the_histogram_does(latencies):
+    # StatsRecorder.record inlines the histogram's bucketing; both must agree exactly.
+    recorder, histogram = StatsRecorder(), mp.LatencyHistogram()
+    for ms in latencies:
+        recorder.record("ok", "primary", ms)
+        histogram.record(ms)
+    assert recorder.latency == histogram
+    assert recorder.latency.max == histogram.max

@@ -31,7 +31,10 @@ from mlprod._internal.logging import get_logger
 from mlprod.errors import ConfigurationError
 from mlprod.runtime.deadline import DeadlineScope
 
-__all__ = ["Executor", "Job", "ProcessExecutor", "ThreadExecutor"]
+__all__ = ["SHED", "Executor", "Job", "ProcessExecutor", "ThreadExecutor"]
+
+SHED: Any = object()
+"""What :meth:`ThreadExecutor.run_here` returns when every slot is taken."""
 
 _log = get_logger("mlprod.runtime.executor")
 
@@ -164,6 +167,23 @@ class ThreadExecutor:
         """Give back a slot taken with :meth:`enter`."""
         with self._lock:
             self.in_flight -= 1
+
+    def run_here(self, fn: Callable[[Any], Any], X: Any) -> Any:
+        """``fn(X)`` in the caller's thread, holding a slot meanwhile; :data:`SHED` if none is free.
+
+        What :meth:`enter`, the call and :meth:`leave` do, in one step (the
+        guard's short path calls it on every call).
+        """
+        lock = self._lock
+        with lock:
+            if self.in_flight >= self.bound:
+                return SHED
+            self.in_flight += 1
+        try:
+            return fn(X)
+        finally:
+            with lock:
+                self.in_flight -= 1
 
     def wait(self, job: Job, timeout_s: float | None) -> bool:
         """Wait for ``job`` up to ``timeout_s``; ``False`` (and the job orphaned) on timeout."""

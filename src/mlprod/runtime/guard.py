@@ -39,7 +39,7 @@ from mlprod.errors import BudgetExceeded, ConfigurationError, SchemaError, Unava
 from mlprod.protocols import AuditSink, Validator
 from mlprod.runtime import _testing
 from mlprod.runtime._dispatch import fallback_async, fallback_sync, primary_async, primary_sync
-from mlprod.runtime._executor import Executor, ProcessExecutor, ThreadExecutor
+from mlprod.runtime._executor import SHED, Executor, ProcessExecutor, ThreadExecutor
 from mlprod.runtime.breaker import CircuitBreaker
 from mlprod.runtime.budget import CostBudget
 from mlprod.runtime.deadline import _DEADLINE
@@ -451,23 +451,23 @@ class Guard:
             # primary runs in the caller's thread and a good answer returns at once.
             # Anything else joins the general path below with the same state.
             start = _STATE.now()
-            if not ex.enter():
-                call = CallState(start, None)
-                self._judge(call, X, "shed", None)
-                return self._conclude(call, method, X)
             try:
-                value = self._callable(method)(X)
+                value = ex.run_here(self._callable(method), X)
             except Exception as exc:
-                ex.leave()
                 call = CallState(start, None)
                 self._judge(call, X, "error", exc)
                 return self._conclude(call, method, X)
             except BaseException as exc:
-                ex.leave()
                 self._abort(CallState(start, None), method, X, exc)
                 raise
-            ex.leave()
-            why = self._check_output(X, value)
+            if value is SHED:
+                call = CallState(start, None)
+                self._judge(call, X, "shed", None)
+                return self._conclude(call, method, X)
+            try:
+                why = self.output_check(X, value)
+            except Exception as exc:
+                why = f"the output check raised {type(exc).__name__}: {exc}"
             if why is None:
                 return self._answered(start, method, X, value)
             call = CallState(start, None)

@@ -19,7 +19,9 @@ from typing import Any
 
 from mlprod._internal.render import Document, Rendered, Section, Table
 from mlprod.errors import ConfigurationError
-from mlprod.runtime.histogram import LatencyHistogram, bucket_index
+from mlprod.runtime.histogram import _EMAX, _EMIN, _SIZE, _SUB, LatencyHistogram
+
+_LAST_BUCKET = _SIZE - 1
 
 __all__ = ["OUTCOMES", "GuardStats", "StatsRecorder", "prometheus_text"]
 
@@ -474,7 +476,18 @@ class StatsRecorder:
 
     def record(self, outcome: str, answered_by: str, latency_ms: float) -> None:
         """Count one finished call."""
-        index = bucket_index(latency_ms)  # outside the lock: it needs nothing shared
+        # The bucket, inlined from histogram.bucket_index (one call less per guarded call),
+        # outside the lock: it needs nothing shared.
+        if latency_ms <= 0.0:
+            index = 0
+        else:
+            mant, exp = math.frexp(latency_ms)
+            if exp < _EMIN:
+                index = 0
+            elif exp > _EMAX:
+                index = _LAST_BUCKET
+            else:
+                index = (exp - _EMIN) * _SUB + int((mant - 0.5) * 2 * _SUB)
         with self._lock:
             self.calls += 1
             self.outcomes[outcome] += 1
