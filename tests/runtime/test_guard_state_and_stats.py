@@ -204,3 +204,21 @@ def test_the_recorder_buckets_latencies_as_the_histogram_does(latencies):
         histogram.record(ms)
     assert recorder.latency == histogram
     assert recorder.latency.max == histogram.max
+
+
+def test_stats_and_outcomes_pickle_by_their_public_name():
+    import pickle
+
+    g = mp.guard(Failing(), fallback=0.0, name="pickled")
+    out = g.call(ROW)
+    s = g.stats()
+    payload = pickle.dumps(s)
+    assert b"mlprod.runtime" not in payload
+    back = pickle.loads(payload)
+    assert _comparable(back) == _comparable(s)
+    assert back.latency.frozen
+    with pytest.raises(TypeError):
+        back.outcomes["ok"] = 1
+    again = pickle.loads(pickle.dumps(out))
+    assert again == out
+    assert again.value.tolist() == [0.0]

@@ -59,6 +59,7 @@ class LatencyHistogram:
     (100, True)
     """
 
+    __module__ = "mlprod"
     __slots__ = ("count", "counts", "frozen", "max", "min", "total")
 
     def __init__(self) -> None:
@@ -191,3 +192,7 @@ class LatencyHistogram:
             return "LatencyHistogram(count=0)"
         p50, p99 = self.quantile(0.5), self.quantile(0.99)
         return f"LatencyHistogram(count={self.count}, p50={p50:.3g} ms, p99={p99:.3g} ms)"
+
+
+# The class reports mlprod as its module, so doctest would not see it as defined here.
+__test__ = {"LatencyHistogram": LatencyHistogram}

@@ -107,3 +107,7 @@ class CallState:
         self.permit: Permit | None = None
         self.reserved = 0.0  # cost counted up front, given back if the primary fails
         self.value: Any = None
+
+
+# The class reports mlprod as its module, so doctest would not see it as defined here.
+__test__ = {"CallOutcome": CallOutcome}

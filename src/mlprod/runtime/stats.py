@@ -13,7 +13,7 @@ import math
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
@@ -148,6 +148,11 @@ class GuardStats(Rendered):
         object.__setattr__(self, "shadow", _frozen_counts(self.shadow, _SHADOW_KEYS))
         if not self.latency.frozen:
             object.__setattr__(self, "latency", self.latency.frozen_copy())
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Read-only views do not pickle: rebuild from plain dicts, by the public name.
+        values = [getattr(self, f.name) for f in fields(self)]
+        return type(self), tuple(dict(v) if isinstance(v, Mapping) else v for v in values)
 
     @property
     def fallback_rate(self) -> float:
@@ -532,3 +537,7 @@ class StatsRecorder:
                 latency=self.latency.frozen_copy(),
                 **gauges,
             )
+
+
+# The class reports mlprod as its module, so doctest would not see it as defined here.
+__test__ = {"GuardStats": GuardStats}
