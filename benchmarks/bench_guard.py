@@ -4,7 +4,11 @@ Times one-row ``predict`` of a small scikit-learn LogisticRegression bare, throu
 ``mp.guard`` (no budget; with a budget, i.e. the executor hand-off; with the audit
 log on, per record and batched), and through pybreaker and tenacity wrapping the
 same call. Overheads are also measured on a no-op model, where nothing but the
-wrapper is timed. Then the audit log's write and verify rates, and a load test:
+wrapper is timed, and on a no-op that returns a 1-row float array, so the
+default output check (finite, one row per input row) is timed too, with
+pybreaker's overhead as the anchor in the same run. Then what explanations on
+the audit trail cost (a fake explainer: the guard's own work per sampled call,
+and what unsampled calls pay), the audit log's write and verify rates, and a load test:
 a primary that hangs forever, called 200 times a second for 10 seconds by a pool
 of callers, with ``budget_ms=20`` and ``max_in_flight=8`` (p99 latency and the
 guard's thread count).
@@ -29,6 +33,8 @@ from typing import Any
 
 TARGETS = {
     "overhead_no_budget_us": 5.0,
+    "overhead_array_us": 5.0,
+    "explain_unsampled_us": 0.5,
     "overhead_budget_us": 60.0,
     "audit_extra_us": 20.0,
     "audit_writes_per_s": 50_000.0,
@@ -84,6 +90,113 @@ class NoOp:
 
     def predict(self, X: Any) -> Any:
         return self._out
+
+
+class NoOpArray:
+    """A no-op regression model: one finite float per row, so the output check has work."""
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        self._out = np.zeros(1)
+
+    def predict(self, X: Any) -> Any:
+        return self._out
+
+
+class FakeExplainer:
+    """Linear contributions (weight × value) for 8 features: the guard's side of the cost."""
+
+    feature_names = tuple(f"x{i}" for i in range(8))
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        self._w = np.linspace(-1.0, 1.0, 8)
+
+    def explain_rows(self, X: Any) -> Any:
+        import numpy as np
+
+        return np.asarray(X, dtype=float) * self._w
+
+
+def bench_array_path(quick: bool) -> dict[str, float]:
+    """Overhead (µs) on a no-op returning a 1-row array: the whole path, output check included."""
+    import numpy as np
+    import pybreaker
+
+    import mlprod as mp
+
+    model, row = NoOpArray(), np.zeros((1, 8))
+    g = mp.guard(model, fallback=0, name="array")
+    pb = pybreaker.CircuitBreaker(fail_max=5, reset_timeout=30)
+    calls, repeats = (2000, 7) if quick else (5000, 25)
+    medians = interleaved(
+        {
+            "bare model.predict": lambda: model.predict(row),
+            "mp.guard (default output check)": lambda: g.predict(row),
+            "pybreaker.CircuitBreaker.call": lambda: pb.call(model.predict, row),
+        },
+        calls=calls,
+        repeats=repeats,
+    )
+    bare = medians["bare model.predict"]
+    if g.stats().outcomes["ok"] != g.stats().calls:
+        raise SystemExit("the benchmark's guard did not answer from the primary")
+    return {k: v - bare for k, v in medians.items() if k != "bare model.predict"}
+
+
+def bench_explain(quick: bool) -> dict[str, float]:
+    """Per-call cost (µs) of explanations on the audit trail, with a fake explainer."""
+    import numpy as np
+
+    import mlprod as mp
+
+    model, row = NoOpArray(), np.ones((1, 8))
+    # A list as the audit sink, so the record's own cost (the same in all three) stays small.
+    sinks: dict[str, list[Any]] = {"none": [], "unsampled": [], "sampled": []}
+    plain = mp.guard(model, audit=sinks["none"], name="explain-none")
+    never = mp.guard(
+        model,
+        audit=sinks["unsampled"],
+        explainer=FakeExplainer(),
+        explain_every=10**9,
+        name="explain-unsampled",
+    )
+    every = mp.guard(
+        model,
+        audit=sinks["sampled"],
+        explainer=FakeExplainer(),
+        explain_every=1,
+        name="explain-sampled",
+    )
+    calls, repeats = (500, 5) if quick else (3000, 15)
+
+    def run(g: Any, sink: list[Any]) -> Callable[[], Any]:
+        def one() -> Any:
+            out = g.predict(row)
+            sink.clear()
+            return out
+
+        return one
+
+    medians = interleaved(
+        {
+            "no explainer": run(plain, sinks["none"]),
+            "explainer, call not sampled": run(never, sinks["unsampled"]),
+            "explainer, every call sampled": run(every, sinks["sampled"]),
+        },
+        calls=calls,
+        repeats=repeats,
+    )
+    if every.stats().explanations != every.stats().calls:
+        raise SystemExit("the benchmark's sampled guard did not explain every call")
+    base = medians["no explainer"]
+    return {
+        "per sampled call (µs)": medians["explainer, every call sampled"] - base,
+        "unsampled call overhead (µs)": medians["explainer, call not sampled"] - base,
+        "guard + list audit sink, no explainer (µs)": base,
+    }
 
 
 class Ref:
@@ -236,6 +349,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         calls = bench_calls(args.quick, root)
+        array = bench_array_path(args.quick)
+        explain = bench_explain(args.quick)
         audit = bench_audit(args.quick, root)
     hanging = bench_hanging(args.quick)
     stalling = bench_hanging(args.quick, stall_s=0.5)
@@ -270,6 +385,16 @@ def main() -> None:
         f"/ tenacity: {no_budget / ten:.2f}"
     )
     print()
+    print("No-op returning a 1-row float array (the default output check runs), overhead µs")
+    for name, value in array.items():
+        print(f"  {name:40} {value:8.2f}")
+    array_ratio = array["mp.guard (default output check)"] / array["pybreaker.CircuitBreaker.call"]
+    print(f"  overhead ratio mp.guard / pybreaker: {array_ratio:.2f}")
+    print()
+    print("Explanations on the audit trail (fake 8-feature explainer, list sink)")
+    for name, value in explain.items():
+        print(f"  {name:44} {value:8.2f}")
+    print()
     print("Audit log")
     for name, value in audit.items():
         print(f"  {name:28} {value:12,.0f}")
@@ -288,6 +413,18 @@ def main() -> None:
 
     checks = [
         ("guard overhead, no budget (µs)", no_budget, "<=", TARGETS["overhead_no_budget_us"]),
+        (
+            "guard overhead, 1-row array (µs)",
+            array["mp.guard (default output check)"],
+            "<=",
+            TARGETS["overhead_array_us"],
+        ),
+        (
+            "explainer, unsampled call (µs)",
+            explain["unsampled call overhead (µs)"],
+            "<=",
+            TARGETS["explain_unsampled_us"],
+        ),
         ("guard overhead, budget (µs)", with_budget, "<=", TARGETS["overhead_budget_us"]),
         ("audit extra per call (µs)", audit_extra, "<=", TARGETS["audit_extra_us"]),
         ("audit writes/s", audit["writes/s (each)"], ">=", TARGETS["audit_writes_per_s"]),
@@ -296,10 +433,10 @@ def main() -> None:
         ("guard threads", hanging["max guard threads seen"], "<=", hanging["thread bound"]),
     ]
     print()
-    print("Targets (issue 5)")
+    print("Targets (issues 5, 14 and 11)")
     for name, value, op, target in checks:
         met = value <= target if op == "<=" else value >= target
-        print(f"  {name:34} {value:12,.2f} {op} {target:<10,.0f} {'met' if met else 'MISSED'}")
+        print(f"  {name:34} {value:12,.2f} {op} {target:<10,g} {'met' if met else 'MISSED'}")
 
 
 if __name__ == "__main__":

@@ -204,18 +204,44 @@ class BudgetExceeded(MlprodError, TimeoutError):
 
     Attributes
     ----------
-    budget_ms:
-        The budget that applied, in milliseconds (or cost units for a cost budget).
-    elapsed_ms:
-        How much had been used when the budget ran out.
+    limit:
+        The budget that applied, in ``unit``.
+    spent:
+        How much of it had been used when it ran out, in ``unit``.
+    unit:
+        ``"ms"`` for a latency budget or deadline; for a cost budget, the
+        cost unit per window, e.g. ``"cost per 3600 s"``.
+    budget_ms, elapsed_ms:
+        ``limit`` and ``spent`` of a time budget (``None`` for a cost budget,
+        whose amounts are not milliseconds).
+
+    Examples
+    --------
+    >>> import mlprod as mp
+    >>> err = mp.BudgetExceeded("spent", limit=5.0, spent=5.2, unit="cost per 60 s")
+    >>> err.limit, err.unit, err.budget_ms
+    (5.0, 'cost per 60 s', None)
+    >>> mp.BudgetExceeded("late", budget_ms=50.0, elapsed_ms=61.0).unit
+    'ms'
     """
 
     def __init__(
-        self, message: str, *, budget_ms: float | None = None, elapsed_ms: float | None = None
+        self,
+        message: str,
+        *,
+        budget_ms: float | None = None,
+        elapsed_ms: float | None = None,
+        limit: float | None = None,
+        spent: float | None = None,
+        unit: str | None = None,
     ) -> None:
         super().__init__(message)
-        self.budget_ms = budget_ms
-        self.elapsed_ms = elapsed_ms
+        time_budget = unit in (None, "ms")
+        self.budget_ms = budget_ms if budget_ms is not None or not time_budget else limit
+        self.elapsed_ms = elapsed_ms if elapsed_ms is not None or not time_budget else spent
+        self.limit = limit if limit is not None else self.budget_ms
+        self.spent = spent if spent is not None else self.elapsed_ms
+        self.unit = unit if unit is not None else "ms"
 
 
 class SerializationError(MlprodError):

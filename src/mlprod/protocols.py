@@ -33,9 +33,12 @@ __all__ = [
     "Gate",
     "GateVerdict",
     "ModelRef",
+    "OutputRule",
     "Predictor",
     "ProbabilisticPredictor",
     "Serializer",
+    "ValidationOutcome",
+    "Validator",
 ]
 
 
@@ -233,4 +236,40 @@ class Explainer(Protocol):
 
     def explain_rows(self, X: Any, /) -> Any:
         """Return an ``(n_rows, n_features)`` array of contributions to the output."""
+        ...
+
+
+class ValidationOutcome(Protocol):
+    """What a :class:`Validator` returns: at least whether the data passed."""
+
+    @property
+    def ok(self) -> bool:
+        """``True`` when the data satisfied every rule."""
+        ...
+
+
+class Validator(Protocol):
+    """Anything with ``validate(X)`` returning an object with ``.ok``.
+
+    Implemented by: :class:`mlprod.Schema` (its ``ValidationReport`` has
+    ``.ok`` and ``.failures``), the signature stored with a registered model,
+    or yours. Called by: :func:`mlprod.guard` (``input_schema=``) before each
+    call; a report with ``failures`` has their count quoted in the reason.
+    """
+
+    def validate(self, X: Any, /) -> ValidationOutcome:
+        """Check ``X``; never raise for bad data, say so in the result."""
+        ...
+
+
+class OutputRule(Protocol):
+    """A rule on a model's answer: ``rule(X, y)`` returns ``True`` when ``y`` is acceptable.
+
+    Implemented by: :class:`mlprod.OutputCheck` (which returns ``None`` or
+    the reason instead) and any function you write. Called by:
+    :func:`mlprod.guard` (``output_check=``) on every answer of the primary.
+    """
+
+    def __call__(self, X: Any, y: Any, /) -> Any:
+        """Judge the answer ``y`` given for input ``X``."""
         ...

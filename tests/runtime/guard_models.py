@@ -150,3 +150,21 @@ class LoadsUnless(HangsInProcess):
         if os.path.exists(state["flag"]):
             raise RuntimeError(f"cannot load the model while {state['flag']} exists")
         self.__dict__.update(state)
+
+
+class Halt(BaseException):
+    """A BaseException of the user's own (not an Exception): it must never become a fallback."""
+
+
+class RaisesBase:
+    """Raises ``Halt`` (or ``SystemExit`` with ``exit=True``) from predict."""
+
+    def __init__(self, exit=False):
+        self.exit = exit
+        self.calls = 0
+
+    def predict(self, X):
+        self.calls += 1
+        if self.exit:
+            raise SystemExit(3)
+        raise Halt("operator pulled the plug")

@@ -106,7 +106,11 @@ def test_over_budget_without_fallback_raises_budget_exceeded(testing):
     g.predict(ROW)
     with pytest.raises(mp.BudgetExceeded) as info:
         g.predict(ROW)
-    assert info.value.budget_ms == 5
+    # A cost budget carries cost amounts in its own unit, never in the millisecond fields.
+    err = info.value
+    assert (err.limit, err.spent, err.unit) == (5.0, 5.0, "cost per 10 s")
+    assert err.budget_ms is None
+    assert err.elapsed_ms is None
 
 
 def test_concurrent_calls_cannot_overshoot_a_fixed_cost_budget(release):

@@ -7,6 +7,11 @@ executor thread, or in a worker process, and comes back as ``("ok", answer)``,
 ``("error", exception)``, ``("timeout", None)`` or ``("shed", None)``. The
 fallbacks are tried in order under the call's deadline; the first that
 answers names the path, ``fallback[i]:label``.
+
+A ``BaseException`` that is not an ``Exception`` (``KeyboardInterrupt``,
+``SystemExit``, your own subclasses) is never turned into a status: it is
+raised in the caller, wherever the model ran (inline, an executor thread, a
+worker process), so the guard can count and audit the call and let it go on.
 """
 
 from __future__ import annotations
@@ -111,13 +116,17 @@ def primary_sync(
     ex: ThreadExecutor | ProcessExecutor, at: float | None, method: str, X: Any, resolve: Resolve
 ) -> tuple[str, Any]:
     """Run the primary's ``method`` on ``X`` by the deadline ``at``; say how it went."""
-    early, timeout = _before_primary(at, method, X, resolve)
-    if early is not None:
-        return early
-    if isinstance(ex, ProcessExecutor):
-        return ex.call(method, X, timeout)
+    if at is None and not _testing._STATE.enabled and type(ex) is ThreadExecutor:
+        timeout = None  # the hot path: nothing to settle first
+    else:
+        early, timeout = _before_primary(at, method, X, resolve)
+        if early is not None:
+            return early
+        if isinstance(ex, ProcessExecutor):
+            return _from_process(ex.call(method, X, timeout))
     if timeout is None:
         # No deadline to enforce: run in the caller's thread, holding a slot meanwhile.
+        assert isinstance(ex, ThreadExecutor)
         if not ex.enter():
             return "shed", None
         try:
@@ -131,9 +140,22 @@ def primary_sync(
         return "shed", None
     if not ex.wait(job, timeout):
         return "timeout", None
-    if job.error is not None:
-        return "error", job.error
-    return "ok", job.result
+    return _settled(job.error, job.result)
+
+
+def _settled(error: BaseException | None, result: Any) -> tuple[str, Any]:
+    if error is None:
+        return "ok", result
+    if not isinstance(error, Exception):
+        raise error
+    return "error", error
+
+
+def _from_process(outcome: tuple[str, Any]) -> tuple[str, Any]:
+    status, value = outcome
+    if status == "error" and not isinstance(value, Exception):
+        raise value
+    return outcome
 
 
 async def primary_async(
@@ -144,7 +166,7 @@ async def primary_async(
     if early is not None:
         return early
     if isinstance(ex, ProcessExecutor):
-        return await _on_daemon_thread(ex.call, method, X, timeout)
+        return _from_process(await _on_daemon_thread(ex.call, method, X, timeout))
     loop = asyncio.get_running_loop()
     fut: asyncio.Future[None] = loop.create_future()
 
@@ -162,9 +184,7 @@ async def primary_async(
         raise
     if not fut.done() and ex.orphan(job):
         return "timeout", None
-    if job.error is not None:
-        return "error", job.error
-    return "ok", job.result
+    return _settled(job.error, job.result)
 
 
 # -- the fallback chain --------------------------------------------------------------------

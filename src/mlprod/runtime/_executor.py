@@ -25,15 +25,56 @@ import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Protocol
 
 from mlprod._internal.logging import get_logger
 from mlprod.errors import ConfigurationError
 from mlprod.runtime.deadline import DeadlineScope
 
-__all__ = ["Job", "ProcessExecutor", "ThreadExecutor"]
+__all__ = ["SHED", "Executor", "Job", "ProcessExecutor", "ThreadExecutor"]
+
+SHED: Any = object()
+"""What :meth:`ThreadExecutor.run_here` returns when every slot is taken."""
 
 _log = get_logger("mlprod.runtime.executor")
+
+
+class Executor(Protocol):
+    """What a guard reads from whichever executor runs its primary (threads or processes)."""
+
+    @property
+    def in_flight(self) -> int:
+        """Slots taken now (orphans included)."""
+        ...
+
+    @property
+    def orphans(self) -> int:
+        """Timed-out calls still running (threads only; a process is killed instead)."""
+        ...
+
+    @property
+    def orphans_finished(self) -> int:
+        """Orphans that have finished since."""
+        ...
+
+    @property
+    def killed(self) -> int:
+        """Workers killed on timeout (processes only)."""
+        ...
+
+    @property
+    def restart_failures(self) -> int:
+        """Failed attempts to replace a killed worker (processes only)."""
+        ...
+
+    @property
+    def threads(self) -> int:
+        """Threads started so far."""
+        ...
+
+    def shutdown(self) -> None:
+        """Release threads or processes."""
+        ...
 
 
 class Job:
@@ -82,6 +123,8 @@ class ThreadExecutor:
         self.orphans = 0
         self.orphans_finished = 0
         self.threads = 0
+        self.killed = 0  # threads cannot be killed; kept so every executor reads alike
+        self.restart_failures = 0
         self._idle = 0
         self._closed = False
 
@@ -124,6 +167,23 @@ class ThreadExecutor:
         """Give back a slot taken with :meth:`enter`."""
         with self._lock:
             self.in_flight -= 1
+
+    def run_here(self, fn: Callable[[Any], Any], X: Any) -> Any:
+        """``fn(X)`` in the caller's thread, holding a slot meanwhile; :data:`SHED` if none is free.
+
+        What :meth:`enter`, the call and :meth:`leave` do, in one step (the
+        guard's short path calls it on every call).
+        """
+        lock = self._lock
+        with lock:
+            if self.in_flight >= self.bound:
+                return SHED
+            self.in_flight += 1
+        try:
+            return fn(X)
+        finally:
+            with lock:
+                self.in_flight -= 1
 
     def wait(self, job: Job, timeout_s: float | None) -> bool:
         """Wait for ``job`` up to ``timeout_s``; ``False`` (and the job orphaned) on timeout."""
@@ -214,8 +274,10 @@ def _portable(exc: BaseException) -> BaseException:
         pickle.loads(pickle.dumps(exc))
     except Exception:
         # Many exceptions pickle but cannot be rebuilt (an __init__ with other arguments):
-        # the parent would see only the rebuild's TypeError, not what went wrong.
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
+        # the parent would see only the rebuild's TypeError, not what went wrong. A
+        # BaseException stays one, so the parent lets it through as it would here.
+        kind = RuntimeError if isinstance(exc, Exception) else BaseException
+        return kind(f"{type(exc).__name__}: {exc}")
     return exc
 
 

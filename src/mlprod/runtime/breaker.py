@@ -11,6 +11,7 @@ probes close it; one failed probe opens it again.
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -88,16 +89,23 @@ class CircuitBreaker:
             ("failure_threshold", failure_threshold, 1),
             ("half_open_max", half_open_max, 1),
         ):
-            if not isinstance(value, int) or value < low:
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigurationError(
                     f"CircuitBreaker {param} must be an integer >= {low}, got {value!r}",
                     parameter=param,
                     value=value,
                 )
         for param, seconds in (("window", window), ("recovery_s", recovery_s)):
-            if not isinstance(seconds, int | float) or seconds <= 0:
+            if (
+                isinstance(seconds, bool)
+                or not isinstance(seconds, int | float)
+                or not math.isfinite(seconds)
+                or seconds <= 0
+            ):
                 raise ConfigurationError(
-                    f"CircuitBreaker {param} must be a positive number of seconds, got {seconds!r}",
+                    f"CircuitBreaker {param} must be a positive, finite number of seconds, "
+                    f"got {seconds!r} (NaN or infinity would keep the breaker from ever "
+                    "recovering or forgetting)",
                     parameter=param,
                     value=seconds,
                 )

@@ -24,6 +24,17 @@ CostFn = Callable[[Any, Any], float]
 _SLOTS = 60
 
 
+def _finite_cost(cost: float) -> None:
+    if isinstance(cost, bool) or not isinstance(cost, int | float) or not math.isfinite(cost):
+        raise ConfigurationError(
+            f"a cost must be a finite number, got {cost!r}: NaN would switch the budget off "
+            "for good and an infinite cost would jam it. Make the cost function return a "
+            "finite number of your cost unit.",
+            parameter="cost",
+            value=repr(cost),
+        )
+
+
 class CostBudget:
     """At most ``amount`` of cost within any ``per_seconds`` window (to within 1/60 of it).
 
@@ -52,7 +63,12 @@ class CostBudget:
 
     def __init__(self, amount: float, per_seconds: float, *, clock: Clock | None = None) -> None:
         for param, value in (("amount", amount), ("per_seconds", per_seconds)):
-            if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value <= 0
+            ):
                 raise ConfigurationError(
                     f"cost_budget=(amount, per_seconds) needs positive numbers; "
                     f"{param} is {value!r}",
@@ -82,7 +98,15 @@ class CostBudget:
         self._ring[cell] += cost
 
     def spend(self, cost: float) -> None:
-        """Count ``cost`` as spent now (a negative cost gives some back)."""
+        """Count ``cost`` as spent now (a negative cost gives some back).
+
+        Raises
+        ------
+        ConfigurationError
+            When ``cost`` is NaN or infinite: one such value would switch
+            the budget off (NaN compares false) or jam it for good.
+        """
+        _finite_cost(cost)
         if not cost:
             return
         slot = self._slot()
@@ -95,6 +119,13 @@ class CostBudget:
         Checking and counting are one step, so concurrent callers cannot all
         pass the check before any of them counts.
         """
+        _finite_cost(cost)
+        if cost < 0:
+            raise ConfigurationError(
+                f"a call's cost cannot be negative, got {cost!r}",
+                parameter="cost",
+                value=cost,
+            )
         slot = self._slot()
         with self._lock:
             if self._live(slot) >= self.amount:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from collections.abc import Callable
+from typing import Any, TypeAlias
+
+import numpy as np
 
 from mlprod.errors import ConfigurationError
-from mlprod.protocols import AuditSink
+from mlprod.protocols import AuditSink, Explainer, ModelRef, OutputRule, Predictor, Validator
 from mlprod.runtime.breaker import CircuitBreaker
-from mlprod.runtime.budget import CostBudget
+from mlprod.runtime.budget import CostBudget, CostFn
+from mlprod.runtime.explain import ExplainSampler
 from mlprod.runtime.guard import Guard, ProbabilisticGuard
 from mlprod.runtime.policy import (
     GuardPolicy,
@@ -17,7 +22,16 @@ from mlprod.runtime.policy import (
     model_ref_dict,
 )
 
-__all__ = ["guard"]
+__all__ = ["Constant", "FallbackLike", "ModelLike", "guard"]
+
+ModelLike: TypeAlias = Predictor | Callable[[Any], Any]
+"""A model: anything with ``predict(X)``, or a plain function of ``X``."""
+
+Constant: TypeAlias = int | float | bool | str | np.generic | np.ndarray[Any, Any] | tuple[Any, ...]
+"""A constant fallback answer, broadcast to one per input row."""
+
+FallbackLike: TypeAlias = ModelLike | Constant
+"""One link of a fallback chain: a model, a function of ``X``, or a constant."""
 
 
 def _default_name(model: Any) -> str:
@@ -28,22 +42,27 @@ def _default_name(model: Any) -> str:
 
 
 def guard(
-    model: Any,
+    model: ModelLike,
     *,
-    fallback: Any = None,
+    fallback: FallbackLike | list[FallbackLike] | None = None,
     budget_ms: float | None = None,
-    input_schema: Any = None,
-    output_check: Any = None,
+    input_schema: Validator | None = None,
+    output_check: OutputRule | None = None,
     breaker: CircuitBreaker | None = None,
     max_in_flight: int = 8,
     audit: AuditSink | None = None,
-    model_ref: Any = None,
+    model_ref: ModelRef | None = None,
     name: str | None = None,
     isolation: str = "thread",
-    cost: Any = None,
+    cost: float | CostFn | None = None,
     cost_budget: tuple[float, float] | None = None,
-    shadow: Any = None,
+    shadow: ModelLike | None = None,
     record_inputs: bool = False,
+    explainer: Explainer | None = None,
+    explain_every: int | None = None,
+    explain_rate: float | None = None,
+    explain_top: int = 5,
+    explain_seed: int | None = 0,
 ) -> Guard:
     """Wrap a model so it answers in time, or answers with something safe, and leaves a record.
 
@@ -106,6 +125,22 @@ def guard(
         disagreements are counted and audited, never returned.
     record_inputs:
         Put the raw input into audit records (by default only its fingerprint).
+    explainer:
+        An :class:`~mlprod.protocols.Explainer` (``feature_names``,
+        ``explain_rows(X)``), e.g. what ``mp.explainer(model, background)``
+        returns. Sampled calls answered by the primary get each row's top
+        contributions (feature, value, contribution) in their audit record;
+        needs ``audit=``. A failing explainer never fails the call: the
+        record notes the error and ``stats().explain_errors`` counts it.
+    explain_every:
+        Explain every N-th call the primary answers (1 = all of them).
+    explain_rate:
+        Or explain each such call with this probability, drawn from a
+        generator seeded with ``explain_seed`` (reproducible).
+    explain_top:
+        Contributions kept per row, largest in absolute value first.
+    explain_seed:
+        Seed of the draws of ``explain_rate``.
 
     Returns
     -------
@@ -140,9 +175,15 @@ def guard(
             value=cost_budget,
         )
     fixed = cost is not None and not callable(cost)
-    if fixed and (isinstance(cost, bool) or not isinstance(cost, int | float) or not cost >= 0):
+    if fixed and (
+        isinstance(cost, bool)
+        or not isinstance(cost, int | float)
+        or not math.isfinite(cost)
+        or cost < 0
+    ):
         raise ConfigurationError(
-            f"cost must be a non-negative number or a callable (X, y) -> float, got {cost!r}",
+            f"cost must be a finite, non-negative number or a callable (X, y) -> float, "
+            f"got {cost!r}",
             parameter="cost",
             value=cost,
         )
@@ -158,6 +199,24 @@ def guard(
                 value=cost_budget,
             ) from None
         budget = CostBudget(amount, per_seconds)
+    explain = None
+    if explainer is not None:
+        if audit is None:
+            raise ConfigurationError(
+                "explainer= writes explanations into audit records, but the guard has no "
+                "audit=: pass audit=mp.AuditLog(path) (or any sink with append)",
+                parameter="explainer",
+                value=type(explainer).__name__,
+            )
+        explain = ExplainSampler(
+            explainer, every=explain_every, rate=explain_rate, top=explain_top, seed=explain_seed
+        )
+    elif explain_every is not None or explain_rate is not None:
+        raise ConfigurationError(
+            "explain_every= and explain_rate= say how often to explain, but no explainer= "
+            "was given",
+            parameter="explainer",
+        )
     if input_schema is not None and not callable(getattr(input_schema, "validate", None)):
         raise ConfigurationError(
             f"input_schema must have validate(X) (like mp.Schema), got "
@@ -187,4 +246,5 @@ def guard(
         cost=cost,
         cost_budget=budget,
         shadow=shadow,
+        explain=explain,
     )

@@ -11,27 +11,40 @@ Every call goes through the same order of defence:
 6. on any failure, the fallback chain, tried in order, under a deadline of
    whatever time is left.
 
-The guard returns the first answer it gets; :attr:`Guard.last_outcome` and
-:meth:`Guard.call` say which path answered and why. :mod:`~mlprod.runtime.policy`
+The guard returns the first answer it gets; :meth:`Guard.call` returns
+which path answered and why, and :attr:`Guard.last_outcome` keeps it per
+guard (and per thread or asyncio task).
+
+A ``BaseException`` that is not an ``Exception`` (``KeyboardInterrupt``,
+``SystemExit``, cancellation, your own subclasses), raised by a model or
+while the guard waits for one, ends the call on every path (inline,
+executor, asyncio, worker process): the call is counted (outcome ``error``,
+answered by ``none``) and audited, the breaker is given its permit back
+without a verdict, any cost reserved is refunded, no fallback runs, and the
+exception propagates. :mod:`~mlprod.runtime.policy`
 holds the declaration; this module executes it, synchronously or with asyncio.
 """
 
 from __future__ import annotations
 
+import contextvars
+import math
+import numbers
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mlprod._internal.logging import get_logger
 from mlprod.errors import BudgetExceeded, ConfigurationError, SchemaError, Unavailable
-from mlprod.protocols import AuditSink
+from mlprod.protocols import AuditSink, Validator
 from mlprod.runtime import _testing
 from mlprod.runtime._dispatch import fallback_async, fallback_sync, primary_async, primary_sync
-from mlprod.runtime._executor import ProcessExecutor, ThreadExecutor
+from mlprod.runtime._executor import SHED, Executor, ProcessExecutor, ThreadExecutor
 from mlprod.runtime.breaker import CircuitBreaker
 from mlprod.runtime.budget import CostBudget
 from mlprod.runtime.deadline import _DEADLINE
-from mlprod.runtime.outcome import CallOutcome, CallState, last_outcome, remember
+from mlprod.runtime.explain import ExplainSampler
+from mlprod.runtime.outcome import CallOutcome, CallState, Result
 from mlprod.runtime.policy import Fallback, GuardPolicy, OutputCheck
 from mlprod.runtime.records import call_record, disagreement_record
 from mlprod.runtime.shadow import ShadowRunner
@@ -40,6 +53,7 @@ from mlprod.runtime.stats import GuardStats, StatsRecorder
 __all__ = ["CallOutcome", "Guard", "ProbabilisticGuard"]
 
 _log = get_logger("mlprod.runtime.guard")
+_STATE = _testing._STATE  # read once per call: which clock, test mode or not
 _PREDICTION_METHODS = (
     "predict",
     "predict_proba",
@@ -63,7 +77,7 @@ def _weak_listener(method: Any) -> Any:
 
 
 def _release(
-    executor: Any, shadow: ShadowRunner | None, breaker: CircuitBreaker | None, listener: Any
+    executor: Executor, shadow: ShadowRunner | None, breaker: CircuitBreaker | None, listener: Any
 ) -> None:
     if shadow is not None:
         shadow.close()
@@ -90,20 +104,23 @@ class Guard:
     (True, 1)
     """
 
+    __module__ = "mlprod"
+
     def __init__(
         self,
         model: Any,
         *,
         policy: GuardPolicy,
         fallbacks: tuple[Fallback, ...],
-        input_schema: Any,
+        input_schema: Validator | None,
         output_check: OutputCheck,
         breaker: CircuitBreaker | None,
         audit: AuditSink | None,
         model_ref: Mapping[str, Any] | None,
-        cost: Any,
+        cost: float | Callable[[Any, Any], float] | None,
         cost_budget: CostBudget | None,
         shadow: Any,
+        explain: ExplainSampler | None = None,
     ) -> None:
         self.model = model
         self.policy = policy
@@ -117,6 +134,12 @@ class Guard:
         self._cost = cost
         # A fixed cost is counted when the call is admitted (see _admit).
         self._fixed_cost = 0.0 if cost is None or callable(cost) else float(cost)
+        self._explain = explain
+        self._closed = False
+        # Per guard, and per thread or asyncio task within it.
+        self._last: contextvars.ContextVar[Result | None] = contextvars.ContextVar(
+            f"mlprod_guard_last_outcome_{policy.name}", default=None
+        )
         self.cost_budget = cost_budget
         self._budget_s = None if policy.budget_ms is None else policy.budget_ms / 1000
         self._recorder = StatsRecorder()
@@ -128,6 +151,17 @@ class Guard:
             )
         else:
             self._executor = ThreadExecutor(policy.max_in_flight, name=policy.name)
+        # Set for a lean guard (no schema, cost budget, breaker, budget; threads): its
+        # calls may take the short path of _run.
+        self._inline: ThreadExecutor | None = None
+        if (
+            isinstance(self._executor, ThreadExecutor)
+            and input_schema is None
+            and cost_budget is None
+            and breaker is None
+            and policy.budget_ms is None
+        ):
+            self._inline = self._executor
         self._shadow: ShadowRunner | None = None
         if shadow is not None:
             self._shadow = ShadowRunner(
@@ -154,11 +188,11 @@ class Guard:
         :class:`~mlprod.SchemaError`, :class:`~mlprod.Unavailable`) only when
         no fallback answers.
         """
-        return self._run("predict", X)
+        return self._run("predict", X)[5]
 
     async def apredict(self, X: Any) -> Any:
         """:meth:`predict` for asyncio code: the event loop is never blocked by the primary."""
-        return await self._arun("predict", X)
+        return (await self._arun("predict", X))[5]
 
     def call(self, X: Any, *, method: str = "predict") -> CallOutcome:
         """Like :meth:`predict`, but return the :class:`CallOutcome` (answer in ``.value``).
@@ -166,19 +200,21 @@ class Guard:
         Raises :class:`~mlprod.ConfigurationError` when the model has no ``method``.
         """
         self._callable(method)
-        self._run(method, X)
-        return last_outcome()  # type: ignore[return-value]
+        return CallOutcome(*self._run(method, X))
 
     async def acall(self, X: Any, *, method: str = "predict") -> CallOutcome:
         """:meth:`call` for asyncio code."""
         self._callable(method)
-        await self._arun(method, X)
-        return last_outcome()  # type: ignore[return-value]
+        return CallOutcome(*(await self._arun(method, X)))
 
     @property
     def last_outcome(self) -> CallOutcome | None:
-        """The outcome of the latest guarded call made in this thread or asyncio task."""
-        return last_outcome()
+        """The outcome of this guard's latest call in this thread or asyncio task.
+
+        Each guard keeps its own: another guard's calls never show here.
+        """
+        last = self._last.get()
+        return None if last is None else CallOutcome(*last)
 
     def stats(self) -> GuardStats:
         """A snapshot of the counters, gauges and latency histogram (see :class:`GuardStats`)."""
@@ -189,8 +225,8 @@ class Guard:
             in_flight=ex.in_flight,
             orphans=ex.orphans,
             orphans_finished=ex.orphans_finished,
-            workers_killed=getattr(ex, "killed", 0),
-            worker_restart_failures=getattr(ex, "restart_failures", 0),
+            workers_killed=ex.killed,
+            worker_restart_failures=ex.restart_failures,
             cost_spent=None if self.cost_budget is None else self.cost_budget.spent(),
         )
 
@@ -213,6 +249,8 @@ class Guard:
 
         A closed guard no longer records the state changes of its breaker.
         """
+        self._closed = True
+        self._inline = None  # the general path refuses calls to a closed guard
         self._finalizer()
 
     def __enter__(self) -> Guard:
@@ -233,15 +271,14 @@ class Guard:
     # -- the order of defence --------------------------------------------------------------
 
     def _admit(self, X: Any) -> CallState:
-        if not self._finalizer.alive:
+        if self._closed:
             raise ConfigurationError(
                 f"guard {self.name!r} is closed: its executor is shut down. Build a new "
                 "guard with mp.guard(...), or close it only when you are done with it.",
                 parameter="guard",
                 value=self.name,
             )
-        clock = _testing.current_clock()
-        start = clock.monotonic()
+        start = _STATE.now()
         at = None if self._budget_s is None else start + self._budget_s
         ambient = _DEADLINE.get()
         if ambient is not None and (at is None or ambient < at):
@@ -273,13 +310,17 @@ class Guard:
                 return call
         if self.cost_budget is not None and not self.cost_budget.try_spend(self._fixed_cost):
             b = self.cost_budget
+            spent = b.spent()
             call.outcome = "over_budget"
-            call.reason = f"cost budget {b.amount:g} per {b.per_seconds:g} s is spent"
+            call.reason = (
+                f"cost budget {b.amount:g} per {b.per_seconds:g} s is spent ({spent:g} spent)"
+            )
             call.error = BudgetExceeded(
                 f"guard {self.name!r}: {call.reason}; calls go to the fallback until "
                 "spending falls back under the budget. Add a cheaper fallback or raise the budget.",
-                budget_ms=b.amount,
-                elapsed_ms=b.spent(),
+                limit=b.amount,
+                spent=spent,
+                unit=f"cost per {b.per_seconds:g} s",
             )
             return call
         if self.cost_budget is not None:
@@ -297,13 +338,22 @@ class Guard:
                 )
         return call
 
-    def _judge(self, call: CallState, X: Any, status: str, value: Any) -> None:
-        """Turn what the primary did into an outcome, and tell the breaker."""
+    def _check_output(self, X: Any, value: Any) -> str | None:
+        try:
+            return self.output_check(X, value)
+        except Exception as exc:
+            return f"the output check raised {type(exc).__name__}: {exc}"
+
+    def _judge(
+        self, call: CallState, X: Any, status: str, value: Any, why: str | None = None
+    ) -> None:
+        """Turn what the primary did into an outcome, and tell the breaker.
+
+        ``why`` is the output check's verdict when the caller already has it.
+        """
         if status == "ok":
-            try:
-                why = self.output_check(X, value)
-            except Exception as exc:
-                why = f"the output check raised {type(exc).__name__}: {exc}"
+            if why is None:
+                why = self._check_output(X, value)
             if why is None:
                 call.value = value
                 if callable(self._cost) and self.cost_budget is not None:
@@ -316,7 +366,7 @@ class Guard:
                 )
         elif status == "timeout":
             budget = None if call.at is None else (call.at - call.start) * 1000
-            elapsed = (_testing.current_clock().monotonic() - call.start) * 1000
+            elapsed = (_STATE.now() - call.start) * 1000
             call.outcome = "timeout"
             call.reason = f"no answer within {budget:.1f} ms" if budget is not None else "timeout"
             call.error = BudgetExceeded(
@@ -325,6 +375,7 @@ class Guard:
                 "a fallback.",
                 budget_ms=budget,
                 elapsed_ms=elapsed,
+                unit="ms",
             )
         elif status == "shed":
             call.outcome = "shed"
@@ -340,21 +391,33 @@ class Guard:
             call.outcome = "error"
             call.reason = f"{type(value).__name__}: {value}"
             call.error = value
-        if self.breaker is not None and status != "shed":
-            if call.outcome == "ok":
+        if self.breaker is not None:
+            if status == "shed":
+                self.breaker.release(call.permit)
+            elif call.outcome == "ok":
                 self.breaker.record_success(call.permit)
             else:
                 self.breaker.record_failure(call.permit)
-        elif self.breaker is not None:
-            self.breaker.release(call.permit)
+            call.permit = None  # the breaker has its verdict
 
     def _spend(self, X: Any, y: Any) -> None:
         try:
-            self.cost_budget.spend(float(self._cost(X, y)))  # type: ignore[union-attr]
+            raw = self._cost(X, y)  # type: ignore[misc,operator]
+            cost = float(raw) if isinstance(raw, numbers.Real) else math.nan
+            if isinstance(raw, bool) or not math.isfinite(cost) or cost < 0:
+                raise ConfigurationError(
+                    f"the cost function returned {raw!r}; a cost must be a finite, "
+                    "non-negative number (NaN would switch the budget off for good)",
+                    parameter="cost",
+                    value=repr(raw),
+                )
+            self.cost_budget.spend(cost)  # type: ignore[union-attr]
         except Exception as exc:
-            # The answer is good; a broken cost function must not turn it into a failure.
+            # The answer is good; a broken cost function must not turn it into a failure,
+            # nor may its value reach the budget. Counted, so the gap shows in stats().
+            self._recorder.count_cost_error()
             _log.error(
-                "the cost function failed; the call was not counted",
+                "the cost of an answer could not be counted; fix the cost function",
                 guard=self.name,
                 error=f"{type(exc).__name__}: {exc}",
             )
@@ -381,43 +444,90 @@ class Guard:
 
     # -- one call, start to finish -----------------------------------------------------------
 
-    def _run(self, method: str, X: Any) -> Any:
+    def _run(self, method: str, X: Any) -> Result:
+        ex = self._inline
+        if ex is not None and _DEADLINE.get() is None and not _STATE.enabled:
+            # The lean path (no schema, cost budget, breaker, budget or deadline): the
+            # primary runs in the caller's thread and a good answer returns at once.
+            # Anything else joins the general path below with the same state.
+            start = _STATE.now()
+            try:
+                value = ex.run_here(self._callable(method), X)
+            except Exception as exc:
+                call = CallState(start, None)
+                self._judge(call, X, "error", exc)
+                return self._conclude(call, method, X)
+            except BaseException as exc:
+                self._abort(CallState(start, None), method, X, exc)
+                raise
+            if value is SHED:
+                call = CallState(start, None)
+                self._judge(call, X, "shed", None)
+                return self._conclude(call, method, X)
+            try:
+                why = self.output_check(X, value)
+            except Exception as exc:
+                why = f"the output check raised {type(exc).__name__}: {exc}"
+            if why is None:
+                return self._answered(start, method, X, value)
+            call = CallState(start, None)
+            self._judge(call, X, "ok", value, why)
+            return self._conclude(call, method, X)
         call = self._admit(X)
         if call.outcome == "ok":
             try:
                 status, value = primary_sync(self._executor, call.at, method, X, self._callable)
-            except BaseException:
-                self._give_back(call)
+                self._judge(call, X, status, value)
+            except BaseException as exc:
+                self._abort(call, method, X, exc)
                 raise
-            self._judge(call, X, status, value)
+        return self._conclude(call, method, X)
+
+    def _conclude(self, call: CallState, method: str, X: Any) -> Result:
         if call.outcome == "ok":
-            return self._finish(call, method, X, "primary", call.value, [])
-        path, value, failures = fallback_sync(self.fallbacks, call.at, method, X)
+            return self._answered(call.start, method, X, call.value)
+        try:
+            path, value, failures = fallback_sync(self.fallbacks, call.at, method, X)
+        except BaseException as exc:
+            self._abort(call, method, X, exc)
+            raise
         return self._finish(call, method, X, path, value, failures)
 
-    async def _arun(self, method: str, X: Any) -> Any:
+    async def _arun(self, method: str, X: Any) -> Result:
         call = self._admit(X)
-        if call.outcome == "ok":
-            try:
+        try:
+            if call.outcome == "ok":
                 status, value = await primary_async(
                     self._executor, call.at, method, X, self._callable
                 )
-            except BaseException:
-                self._give_back(call)
-                raise
-            self._judge(call, X, status, value)
-        if call.outcome == "ok":
-            return self._finish(call, method, X, "primary", call.value, [])
-        path, value, failures = await fallback_async(self.fallbacks, call.at, method, X)
+                self._judge(call, X, status, value)
+            if call.outcome == "ok":
+                return self._answered(call.start, method, X, call.value)
+            path, value, failures = await fallback_async(self.fallbacks, call.at, method, X)
+        except BaseException as exc:
+            self._abort(call, method, X, exc)
+            raise
         return self._finish(call, method, X, path, value, failures)
 
-    def _give_back(self, call: CallState) -> None:
-        # The caller was cancelled (or interrupted) and will never learn how the
-        # primary did. Without this, a half-open breaker would wait for the verdict
-        # of this probe forever and turn every later call away.
+    def _abort(self, call: CallState, method: str, X: Any, exc: BaseException) -> None:
+        """Count and audit a call that a ``BaseException`` ended; the caller re-raises it."""
+        # No verdict on the dependency: a half-open breaker would otherwise wait for
+        # this probe forever and turn every later call away.
         if self.breaker is not None:
             self.breaker.release(call.permit)
+            call.permit = None
+        text = f"{type(exc).__name__} ended the call" + (f": {exc}" if str(exc) else "")
+        if call.outcome == "ok":
+            call.outcome, call.reason = "error", text
+        else:
+            call.reason = f"{call.reason}; then {text} in the fallback chain"
+        call.error = None
         self._refund(call)
+        latency_ms = (_STATE.now() - call.start) * 1000
+        self._recorder.record(call.outcome, "none", latency_ms)
+        self._last.set((call.outcome, "none", "", call.reason, latency_ms, None))
+        if self.audit is not None:
+            self._audit_call(method, X, call.outcome, call.reason, "none", "", latency_ms, None, [])
 
     def _refund(self, call: CallState) -> None:
         # Failed calls cost nothing: give back what was counted when the call was admitted.
@@ -425,19 +535,32 @@ class Guard:
             self.cost_budget.spend(-call.reserved)  # type: ignore[union-attr]
             call.reserved = 0.0
 
+    def _answered(self, start: float, method: str, X: Any, value: Any) -> Result:
+        """Finish a call the primary answered: count it, keep it, record it."""
+        latency_ms = (_STATE.now() - start) * 1000
+        self._recorder.record("ok", "primary", latency_ms)
+        result = ("ok", "primary", "primary", "", latency_ms, value)
+        self._last.set(result)
+        if self.audit is not None:
+            self._audit_call(method, X, "ok", "", "primary", "primary", latency_ms, value, [])
+        if self._shadow is not None:
+            self._shadow.submit(method, X, value, inline=_STATE.enabled)
+        return result
+
     def _finish(
         self, call: CallState, method: str, X: Any, path: str, value: Any, failures: list[str]
-    ) -> Any:
-        latency_ms = (_testing.current_clock().monotonic() - call.start) * 1000
-        if call.outcome != "ok":
-            self._refund(call)
-        answered_by = "primary" if path == "primary" else ("fallback" if path else "none")
+    ) -> Result:
+        """Finish a call the primary did not answer: a fallback did, or nothing did."""
+        latency_ms = (_STATE.now() - call.start) * 1000
+        self._refund(call)
+        answered_by = "fallback" if path else "none"
         self._recorder.record(call.outcome, answered_by, latency_ms)
-        remember(call.outcome, answered_by, path, call.reason, latency_ms, value)
+        result = (call.outcome, answered_by, path, call.reason, latency_ms, value)
+        self._last.set(result)
         if self.audit is not None:
-            self._audit_call(method, X, call, answered_by, path, latency_ms, value, failures)
-        if self._shadow is not None and answered_by == "primary":
-            self._shadow.submit(method, X, value, inline=_testing.is_testing())
+            self._audit_call(
+                method, X, call.outcome, call.reason, answered_by, path, latency_ms, value, failures
+            )
         if answered_by == "none":
             error = call.error if call.error is not None else RuntimeError(call.reason)
             if not self.fallbacks:
@@ -449,7 +572,7 @@ class Guard:
                 if line not in known:
                     error.add_note(line)
             raise error
-        return value
+        return result
 
     # -- audit -----------------------------------------------------------------------------
 
@@ -465,29 +588,48 @@ class Guard:
         self,
         method: str,
         X: Any,
-        call: CallState,
+        outcome: str,
+        reason: str,
         answered_by: str,
         path: str,
         latency_ms: float,
         value: Any,
         failures: list[str],
     ) -> None:
-        self._append(
-            call_record(
-                guard=self.name,
-                method=method,
-                model_ref=self.model_ref,
-                X=X,
-                outcome=call.outcome,
-                reason=call.reason,
-                answered_by=answered_by,
-                path=path,
-                latency_ms=latency_ms,
-                value=value,
-                failures=failures,
-                record_inputs=self.policy.record_inputs,
-            )
+        record = call_record(
+            guard=self.name,
+            method=method,
+            model_ref=self.model_ref,
+            X=X,
+            outcome=outcome,
+            reason=reason,
+            answered_by=answered_by,
+            path=path,
+            latency_ms=latency_ms,
+            value=value,
+            failures=failures,
+            record_inputs=self.policy.record_inputs,
         )
+        # Only the primary's answers are the explainer's model's; unsampled calls stop
+        # at one counter step.
+        if self._explain is not None and answered_by == "primary" and self._explain.sample():
+            record["explanation"] = self._explanation(X)
+        self._append(record)
+
+    def _explanation(self, X: Any) -> dict[str, Any]:
+        assert self._explain is not None
+        try:
+            explanation = self._explain.explain(X)
+        except Exception as exc:
+            # The answer stands; its record says why it carries no explanation.
+            self._recorder.count_explanation(failed=True)
+            _log.error("the explainer failed", guard=self.name, error=f"{type(exc).__name__}")
+            return {
+                "explainer": type(self._explain.explainer).__name__,
+                "error": f"{type(exc).__name__}: {exc}",
+            }
+        self._recorder.count_explanation(failed=False)
+        return explanation
 
     def _audit_breaker(self, change: Mapping[str, Any]) -> None:
         self._append({**change, "guard": self.name})
@@ -499,6 +641,9 @@ class Guard:
 
 class ProbabilisticGuard(Guard):
     """A :class:`Guard` around a model with ``predict_proba``, which it guards too.
+
+    What :func:`mlprod.guard` returns for a model with ``predict_proba``;
+    use :class:`mlprod.Guard` in ``isinstance`` checks and annotations.
 
     Examples
     --------
@@ -514,8 +659,12 @@ class ProbabilisticGuard(Guard):
 
     def predict_proba(self, X: Any) -> Any:
         """Class probabilities from the primary, or from the first fallback that answers."""
-        return self._run("predict_proba", X)
+        return self._run("predict_proba", X)[5]
 
     async def apredict_proba(self, X: Any) -> Any:
         """:meth:`predict_proba` for asyncio code."""
-        return await self._arun("predict_proba", X)
+        return (await self._arun("predict_proba", X))[5]
+
+
+# The class reports mlprod as its module, so doctest would not see it as defined here.
+__test__ = {"Guard": Guard}

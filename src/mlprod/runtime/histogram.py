@@ -21,7 +21,8 @@ _EMAX = 24  # 2**24 ms ≈ 4.7 h
 _SIZE = (_EMAX - _EMIN + 1) * _SUB
 
 
-def _index(ms: float) -> int:
+def bucket_index(ms: float) -> int:
+    """The bucket a latency of ``ms`` milliseconds is counted in."""
     if ms <= 0.0:
         return 0
     mant, exp = math.frexp(ms)  # ms = mant * 2**exp, 0.5 <= mant < 1
@@ -30,6 +31,9 @@ def _index(ms: float) -> int:
     if exp > _EMAX:
         return _SIZE - 1
     return (exp - _EMIN) * _SUB + int((mant - 0.5) * 2 * _SUB)
+
+
+_index = bucket_index
 
 
 def _midpoint(index: int) -> float:
@@ -55,18 +59,40 @@ class LatencyHistogram:
     (100, True)
     """
 
-    __slots__ = ("count", "counts", "max", "min", "total")
+    __module__ = "mlprod"
+    __slots__ = ("count", "counts", "frozen", "max", "min", "total")
 
     def __init__(self) -> None:
-        self.counts = [0] * _SIZE
+        self.counts: list[int] = [0] * _SIZE
         self.count = 0
         self.total = 0.0
         self.min = math.inf
         self.max = 0.0
+        self.frozen = False
+
+    def _refuse_if_frozen(self) -> None:
+        if self.frozen:
+            raise TypeError(
+                "this LatencyHistogram belongs to a GuardStats snapshot and is read-only; "
+                "take .copy() to get one you can add to"
+            )
+
+    def frozen_copy(self) -> LatencyHistogram:
+        """A read-only copy (what a :class:`~mlprod.GuardStats` snapshot holds)."""
+        out = self.copy()
+        out.counts = tuple(out.counts)  # type: ignore[assignment]
+        out.frozen = True
+        return out
 
     def record(self, ms: float) -> None:
         """Count one latency of ``ms`` milliseconds."""
-        self.counts[_index(ms)] += 1
+        self.add(_index(ms), ms)
+
+    def add(self, index: int, ms: float) -> None:
+        """Count one latency of ``ms`` milliseconds whose bucket ``index`` is known."""
+        if self.frozen:
+            self._refuse_if_frozen()
+        self.counts[index] += 1
         self.count += 1
         self.total += ms
         if ms < self.min:
@@ -105,6 +131,7 @@ class LatencyHistogram:
 
     def merge(self, other: LatencyHistogram) -> None:
         """Add ``other``'s samples into this histogram, in place."""
+        self._refuse_if_frozen()
         self.counts = [a + b for a, b in zip(self.counts, other.counts)]
         self.count += other.count
         self.total += other.total
@@ -156,7 +183,7 @@ class LatencyHistogram:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, LatencyHistogram):
             return NotImplemented
-        return self.counts == other.counts and self.count == other.count
+        return tuple(self.counts) == tuple(other.counts) and self.count == other.count
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -165,3 +192,7 @@ class LatencyHistogram:
             return "LatencyHistogram(count=0)"
         p50, p99 = self.quantile(0.5), self.quantile(0.99)
         return f"LatencyHistogram(count={self.count}, p50={p50:.3g} ms, p99={p99:.3g} ms)"
+
+
+# The class reports mlprod as its module, so doctest would not see it as defined here.
+__test__ = {"LatencyHistogram": LatencyHistogram}

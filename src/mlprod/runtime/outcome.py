@@ -1,29 +1,27 @@
 """What happened on one guarded call: the outcome, the path that answered, and why.
 
-The guard fills a :class:`CallState` as the call moves through its defences,
-then keeps the result per thread or asyncio task (a context variable), from
-which :class:`CallOutcome` is built only when someone asks.
+The guard fills a :class:`CallState` as the call moves through its defences
+and hands the result back as a plain tuple (:data:`Result`) to the code that
+made the call; :class:`CallOutcome` is built from it only when someone asks
+(``Guard.call``, ``Guard.last_outcome``), which keeps ``predict`` lean.
 """
 
 from __future__ import annotations
 
-import contextvars
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlprod._internal.render import Document, Rendered
 from mlprod.runtime.breaker import Permit
 
-__all__ = ["CallOutcome", "CallState", "last_outcome", "remember"]
+__all__ = ["CallOutcome", "CallState", "Result"]
 
-# The latest call's (outcome, answered_by, path, reason, latency_ms, value); a CallOutcome
-# is built from it only when asked for, which keeps the hot path lean.
-_LAST: contextvars.ContextVar[tuple[str, str, str, str, float, Any] | None] = (
-    contextvars.ContextVar("mlprod_guard_last_outcome", default=None)
-)
+Result = tuple[str, str, str, str, float, Any]
+"""One call's ``(outcome, answered_by, path, reason, latency_ms, value)``."""
 
 
-@dataclass(frozen=True)
-class CallOutcome:
+@dataclass(frozen=True, repr=False)
+class CallOutcome(Rendered):
     """What happened on one guarded call.
 
     Attributes
@@ -52,12 +50,25 @@ class CallOutcome:
     ('error', 'fallback[0]:0', [0])
     """
 
+    __module__ = "mlprod"
+
     outcome: str
     answered_by: str
     path: str
     reason: str
     latency_ms: float
     value: Any = field(default=None, repr=False, compare=False)
+
+    def _document(self, **options: Any) -> Document:
+        facts: dict[str, Any] = {
+            "outcome": self.outcome,
+            "answered by": self.answered_by,
+            "path": self.path or "-",
+            "latency": f"{self.latency_ms:.3g} ms",
+        }
+        if self.reason:
+            facts["reason"] = self.reason
+        return Document("Guarded call", ok=self.ok, facts=facts)
 
     def __repr__(self) -> str:
         reason = f", reason={self.reason!r}" if self.reason else ""
@@ -98,14 +109,5 @@ class CallState:
         self.value: Any = None
 
 
-def remember(
-    outcome: str, answered_by: str, path: str, reason: str, latency_ms: float, value: Any
-) -> None:
-    """Keep the latest call's result for this thread or asyncio task."""
-    _LAST.set((outcome, answered_by, path, reason, latency_ms, value))
-
-
-def last_outcome() -> CallOutcome | None:
-    """The latest call's :class:`CallOutcome` in this thread or asyncio task, or ``None``."""
-    last = _LAST.get()
-    return None if last is None else CallOutcome(*last)
+# The class reports mlprod as its module, so doctest would not see it as defined here.
+__test__ = {"CallOutcome": CallOutcome}

@@ -8,7 +8,9 @@ summarise inputs and outputs for audit records without keeping raw data.
 
 from __future__ import annotations
 
+import cmath
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -71,7 +73,8 @@ class GuardPolicy:
 
     def __post_init__(self) -> None:
         if self.budget_ms is not None and (
-            not isinstance(self.budget_ms, int | float)
+            isinstance(self.budget_ms, bool)
+            or not isinstance(self.budget_ms, int | float)
             or not math.isfinite(self.budget_ms)
             or self.budget_ms <= 0
         ):
@@ -81,7 +84,11 @@ class GuardPolicy:
                 parameter="budget_ms",
                 value=self.budget_ms,
             )
-        if not isinstance(self.max_in_flight, int) or self.max_in_flight < 1:
+        if (
+            isinstance(self.max_in_flight, bool)
+            or not isinstance(self.max_in_flight, int)
+            or self.max_in_flight < 1
+        ):
             raise ConfigurationError(
                 f"max_in_flight must be a positive integer, got {self.max_in_flight!r}",
                 parameter="max_in_flight",
@@ -108,23 +115,49 @@ class GuardPolicy:
         }
 
 
+def _setting_number(name: str, value: Any) -> None:
+    if value is not None and (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.integer | np.floating)
+        or not math.isfinite(value)
+    ):
+        raise ConfigurationError(
+            f"OutputCheck {name} must be a finite number or None, got {value!r}",
+            parameter=name,
+            value=value,
+        )
+
+
 @dataclass(frozen=True)
 class OutputCheck:
     """What a primary's output must satisfy before the guard returns it.
 
     A failed check sends the call to the fallback with outcome
-    ``invalid_output``.
+    ``invalid_output``. By default an output must be *finite, with one row
+    per input row*: an array-like (a numpy array, a list, a pandas object)
+    whose first dimension is the number of input rows, holding no NaN,
+    infinity or missing value (``None``, ``pd.NA``, ``NaT``,
+    ``Decimal("NaN")``). ``None``, a scalar, a string, a mapping, a generator
+    (it has no rows and can be read once) and ragged nested lists fail it.
+    Text and other non-numeric labels pass when nothing is missing.
 
     Parameters
     ----------
     finite:
-        Reject NaN and infinite values (numeric outputs).
+        Reject NaN, infinite and missing values.
     rows:
-        Require one output row per input row.
+        Require one output row per input row (skipped when the input has no
+        row count, such as a mapping of columns).
     low, high:
         Inclusive bounds every numeric value must lie within.
     func:
         Your own check, ``func(X, y)``, returning ``True`` when ``y`` is acceptable.
+
+    Raises
+    ------
+    ConfigurationError
+        When a bound is not a finite number, ``low > high``, or ``func`` is
+        not callable: at construction, not at the first call.
 
     Examples
     --------
@@ -134,6 +167,8 @@ class OutputCheck:
     '1 of 2 values are outside [0, 1]'
     >>> check([[1], [2]], [0.2, 0.9]) is None
     True
+    >>> check([[1], [2]], [0.2, None])
+    '1 of 2 values are NaN, infinite or missing'
     """
 
     finite: bool = True
@@ -142,47 +177,210 @@ class OutputCheck:
     high: float | None = None
     func: Callable[[Any, Any], bool] | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("finite", "rows"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigurationError(
+                    f"OutputCheck {name} must be True or False, got {getattr(self, name)!r}",
+                    parameter=name,
+                    value=getattr(self, name),
+                )
+        _setting_number("low", self.low)
+        _setting_number("high", self.high)
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ConfigurationError(
+                f"OutputCheck low={self.low!r} is above high={self.high!r}: no value could "
+                "pass. Swap them, or leave one out for a one-sided bound.",
+                parameter="low",
+                value=(self.low, self.high),
+            )
+        if self.func is not None and not callable(self.func):
+            raise ConfigurationError(
+                f"OutputCheck func must be a callable (X, y) -> bool, got "
+                f"{type(self.func).__name__}",
+                parameter="func",
+                value=repr(self.func),
+            )
+        plain = self.finite and self.rows and self.low is None and self.high is None
+        object.__setattr__(self, "_plain", plain and self.func is None)
+
     def __call__(self, X: Any, y: Any) -> str | None:
         """Return why ``y`` is unacceptable for input ``X``, or ``None`` when it passes."""
-        if self.rows:
-            expected = n_rows(X)
-            try:
-                got = len(y)
-            except TypeError:
-                got = None
-            if expected is not None and got is not None and got != expected:
-                return f"the output has {got} rows for {expected} input rows"
-        if self.finite or self.low is not None or self.high is not None:
-            arr = y if type(y) is np.ndarray else _as_array(y)
-            if (
-                arr is not None
-                and arr.dtype.kind in "fc"
-                and self.finite
-                and not np.isfinite(arr).all()
-            ):
-                bad = int((~np.isfinite(arr)).sum())
-                return f"{bad} of {arr.size} values are NaN or infinite"
-            if (
-                arr is not None
-                and arr.dtype.kind in "iufb"
-                and (self.low is not None or self.high is not None)
-            ):
-                outside = np.zeros(arr.shape, dtype=bool)
-                if self.low is not None:
-                    outside |= arr < self.low
-                if self.high is not None:
-                    outside |= arr > self.high
-                if outside.any():
-                    return (
-                        f"{int(outside.sum())} of {arr.size} values are outside "
-                        f"[{self.low:g}, {self.high:g}]"
-                        if self.low is not None and self.high is not None
-                        else f"{int(outside.sum())} of {arr.size} values are out of range"
-                    )
+        # The hot path, the default check of a small 1-d float array: a few attribute
+        # reads and one pass of math.isfinite. Anything else takes the general path.
+        if self._plain and type(y) is np.ndarray:  # type: ignore[attr-defined]
+            shape, dtype = y.shape, y.dtype
+            if len(shape) == 1 and n_rows(X) == shape[0]:
+                if dtype is _FLOAT64 and shape[0] <= _SMALL:
+                    for v in y.tolist():
+                        if not _isfinite(v):
+                            break
+                    else:
+                        return None
+                elif dtype.kind in "iub":  # integers and booleans are always finite
+                    return None
+        strict = self.finite or self.rows
+        # The hot path: a model that returns a numpy array (no conversion, no allocation).
+        arr = y if type(y) is np.ndarray else None
+        if arr is None:
+            arr, why = _as_rows(y)
+            if why is not None and strict:
+                return why
+        if arr is not None:
+            if self.rows:
+                expected = n_rows(X)
+                if expected is not None:
+                    if arr.ndim == 0:
+                        return (
+                            f"the output is a single value ({type(y).__name__}), not one row "
+                            f"per input row ({expected})"
+                        )
+                    if arr.shape[0] != expected:
+                        return f"the output has {arr.shape[0]} rows for {expected} input rows"
+            why = self._values(arr)
+            if why is not None:
+                return why
         if self.func is not None and not self.func(X, y):
             name = getattr(self.func, "__name__", type(self.func).__name__)
             return f"the output check {name!r} returned False"
         return None
+
+    def _values(self, arr: np.ndarray[Any, Any]) -> str | None:
+        kind = arr.dtype.kind
+        if kind == "f" and self.finite and self.low is None and self.high is None:
+            # The common case, kept short: float predictions, finite or not.
+            if arr.size <= _SMALL:
+                values = (arr if arr.ndim == 1 else arr.ravel()).tolist()
+                if all(map(math.isfinite, values)):
+                    return None
+            elif _all_finite(arr):
+                return None
+            bad = int((~np.isfinite(arr)).sum())
+            return f"{bad} of {arr.size} values are NaN or infinite"
+        if kind == "O":
+            numbers, why = _object_numbers(arr, self.finite)
+            if why is not None:
+                return why
+            if numbers is None:
+                return None
+            if self.finite and not _all_finite(numbers):
+                bad = int((~np.isfinite(numbers)).sum())
+                return f"{bad} of {arr.size} values are NaN, infinite or missing"
+            arr, kind = numbers, "f"
+        if self.finite:
+            if kind == "f":
+                if not _all_finite(arr):
+                    bad = int((~np.isfinite(arr)).sum())
+                    return f"{bad} of {arr.size} values are NaN or infinite"
+            elif kind == "c":
+                if not np.isfinite(arr).all():
+                    bad = int((~np.isfinite(arr)).sum())
+                    return f"{bad} of {arr.size} values are NaN or infinite"
+            elif kind in "mM" and np.isnat(arr).any():
+                return f"{int(np.isnat(arr).sum())} of {arr.size} values are missing (NaT)"
+        if (self.low is not None or self.high is not None) and kind in "iufb":
+            outside = np.zeros(arr.shape, dtype=bool)
+            if self.low is not None:
+                outside |= arr < self.low
+            if self.high is not None:
+                outside |= arr > self.high
+            if outside.any():
+                return (
+                    f"{int(outside.sum())} of {arr.size} values are outside "
+                    f"[{self.low:g}, {self.high:g}]"
+                    if self.low is not None and self.high is not None
+                    else f"{int(outside.sum())} of {arr.size} values are out of range"
+                )
+        return None
+
+
+# Below this many values, a Python pass over the values beats numpy's per-call overhead.
+_SMALL = 16
+_FLOAT64 = np.dtype(np.float64)
+_isfinite = math.isfinite
+
+
+def _all_finite(arr: np.ndarray[Any, Any]) -> bool:
+    """Whether a float array holds only finite values, cheaply for the common case."""
+    if arr.size <= _SMALL:
+        return all(map(math.isfinite, arr.ravel().tolist()))
+    # A finite sum means every value is finite (NaN and inf propagate); an
+    # overflowing sum of finite values is told apart by the exact scan.
+    with np.errstate(over="ignore"):
+        total = arr.sum()
+    return math.isfinite(total) or bool(np.isfinite(arr).all())
+
+
+def _as_rows(y: Any) -> tuple[np.ndarray[Any, Any] | None, str | None]:
+    """``y`` as an array to check, or why it cannot be one row per input row."""
+    if y is None:
+        return None, "the output is None"
+    if isinstance(y, str | bytes):
+        return None, f"the output is a {type(y).__name__}, not one row per input row"
+    if isinstance(y, Mapping):
+        return None, (
+            f"the output is a mapping ({type(y).__name__}), not one row per input row; "
+            "return an array or a DataFrame"
+        )
+    to_numpy = getattr(y, "to_numpy", None)
+    if callable(to_numpy):  # pandas, polars, pyarrow
+        try:
+            arr = to_numpy()
+        except Exception as exc:
+            return None, f"the output ({type(y).__name__}) could not become an array: {exc}"
+        if not isinstance(arr, np.ndarray):
+            return None, f"the output's to_numpy() gave a {type(arr).__name__}, not an array"
+        return arr, None
+    if not hasattr(y, "__len__") and not hasattr(y, "__array__") and hasattr(y, "__next__"):
+        return None, (
+            f"the output is an iterator ({type(y).__name__}): it has no rows and can be "
+            "read only once; return a list or an array"
+        )
+    try:
+        arr = np.asarray(y)
+    except ValueError:
+        return None, "the output is ragged: its rows have different lengths"
+    except Exception as exc:
+        return None, f"the output ({type(y).__name__}) could not become an array: {exc}"
+    return arr, None
+
+
+def _object_numbers(
+    arr: np.ndarray[Any, Any], finite: bool
+) -> tuple[np.ndarray[Any, Any] | None, str | None]:
+    """An object array as float64 when it holds numbers; else check it value by value.
+
+    Only outputs of dtype object come here (lists with ``None``, Decimals,
+    labels): not the numeric hot path.
+    """
+    try:
+        # None and Decimal("NaN") become NaN, which the finite check then counts.
+        return arr.astype(np.float64), None
+    except (TypeError, ValueError):
+        pass
+    flat = arr.ravel()
+    nested = sum(isinstance(v, list | tuple | np.ndarray | Mapping) for v in flat)
+    if nested:
+        return None, f"the output is ragged or nested: {nested} of {flat.size} values are sequences"
+    if not finite:
+        return None, None
+    import pandas as pd
+
+    bad = 0
+    for v in flat:
+        if isinstance(v, numbers.Number):
+            try:
+                ok = math.isfinite(v)  # type: ignore[arg-type]
+            except TypeError:
+                ok = cmath.isfinite(v)  # type: ignore[arg-type]
+            except ValueError:  # a signalling Decimal NaN refuses conversion
+                ok = False
+            bad += not ok
+        else:
+            bad += bool(pd.isna(v))
+    if bad:
+        return None, f"{bad} of {flat.size} values are NaN, infinite or missing"
+    return None, None
 
 
 def _as_array(y: Any) -> np.ndarray[Any, Any] | None:
@@ -275,6 +473,11 @@ def n_rows(X: Any) -> int | None:
     A mapping (columns by name) has no row count of its own: its length
     counts columns.
     """
+    cls = type(X)
+    if cls is np.ndarray:
+        return X.shape[0] if X.ndim else None
+    if cls is list or cls is tuple:
+        return len(X)
     if isinstance(X, Mapping):
         return None
     try:

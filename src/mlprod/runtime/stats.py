@@ -13,12 +13,15 @@ import math
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
 from typing import Any
 
-from mlprod._internal.render import Document, Section, Table, to_html, to_markdown, to_text
+from mlprod._internal.render import Document, Rendered, Section, Table
 from mlprod.errors import ConfigurationError
-from mlprod.runtime.histogram import LatencyHistogram
+from mlprod.runtime.histogram import _EMAX, _EMIN, _SIZE, _SUB, LatencyHistogram
+
+_LAST_BUCKET = _SIZE - 1
 
 __all__ = ["OUTCOMES", "GuardStats", "StatsRecorder", "prometheus_text"]
 
@@ -36,6 +39,7 @@ OUTCOMES = (
 
 _BREAKER_CODE = {None: -1, "closed": 0, "half_open": 1, "open": 2}
 _SHADOW_KEYS = ("runs", "disagreements", "errors", "dropped")
+_ANSWERS = ("primary", "fallback", "none")
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 
 
@@ -54,8 +58,12 @@ def _sample(value: float) -> str:
     return repr(float(value))
 
 
-@dataclass(frozen=True)
-class GuardStats:
+def _frozen_counts(counts: Mapping[str, int], keys: tuple[str, ...]) -> Mapping[str, int]:
+    return MappingProxyType({k: int(counts.get(k, 0)) for k in keys})
+
+
+@dataclass(frozen=True, repr=False)
+class GuardStats(Rendered):
     """A snapshot of a guard's counters and latency distribution.
 
     Attributes
@@ -85,10 +93,21 @@ class GuardStats:
         Shadow runs, disagreements, errors and dropped runs.
     cost_spent:
         Cost spent within the current budget window, or ``None`` without a budget.
+    cost_errors:
+        Answers whose cost could not be counted: the cost function failed or
+        returned a negative, NaN or infinite cost (each is logged as an error).
     audit_errors:
         Audit records the sink failed to write (the calls still answered).
+    explanations:
+        Calls whose audit record carries an explanation (``explainer=``).
+    explain_errors:
+        Sampled calls whose explainer failed (noted in their audit record;
+        the calls still answered).
     latency:
         The latency histogram (milliseconds) of every call, answer included.
+        The snapshot holds its own copy, read-only.
+
+    The mappings are read-only views: a snapshot does not change once taken.
 
     Examples
     --------
@@ -101,6 +120,8 @@ class GuardStats:
     >>> "mlprod_guard_calls_total" in s.to_prometheus()
     True
     """
+
+    __module__ = "mlprod"
 
     name: str
     calls: int
@@ -116,6 +137,22 @@ class GuardStats:
     cost_spent: float | None = None
     audit_errors: int = 0
     latency: LatencyHistogram = field(default_factory=LatencyHistogram, repr=False)
+    cost_errors: int = 0
+    explanations: int = 0
+    explain_errors: int = 0
+
+    def __post_init__(self) -> None:
+        # Read-only all the way down: a snapshot that callers could edit would not be one.
+        object.__setattr__(self, "outcomes", _frozen_counts(self.outcomes, OUTCOMES))
+        object.__setattr__(self, "answered_by", _frozen_counts(self.answered_by, _ANSWERS))
+        object.__setattr__(self, "shadow", _frozen_counts(self.shadow, _SHADOW_KEYS))
+        if not self.latency.frozen:
+            object.__setattr__(self, "latency", self.latency.frozen_copy())
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Read-only views do not pickle: rebuild from plain dicts, by the public name.
+        values = [getattr(self, f.name) for f in fields(self)]
+        return type(self), tuple(dict(v) if isinstance(v, Mapping) else v for v in values)
 
     @property
     def fallback_rate(self) -> float:
@@ -172,6 +209,9 @@ class GuardStats:
             cost_spent=spent,
             audit_errors=self.audit_errors + other.audit_errors,
             latency=self.latency.merged(other.latency),
+            cost_errors=self.cost_errors + other.cost_errors,
+            explanations=self.explanations + other.explanations,
+            explain_errors=self.explain_errors + other.explain_errors,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -194,7 +234,10 @@ class GuardStats:
             "worker_restart_failures": self.worker_restart_failures,
             "shadow": dict(self.shadow),
             "cost_spent": self.cost_spent,
+            "cost_errors": self.cost_errors,
             "audit_errors": self.audit_errors,
+            "explanations": self.explanations,
+            "explain_errors": self.explain_errors,
             "latency_ms": {
                 "p50": _num(self.p50_ms),
                 "p90": _num(self.p90_ms),
@@ -267,6 +310,9 @@ class GuardStats:
                 self.worker_restart_failures,
             ),
             ("audit_errors_total", "Audit records that could not be written.", self.audit_errors),
+            ("cost_errors_total", "Answers whose cost could not be counted.", self.cost_errors),
+            ("explanations_total", "Audit records with an explanation.", self.explanations),
+            ("explain_errors_total", "Sampled calls whose explainer failed.", self.explain_errors),
         ]
         counters += [
             (f"shadow_{k}_total", f"Shadow model {k}.", self.shadow.get(k, 0)) for k in _SHADOW_KEYS
@@ -295,7 +341,7 @@ class GuardStats:
         )
         return families
 
-    def _document(self) -> Document:
+    def _document(self, **options: Any) -> Document:
         def ms(x: float) -> str:
             return "-" if math.isnan(x) else f"{x:.3g} ms"
 
@@ -311,8 +357,12 @@ class GuardStats:
         }
         if self.cost_spent is not None:
             facts["cost spent (window)"] = self.cost_spent
+        if self.cost_errors:
+            facts["costs not counted"] = self.cost_errors
         if self.audit_errors:
             facts["audit records lost"] = self.audit_errors
+        if self.explanations or self.explain_errors:
+            facts["explanations (failed)"] = f"{self.explanations} ({self.explain_errors})"
         rows = [[k, self.outcomes.get(k, 0)] for k in OUTCOMES if self.outcomes.get(k, 0)]
         sections = [Section("Outcomes", table=Table(["outcome", "calls"], rows))]
         if self.shadow.get("runs", 0) or self.shadow.get("dropped", 0):
@@ -327,17 +377,6 @@ class GuardStats:
             )
         healthy = self.breaker_state != "open" and self.fallback_rate < 0.5
         return Document(f"Guard {self.name!r}", ok=healthy, facts=facts, sections=sections)
-
-    def summary(self) -> str:
-        """A plain-text summary for terminals and logs."""
-        return to_text(self._document())
-
-    def to_markdown(self) -> str:
-        """A Markdown summary."""
-        return to_markdown(self._document())
-
-    def _repr_html_(self) -> str:
-        return to_html(self._document())
 
     def __repr__(self) -> str:
         def ms(x: float) -> str:
@@ -415,7 +454,18 @@ def prometheus_text(*stats: GuardStats, prefix: str = "mlprod_guard") -> str:
 class StatsRecorder:
     """The mutable counters behind :class:`GuardStats`; one lock, held briefly per call."""
 
-    __slots__ = ("_lock", "answered_by", "audit_errors", "calls", "latency", "outcomes", "shadow")
+    __slots__ = (
+        "_lock",
+        "answered_by",
+        "audit_errors",
+        "calls",
+        "cost_errors",
+        "explain_errors",
+        "explanations",
+        "latency",
+        "outcomes",
+        "shadow",
+    )
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -424,15 +474,30 @@ class StatsRecorder:
         self.answered_by = {"primary": 0, "fallback": 0, "none": 0}
         self.shadow = dict.fromkeys(_SHADOW_KEYS, 0)
         self.audit_errors = 0
+        self.cost_errors = 0
+        self.explanations = 0
+        self.explain_errors = 0
         self.latency = LatencyHistogram()
 
     def record(self, outcome: str, answered_by: str, latency_ms: float) -> None:
         """Count one finished call."""
+        # The bucket, inlined from histogram.bucket_index (one call less per guarded call),
+        # outside the lock: it needs nothing shared.
+        if latency_ms <= 0.0:
+            index = 0
+        else:
+            mant, exp = math.frexp(latency_ms)
+            if exp < _EMIN:
+                index = 0
+            elif exp > _EMAX:
+                index = _LAST_BUCKET
+            else:
+                index = (exp - _EMIN) * _SUB + int((mant - 0.5) * 2 * _SUB)
         with self._lock:
             self.calls += 1
             self.outcomes[outcome] += 1
             self.answered_by[answered_by] += 1
-            self.latency.record(latency_ms)
+            self.latency.add(index, latency_ms)
 
     def count_shadow(self, key: str) -> None:
         """Count one shadow event (``runs``, ``disagreements``, ``errors`` or ``dropped``)."""
@@ -444,6 +509,19 @@ class StatsRecorder:
         with self._lock:
             self.audit_errors += 1
 
+    def count_cost_error(self) -> None:
+        """Count one answer whose cost could not be counted."""
+        with self._lock:
+            self.cost_errors += 1
+
+    def count_explanation(self, *, failed: bool) -> None:
+        """Count one explained call (``failed`` when its explainer raised)."""
+        with self._lock:
+            if failed:
+                self.explain_errors += 1
+            else:
+                self.explanations += 1
+
     def snapshot(self, **gauges: Any) -> GuardStats:
         """A consistent :class:`GuardStats`, with the given gauges filled in."""
         with self._lock:
@@ -453,6 +531,13 @@ class StatsRecorder:
                 answered_by=dict(self.answered_by),
                 shadow=dict(self.shadow),
                 audit_errors=self.audit_errors,
-                latency=self.latency.copy(),
+                cost_errors=self.cost_errors,
+                explanations=self.explanations,
+                explain_errors=self.explain_errors,
+                latency=self.latency.frozen_copy(),
                 **gauges,
             )
+
+
+# The class reports mlprod as its module, so doctest would not see it as defined here.
+__test__ = {"GuardStats": GuardStats}
