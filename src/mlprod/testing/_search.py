@@ -90,8 +90,16 @@ def search_settings(max_examples: int | None = None, database: Any = None) -> An
         ).DirectoryBasedExampleDatabase(os.fspath(database))
     else:
         db = database
+    # No explain phase: it reruns the shrunk example many times to annotate a
+    # traceback nobody sees here, and dominates the cost of a failing check.
+    phases = [p for p in base.phases if p is not hyp.Phase.explain]
     return hyp.settings(
-        base, max_examples=n, database=db, deadline=None, verbosity=hyp.Verbosity.quiet
+        base,
+        max_examples=n,
+        database=db,
+        deadline=None,
+        phases=phases,
+        verbosity=hyp.Verbosity.quiet,
     )
 
 
