@@ -155,7 +155,7 @@ def search(
         example = hyp.find(strategy, condition, settings=settings, database_key=key)
     except hyp.errors.NoSuchExample:
         return Outcome(None, None, calls)
-    except (hyp.errors.Unsatisfiable, hyp.errors.FailedHealthCheck) as exc:
+    except hyp.errors.Unsatisfiable as exc:
         raise ConfigurationError(
             f"The data strategy could not produce inputs to test ({type(exc).__name__}: "
             f"{exc}). Loosen the strategy's filters or pass data the model accepts.",

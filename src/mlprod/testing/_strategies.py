@@ -209,15 +209,19 @@ def rows_like(df: pd.DataFrame, *, rows: int | tuple[int, int] = (1, 10)) -> Any
             elements = st.one_of(elements, st.none())
         plans.append((position, series.dtype, elements))
 
-    @st.composite  # type: ignore[untyped-decorator]
-    def draw_frame(draw: Any) -> pd.DataFrame:
-        n = draw(st.integers(low, high))
-        columns = {}
-        for position, dtype, elements in plans:
-            values = draw(st.lists(elements, min_size=n, max_size=n))
-            columns[position] = pd.Series(values, dtype=dtype, index=pd.RangeIndex(n))
-        frame = pd.DataFrame(columns, index=pd.RangeIndex(n))
+    dtypes = [dtype for _, dtype, _ in plans]
+
+    def build(records: list[tuple[Any, ...]]) -> pd.DataFrame:
+        n = len(records)
+        index = pd.RangeIndex(n)
+        columns = {
+            position: pd.Series([r[position] for r in records], dtype=dtype, index=index)
+            for position, dtype in enumerate(dtypes)
+        }
+        frame = pd.DataFrame(columns, index=index)
         frame.columns = df.columns
         return frame
 
-    return draw_frame()
+    # A list of row tuples, so shrinking deletes whole rows as well as simplifying values.
+    row = st.tuples(*(elements for _, _, elements in plans))
+    return st.lists(row, min_size=low, max_size=high).map(build)
