@@ -72,6 +72,8 @@ class OneRowCrash:
 
     def predict(self, X):
         income = X["income"].to_numpy(dtype="float64")
+        if len(income) == 0:
+            return income
         if len(income) == 1:
             raise IndexError("index 1 is out of bounds for axis 0 with size 1")
         return (income - income.mean()) / (income.std() + 1.0)

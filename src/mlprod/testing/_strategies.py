@@ -52,7 +52,12 @@ def _probe(strategy: Any) -> bool:
     settings = hyp.settings(max_examples=20, database=None, deadline=None)
     try:
         hyp.find(strategy, lambda _: True, settings=settings)
-    except (hyp.errors.NoSuchExample, hyp.errors.Unsatisfiable, hyp.errors.FailedHealthCheck):
+    except (
+        hyp.errors.NoSuchExample,
+        hyp.errors.Unsatisfiable,
+        hyp.errors.FailedHealthCheck,
+        hyp.errors.InvalidArgument,  # e.g. a non-empty list of nothing(): isin([])
+    ):
         return False
     return True
 
