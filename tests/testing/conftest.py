@@ -10,7 +10,7 @@ import pytest
 # The test models live in a plain module so pickle finds them by name.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from behaviour_models import sample, target  # noqa: E402
+from behaviour_models import sample, target
 
 
 @pytest.fixture(scope="module")

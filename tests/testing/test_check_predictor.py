@@ -9,8 +9,8 @@ from behaviour_models import (
     BadProba,
     ChangesWhenPickled,
     Linear,
-    NoPredict,
     Noisy,
+    NoPredict,
     OneRowCrash,
     OrderSensitive,
     SharedState,
@@ -46,10 +46,12 @@ def test_forest_handles_nan_by_its_documented_tag(sklearn_models):
 def test_column_order_selected_by_name_or_refused_clearly(sklearn_models):
     model, X = sklearn_models["pipeline"]  # ColumnTransformer picks columns by name
     result = mt.check_predictor(model, X, checks=["column_order"], **FAST)["column_order"]
-    assert result.status == "passed" and "same output" in result.detail
+    assert result.status == "passed"
+    assert "same output" in result.detail
     model, X = sklearn_models["linear"]  # checks feature names and refuses
     result = mt.check_predictor(model, X, checks=["column_order"], **FAST)["column_order"]
-    assert result.status == "passed" and "refused clearly" in result.detail
+    assert result.status == "passed"
+    assert "refused clearly" in result.detail
 
 
 def test_order_sensitive_model_is_caught_with_a_one_row_counterexample(X):
@@ -59,7 +61,8 @@ def test_order_sensitive_model_is_caught_with_a_one_row_counterexample(X):
     assert result.status == "failed"
     assert "change the output" in result.detail
     ce = result.counterexample
-    assert len(ce) == 1 and list(ce.columns) == list(X.columns)
+    assert len(ce) == 1
+    assert list(ce.columns) == list(X.columns)
     # the output differs only if the two numeric columns differ, so they do in the minimum
     assert ce["income"].iloc[0] != ce["age"].iloc[0]
 
@@ -137,7 +140,8 @@ def test_empty_batch_clear_error_passes_and_crash_fails(X):
     assert mt.check_predictor(Linear(), X, checks=["empty"])["empty"].status == "passed"
     assert mt.check_predictor(EmptyCrash(), X, checks=["empty"])["empty"].status == "failed"
     wrong = mt.check_predictor(EmptyWrong(), X, checks=["empty"])["empty"]
-    assert wrong.status == "failed" and "shape (1,)" in wrong.detail
+    assert wrong.status == "failed"
+    assert "shape (1,)" in wrong.detail
 
 
 def test_dtype_sensitive_model_is_caught(X):
@@ -182,7 +186,8 @@ def test_report_lists_passes_with_coverage(sklearn_models):
     d = report.to_dict()
     assert d["counts"] == {"passed": 2, "failed": 0, "skipped": 0}
     assert all(c["examples"] >= 1 and c["detail"] for c in d["checks"])
-    assert "one_row" in report.summary() and "determinism" in report.to_markdown()
+    assert "one_row" in report.summary()
+    assert "determinism" in report.to_markdown()
 
 
 def test_a_model_that_cannot_predict_the_sample_is_one_failure_and_skips(X):
@@ -198,7 +203,8 @@ def test_a_model_that_cannot_predict_the_sample_is_one_failure_and_skips(X):
 def test_bad_arguments_name_the_argument(X):
     with pytest.raises(mp.ConfigurationError) as exc:
         mt.check_predictor(NoPredict(), X)
-    assert exc.value.parameter == "model" and "predict" in str(exc.value)
+    assert exc.value.parameter == "model"
+    assert "predict" in str(exc.value)
     with pytest.raises(mp.ConfigurationError) as exc:
         mt.check_predictor(Linear(), X, checks=["one_rwo"])
     assert exc.value.parameter == "checks"
@@ -224,12 +230,14 @@ def test_counterexample_is_saved_and_replayed_first(X, tmp_path):
             seen.append(X.copy())
             return super().predict(X)
 
-    first = mt.check_predictor(Recording(), X, checks=["one_row"], max_examples=30,
-                               database=tmp_path / "db")["one_row"]
+    first = mt.check_predictor(
+        Recording(), X, checks=["one_row"], max_examples=30, database=tmp_path / "db"
+    )["one_row"]
     assert first.status == "failed"
     seen.clear()
-    again = mt.check_predictor(Recording(), X, checks=["one_row"], max_examples=30,
-                               database=tmp_path / "db")["one_row"]
+    again = mt.check_predictor(
+        Recording(), X, checks=["one_row"], max_examples=30, database=tmp_path / "db"
+    )["one_row"]
     assert again.status == "failed"
     # the sample call comes first, then the replayed counterexample
     pd.testing.assert_frame_equal(seen[1], first.counterexample)

@@ -19,19 +19,25 @@ FAST = {"max_examples": 10, "database": False}
 
 @pytest.fixture(scope="module")
 def failing(X):
-    return mt.check_predictor(OneRowCrash(), X, checks=["one_row", "empty", "predict_proba"], **FAST)
+    return mt.check_predictor(
+        OneRowCrash(), X, checks=["one_row", "empty", "predict_proba"], **FAST
+    )
 
 
 def test_report_lists_every_status_and_renders(failing, tmp_path):
     assert not failing.ok
     assert dict(failing.counts) == {"passed": 1, "failed": 1, "skipped": 1}
     text = failing.summary()
-    assert "one_row" in text and "failed" in text and "no predict_proba" in text
+    assert "one_row" in text
+    assert "failed" in text
+    assert "no predict_proba" in text
     md = failing.to_markdown()
-    assert "### Failure: one_row" in md and "### Not covered" in md
+    assert "### Failure: one_row" in md
+    assert "### Not covered" in md
     page = failing.to_html(tmp_path / "report.html")
     assert (tmp_path / "report.html").read_text() == page
-    assert "<script" not in page and "http" not in page.split("<body", 1)[1]
+    assert "<script" not in page
+    assert "http" not in page.split("<body", 1)[1]
     assert "mlprod-callout-bad" in page
     assert failing._repr_html_().startswith("<style>")
 
@@ -56,8 +62,12 @@ def test_report_is_frozen_and_plain(failing):
 def test_reports_add_up(X, failing):
     other = mt.directional(Linear(), X, "income", **FAST)
     both = failing + other
-    assert [c.name for c in both.checks] == [*(c.name for c in failing.checks), "directional(income)"]
-    assert both.subject == "suite" and not both.ok
+    assert [c.name for c in both.checks] == [
+        *(c.name for c in failing.checks),
+        "directional(income)",
+    ]
+    assert both.subject == "suite"
+    assert not both.ok
     with pytest.raises(mp.ConfigurationError):
         mt.BehaviourReport.combine([failing, "x"])
 
@@ -66,8 +76,10 @@ def test_assert_ok_message_shows_the_counterexample_frame(failing):
     with pytest.raises(AssertionError) as exc:
         failing.assert_ok()
     message = str(exc.value)
-    assert "one_row" in message and "minimal counterexample" in message
-    assert "income" in message and "region" in message  # the one-row frame's header
+    assert "one_row" in message
+    assert "minimal counterexample" in message
+    assert "income" in message
+    assert "region" in message
 
 
 def _registry_with(tmp_path, X):
@@ -91,12 +103,14 @@ def test_failing_suite_blocks_production_and_passing_one_promotes(tmp_path, X):
     gate = mt.behaviour_gate(suite, load=load)
     change = reg.set_alias("scorer", "production", good.version, gates=[gate], actor="bo")
     evidence = change.verdicts[0]["evidence"]
-    assert change.verdicts[0]["passed"] and evidence["report"]["counts"]["passed"] == 2
+    assert change.verdicts[0]["passed"]
+    assert evidence["report"]["counts"]["passed"] == 2
     assert evidence["digest"] == good.digest
     with pytest.raises(mp.GateFailed) as exc:
         reg.set_alias("scorer", "production", bad.version, gates=[gate], actor="bo")
     verdict = exc.value.failed[0]
-    assert verdict.gate == "behaviour" and "column_order" in verdict.message
+    assert verdict.gate == "behaviour"
+    assert "column_order" in verdict.message
     checks = {c["name"]: c for c in verdict.evidence["report"]["checks"]}
     assert checks["column_order"]["status"] == "failed"
     assert len(checks["column_order"]["counterexample"]) == 1
@@ -105,7 +119,7 @@ def test_failing_suite_blocks_production_and_passing_one_promotes(tmp_path, X):
 
 
 def test_report_gate_and_a_suite_of_assertions(tmp_path, X):
-    reg, good, bad = _registry_with(tmp_path, X)
+    reg, _good, bad = _registry_with(tmp_path, X)
     report = mt.check_predictor(OrderSensitive(), X, checks=["column_order"], **FAST)
     with pytest.raises(mp.GateFailed):
         reg.set_alias("scorer", "production", bad.version, gates=[report.gate()])
@@ -137,9 +151,11 @@ def test_gate_satisfies_the_protocol():
     gate = mt.behaviour_gate(lambda m: mt.BehaviourReport("m"))
     assert isinstance(gate.name, str)
     params = inspect.signature(gate.__call__).parameters
-    assert list(params)[:2] == ["candidate", "current"] and "actor" in params
+    assert list(params)[:2] == ["candidate", "current"]
+    assert "actor" in params
     verdict = gate(Linear(), None, actor="bo")
-    assert verdict.passed is True and verdict.gate == "behaviour"
+    assert verdict.passed is True
+    assert verdict.gate == "behaviour"
     assert isinstance(verdict.evidence, dict)
 
 
@@ -173,7 +189,8 @@ def test_public_names_have_docstrings_and_the_public_module():
     for name in mt.__all__:
         obj = getattr(mt, name)
         doc = inspect.getdoc(obj)
-        assert doc and len(doc.split()) >= 3, name
+        assert doc, name
+        assert len(doc.split()) >= 3, name
         assert obj.__module__ == "mlprod.testing", name
     assert sorted(mt.__all__) == mt.__all__
 
@@ -190,4 +207,5 @@ def test_import_mlprod_testing_does_not_import_sklearn():
 def test_report_holds_frames_as_read_only_records(X):
     report = mt.check_predictor(OneRowCrash(), X, checks=["one_row"], **FAST)
     frame = report["one_row"].counterexample
-    assert isinstance(frame, pd.DataFrame) and frame.dtypes.tolist() == X.dtypes.tolist()
+    assert isinstance(frame, pd.DataFrame)
+    assert frame.dtypes.tolist() == X.dtypes.tolist()

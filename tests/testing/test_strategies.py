@@ -44,10 +44,13 @@ def test_exact_row_count(df):
 
 
 def test_unsatisfiable_column_is_named():
-    schema = mp.Schema({"ok": mp.Column("int64"), "bad": mp.Column("int64", checks=[mp.checks.isin([])])})
+    schema = mp.Schema(
+        {"ok": mp.Column("int64"), "bad": mp.Column("int64", checks=[mp.checks.isin([])])}
+    )
     with pytest.raises(mp.ConfigurationError) as exc:
         mt.frames(schema)
-    assert exc.value.parameter == "schema" and exc.value.value == "bad"
+    assert exc.value.parameter == "schema"
+    assert exc.value.value == "bad"
     assert "'bad'" in str(exc.value)
 
 
@@ -58,7 +61,8 @@ def test_custom_check_that_rejects_everything_is_named():
     schema = mp.Schema({"x": mp.Column("int64", checks=[never])})
     with pytest.raises(mp.ConfigurationError) as exc:
         mt.frames(schema)
-    assert exc.value.value == "x" and "never" in str(exc.value)
+    assert exc.value.value == "x"
+    assert "never" in str(exc.value)
 
 
 def test_bad_arguments():

@@ -66,9 +66,5 @@ __all__ = [
 
 # The public path, so reprs, docs and pickles name mlprod.testing.<name>.
 for _name in __all__:
-    _obj = globals()[_name]
-    try:
-        _obj.__module__ = __name__
-    except (AttributeError, TypeError):  # pragma: no cover - every public name is a def or class
-        pass
-del _name, _obj
+    globals()[_name].__module__ = __name__
+del _name

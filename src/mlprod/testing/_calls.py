@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
@@ -15,12 +16,23 @@ __all__ = [
     "describe_error",
     "differ",
     "is_clear_error",
+    "public",
     "score",
     "subject_of",
 ]
 
 # Exceptions a model raises on purpose to refuse an input; anything else is a crash.
 _CLEAR = (ValueError, TypeError)
+
+
+def public(name: str) -> Any:
+    """The public ``mlprod.<name>`` (``Schema``, ``fingerprint``), resolved on first use.
+
+    By the public name rather than the defining module, so data/'s internal
+    layout can change; the root's lazy table imports only the module behind
+    ``name``, never a sibling layer.
+    """
+    return getattr(importlib.import_module("mlprod"), name)
 
 
 def check_model(model: Any, argument: str = "model") -> None:
@@ -77,7 +89,8 @@ def differ(a: Any, b: Any, tolerance: float = 0.0) -> str | None:
         if worst > tolerance:
             where = np.unravel_index(int(gap.argmax()), gap.shape)
             return (
-                f"outputs differ by {worst:.6g} (tolerance {tolerance:g}) at {tuple(map(int, where))}:"
+                f"outputs differ by {worst:.6g} (tolerance {tolerance:g}) at "
+                f"{tuple(map(int, where))}:"
                 f" {xf[where]!r} vs {yf[where]!r}"
             )
         return None

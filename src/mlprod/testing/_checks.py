@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import pickle
 import threading
@@ -165,7 +166,7 @@ def dtypes(ctx: Context, **_: Any) -> CheckResult:
         if error:
             return f"predict raised {error}"
         for label, variant in _variants(frame, ctx.sample):
-            out, error, clear = call_or_crash(lambda v=variant: ctx.predict(v))
+            out, error, clear = call_or_crash(functools.partial(ctx.predict, variant))
             if error and clear:
                 refusals.append(f"{label}: {error}")
                 continue
@@ -286,7 +287,7 @@ def round_trip(ctx: Context, **_: Any) -> CheckResult:
         if error:
             return f"predict raised {error}"
         for label, copy in copies:
-            out, error, _ = call_or_crash(lambda c=copy: ctx.predict(frame, c))
+            out, error, _ = call_or_crash(functools.partial(ctx.predict, frame, copy))
             if error:
                 return f"the {label} copy raised {error}"
             found = differ(base, out)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from mlprod._internal.lazy import optional_import
 from mlprod.errors import ConfigurationError
-from mlprod.testing._calls import as_array, describe_error, is_clear_error
+from mlprod.testing._calls import as_array, describe_error, is_clear_error, public
 from mlprod.testing._report import CheckResult
 from mlprod.testing._search import database_key, search, search_settings
 from mlprod.testing._strategies import rows_like
@@ -43,9 +43,7 @@ def data_strategy(data: Any, *, rows: tuple[int, int] = (1, 5), argument: str = 
 def data_name(data: Any) -> str:
     """A stable name of the data, for the example database key."""
     if isinstance(data, pd.DataFrame):
-        import mlprod
-
-        return str(mlprod.fingerprint(data))
+        return str(public("fingerprint")(data))
     return repr(data)
 
 

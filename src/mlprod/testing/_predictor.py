@@ -127,9 +127,7 @@ def check_predictor(
             1,
             ctx.sample.head(1),
         )
-        rest = tuple(
-            CheckResult(n, "skipped", "the model cannot predict X_sample") for n in names
-        )
+        rest = tuple(CheckResult(n, "skipped", "the model cannot predict X_sample") for n in names)
         return BehaviourReport(name, (head, *rest))
     results = []
     for check in names:

@@ -265,7 +265,8 @@ def directional(
         frame, step = example
         if feature not in frame.columns:
             raise ConfigurationError(
-                f"feature {feature!r} is not in the drawn frames{_closest(feature, frame.columns)}.",
+                f"feature {feature!r} is not in the drawn frames"
+                f"{_closest(feature, frame.columns)}.",
                 parameter="feature",
                 value=feature,
             )
@@ -326,7 +327,8 @@ def _cases(cases: Any, label: str) -> tuple[pd.DataFrame, list[Any]]:
     if isinstance(cases, pd.DataFrame):
         if label not in cases.columns:
             raise ConfigurationError(
-                f"cases has no column {label!r} of expected outputs{_closest(label, cases.columns)};"
+                f"cases has no column {label!r} of expected outputs"
+                f"{_closest(label, cases.columns)};"
                 " add it or pass label= naming it.",
                 parameter="cases",
                 value=label,
@@ -409,7 +411,9 @@ def minimum_functionality(
             wrong.append(i)
     if not wrong:
         result = CheckResult(
-            "minimum_functionality", "passed", f"all {len(frame)} case(s) gave the expected output",
+            "minimum_functionality",
+            "passed",
+            f"all {len(frame)} case(s) gave the expected output",
             len(frame),
         )
     else:
@@ -495,4 +499,3 @@ def consistency(
         max_examples=max_examples,
         database=database,
     )
-

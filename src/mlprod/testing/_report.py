@@ -175,7 +175,9 @@ class BehaviourReport(render.Rendered):
         return BehaviourReport(subject, self.checks + other.checks)
 
     @classmethod
-    def combine(cls, reports: Iterable[BehaviourReport], *, subject: str = "suite") -> BehaviourReport:
+    def combine(
+        cls, reports: Iterable[BehaviourReport], *, subject: str = "suite"
+    ) -> BehaviourReport:
         """One report holding every check of ``reports``, in order."""
         checks: list[CheckResult] = []
         for r in reports:
@@ -191,7 +193,8 @@ class BehaviourReport(render.Rendered):
     def failure_message(self) -> str:
         """Every failure with its counterexample as a small frame (for AssertionError)."""
         parts = [
-            f"{len(self.failures)} of {len(self.checks)} behaviour check(s) failed on {self.subject}:"
+            f"{len(self.failures)} of {len(self.checks)} behaviour check(s) failed on "
+            f"{self.subject}:"
         ]
         for c in self.failures:
             parts.append(f"\n- {c.name}: {c.detail}")
@@ -244,10 +247,7 @@ class BehaviourReport(render.Rendered):
         return ReportGate(self)
 
     def _document(self, **options: Any) -> render.Document:
-        rows = [
-            [c.name, c.status, c.examples, c.detail]
-            for c in self.checks
-        ]
+        rows = [[c.name, c.status, c.examples, c.detail] for c in self.checks]
         sections = [
             render.Section(
                 "Checks",

@@ -10,6 +10,7 @@ import pandas as pd
 
 from mlprod._internal.lazy import optional_import
 from mlprod.errors import ConfigurationError
+from mlprod.testing._calls import public
 
 __all__ = ["frames", "rows_like"]
 
@@ -26,7 +27,9 @@ def _row_bounds(rows: int | Sequence[int] | None, default: tuple[int, int]) -> t
         return default
     if isinstance(rows, bool):
         raise ConfigurationError(
-            f"rows must be a count or a (min, max) pair, got {rows!r}.", parameter="rows", value=rows
+            f"rows must be a count or a (min, max) pair, got {rows!r}.",
+            parameter="rows",
+            value=rows,
         )
     if isinstance(rows, int | np.integer):
         low = high = int(rows)
@@ -95,9 +98,8 @@ def frames(schema: Any, *, rows: int | tuple[int, int] = (0, 20)) -> Any:
     ...     assert df["age"].between(0, 120).all()
     >>> test_ages()
     """
-    import mlprod
-
-    if not isinstance(schema, mlprod.Schema):
+    Schema = public("Schema")
+    if not isinstance(schema, Schema):
         raise ConfigurationError(
             f"frames() needs an mlprod.Schema, got {type(schema).__name__}; build one with "
             "mp.Schema({...}) or mp.infer_schema(df).",
@@ -106,7 +108,7 @@ def frames(schema: Any, *, rows: int | tuple[int, int] = (0, 20)) -> Any:
         )
     low, high = _row_bounds(rows, (0, 20))
     for name, column in schema.columns.items():
-        single = mlprod.Schema({name: column})
+        single = Schema({name: column})
         try:
             ok = _probe(single.strategy(min_rows=1, max_rows=1))
         except ConfigurationError as exc:

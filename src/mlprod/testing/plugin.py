@@ -27,7 +27,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -132,9 +132,7 @@ def mlprod_report_dir(request: Any, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def mlprod_check(
-    request: Any, mlprod_report_dir: Path
-) -> Iterator[Callable[..., Any]]:
+def mlprod_check(request: Any, mlprod_report_dir: Path) -> Callable[..., Any]:
     """``mlprod_check(model, X_sample, **options)``: assert check_predictor, keeping its report.
 
     The report is written beside the test's others as ``<test>-<n>.html`` and
@@ -153,4 +151,4 @@ def mlprod_check(
         report.to_json(base.with_suffix(".json"))
         return report.assert_ok()
 
-    yield run
+    return run
