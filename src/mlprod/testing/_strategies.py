@@ -52,7 +52,10 @@ def _row_bounds(rows: int | Sequence[int] | None, default: tuple[int, int]) -> t
 def _probe(strategy: Any) -> bool:
     """Whether ``strategy`` yields any example within a few tries."""
     hyp = optional_import("hypothesis", feature="mlprod.testing", extra="testing")
-    settings = hyp.settings(max_examples=20, database=None, deadline=None)
+    # generate only: the first example answers the question, shrinking it is waste
+    settings = hyp.settings(
+        max_examples=20, database=None, deadline=None, phases=[hyp.Phase.generate]
+    )
     try:
         hyp.find(strategy, lambda _: True, settings=settings)
     except (
