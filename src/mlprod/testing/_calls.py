@@ -91,14 +91,19 @@ def differ(a: Any, b: Any, tolerance: float = 0.0) -> str | None:
             return (
                 f"outputs differ by {worst:.6g} (tolerance {tolerance:g}) at "
                 f"{tuple(map(int, where))}:"
-                f" {xf[where]!r} vs {yf[where]!r}"
+                f" {xf[where].item()!r} vs {yf[where].item()!r}"
             )
         return None
     unequal = np.asarray(x != y, dtype=bool)
     if unequal.any():
         where = np.unravel_index(int(unequal.argmax()), unequal.shape)
-        return f"outputs differ at {tuple(map(int, where))}: {x[where]!r} vs {y[where]!r}"
+        a_value, b_value = _plain(x[where]), _plain(y[where])
+        return f"outputs differ at {tuple(map(int, where))}: {a_value!r} vs {b_value!r}"
     return None
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def score(model: Any, X: Any) -> np.ndarray:

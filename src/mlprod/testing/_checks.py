@@ -44,9 +44,14 @@ def output_shape(ctx: Context, reference: np.ndarray, **_: Any) -> CheckResult:
         "output_shape",
         ctx.frames((1, 5)),
         fails,
-        passed=f"one output per row, shape (n, {', '.join(map(str, reference.shape[1:]))}), "
+        passed=f"one output per row, shape {_shape_text(reference.shape)}, "
         f"dtype {reference.dtype}, on 1-5 rows",
     )
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    rest = "".join(f", {n}" for n in shape[1:])
+    return f"(n{rest})" if rest else "(n,)"
 
 
 def one_row(ctx: Context, **_: Any) -> CheckResult:
