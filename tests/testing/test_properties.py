@@ -176,3 +176,23 @@ def test_law_a_linear_score_is_monotone_for_any_slope(offset, slope):
     X = pd.DataFrame({"x": np.linspace(-5, 5, 11)})
     assert mt.directional(Line(), X, "x", max_examples=10, database=False).ok
     assert not mt.directional(Line(), X, "x", increasing=False, max_examples=10, database=False).ok
+
+
+def test_a_strategy_that_yields_nothing_is_a_bad_argument_not_a_pass(X):
+    with pytest.raises(mp.ConfigurationError) as exc:
+        mt.consistency(Linear(), Linear(), st.nothing(), **FAST)
+    assert exc.value.parameter == "data"
+    rejecting = mt.rows_like(X).filter(lambda df: False)
+    with pytest.raises(mp.ConfigurationError) as exc:
+        mt.directional(Linear(), rejecting, "income", **FAST)
+    assert exc.value.parameter == "data"
+    with pytest.raises(mp.ConfigurationError) as exc:
+        mt.invariance(Linear(), [1, 2], lambda df: df, **FAST)
+    assert exc.value.parameter == "data"
+
+
+def test_directional_on_an_empty_slice_is_skipped_with_why(X):
+    nowhere = lambda df: df["region"] == "west"  # noqa: E731
+    result = mt.directional(Linear(), X, "income", where=nowhere, **FAST).checks[0]
+    assert result.status == "skipped"
+    assert "slice" in result.detail

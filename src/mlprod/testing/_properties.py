@@ -260,6 +260,7 @@ def directional(
         else st.floats(0.0, scale, exclude_min=True, allow_nan=False)
     )
     word = "increasing" if increasing else "decreasing"
+    tested = [0]  # drawn examples with at least one row in the slice
 
     def raised(example: tuple[pd.DataFrame, float]) -> pd.DataFrame:
         frame, step = example
@@ -287,6 +288,7 @@ def directional(
             frame = frame[mask].reset_index(drop=True)
             if len(frame) == 0:
                 return None
+        tested[0] += 1
         higher = raised((frame, step))
         try:
             a, b = score(model, frame), score(model, higher)
@@ -310,7 +312,7 @@ def directional(
         return frame
 
     slice_text = " within the slice" if where is not None else ""
-    return _run(
+    report = _run(
         f"directional({feature})",
         subject_of(model),
         st.tuples(data_strategy(data), steps),
@@ -321,6 +323,18 @@ def directional(
         database=database,
         shown=shown,
     )
+    result = report.checks[0]
+    if result.status == "passed" and tested[0] == 0:
+        # an empty slice tests nothing: say so rather than pass
+        skipped = CheckResult(
+            result.name,
+            "skipped",
+            f"no drawn row fell in the where= slice ({result.examples} examples drawn); "
+            "widen the slice or pass data that reaches it",
+            result.examples,
+        )
+        return BehaviourReport(report.subject, (skipped,))
+    return report
 
 
 def _cases(cases: Any, label: str) -> tuple[pd.DataFrame, list[Any]]:

@@ -154,6 +154,15 @@ def search(
     try:
         example = hyp.find(strategy, condition, settings=settings, database_key=key)
     except hyp.errors.NoSuchExample:
+        if calls == 0:
+            # a pass over no input would be coverage that never happened
+            raise ConfigurationError(
+                "The data strategy produced no input at all (it is empty, or its filters "
+                "reject everything), so nothing was tested. Pass a DataFrame of real rows or "
+                "a strategy that yields frames, e.g. mt.frames(schema).",
+                parameter="data",
+                value=repr(strategy)[:200],
+            ) from None
         return Outcome(None, None, calls)
     except hyp.errors.Unsatisfiable as exc:
         raise ConfigurationError(
