@@ -56,8 +56,6 @@ def _as_report(result: Any, subject: str) -> BehaviourReport:
 class ReportGate:
     """A gate that passes when a report made beforehand has no failure."""
 
-    __module__ = "mlprod.testing"
-
     def __init__(self, report: BehaviourReport) -> None:
         self.report = report
         self.name = "behaviour"
@@ -73,8 +71,6 @@ class ReportGate:
 
 class BehaviourGate:
     """A gate running a behaviour suite on the version about to take the alias."""
-
-    __module__ = "mlprod.testing"
 
     def __init__(
         self,
