@@ -26,6 +26,7 @@ Examples
 True
 """
 
+from mlprod.testing._agreement import consistency, minimum_functionality
 from mlprod.testing._assertions import (
     assert_consistency,
     assert_directional,
@@ -36,12 +37,7 @@ from mlprod.testing._assertions import (
 )
 from mlprod.testing._gate import behaviour_gate
 from mlprod.testing._predictor import check_predictor
-from mlprod.testing._properties import (
-    consistency,
-    directional,
-    invariance,
-    minimum_functionality,
-)
+from mlprod.testing._properties import directional, invariance
 from mlprod.testing._report import BehaviourReport, CheckResult
 from mlprod.testing._strategies import frames, rows_like
 

@@ -9,13 +9,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mlprod.errors import ConfigurationError
+from mlprod.testing._agreement import consistency, minimum_functionality
 from mlprod.testing._predictor import check_predictor
-from mlprod.testing._properties import (
-    consistency,
-    directional,
-    invariance,
-    minimum_functionality,
-)
+from mlprod.testing._properties import directional, invariance
 from mlprod.testing._report import BehaviourReport
 from mlprod.testing._search import report_dir, searching
 
