@@ -41,7 +41,7 @@ class _Finder(doctest.DocTestFinder):
     that module's file, so a re-exported class is not run twice.
     """
 
-    def _from_module(self, module, object):  # noqa: A002 (doctest's own signature)
+    def _from_module(self, module, object):
         if inspect.isclass(object) and getattr(object, "__module__", None) == "mlprod":
             source = getattr(module, "__file__", None)
             for member in vars(object).values():
