@@ -284,6 +284,8 @@ def test_seal_is_stable_for_the_registry():
         "reason": "ok",
         "head": line_hash(line),
         "detail": "1 records verify",
+        "first_seq": 0,
+        "segments": 1,
     }
     assert bool(verdict)
 
