@@ -37,6 +37,8 @@ registry keeps its event history.
 
 from mlprod.audit.chain import (
     GENESIS,
+    SEGMENT_END,
+    SEGMENT_START,
     AuditVerification,
     line_hash,
     read_audit_log,
@@ -49,6 +51,8 @@ from mlprod.audit.log import AuditLog
 
 __all__ = [
     "GENESIS",
+    "SEGMENT_END",
+    "SEGMENT_START",
     "AuditLog",
     "AuditVerification",
     "line_hash",
