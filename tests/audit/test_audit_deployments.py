@@ -377,3 +377,23 @@ def test_the_verdict_is_a_frozen_rendered_result(tmp_path):
     assert "hash_mismatch" in html and "mlprod-callout-bad" in html
     assert bad.to_dict()["reason"] == "hash_mismatch"
     assert verify_lines([]).to_dict()["segments"] == 1
+
+
+def test_cli_verifies_rotated_segments_as_one_chain(tmp_path, capsys):
+    from mlprod.cli import main
+
+    path = tmp_path / "audit.jsonl"
+    log = mp.AuditLog(path)
+    log.append({"i": 0})
+    os.rename(path, tmp_path / "audit.jsonl.1")
+    log.reopen()
+    log.append({"i": 1})
+    log.close()
+    old = str(tmp_path / "audit.jsonl.1")
+    assert main(["audit", "verify", old, str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"OK: {old} … {path}: 4 records verify across 2 files")
+    assert main(["audit", "verify", str(path), old]) == 1
+    assert "FAILED" in capsys.readouterr().out
+    assert main(["audit", "verify", str(path), "--json"]) == 0
+    assert '"first_seq": 2' in capsys.readouterr().out
