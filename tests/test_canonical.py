@@ -94,11 +94,7 @@ def test_allowing_nonfinite_changes_nothing_for_finite_values(value):
 
 
 nonfinite_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**62), 2**62)
-    | st.floats()
-    | st.text(),
+    st.none() | st.booleans() | st.integers(-(2**62), 2**62) | st.floats() | st.text(),
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
     ),

@@ -170,7 +170,8 @@ def test_nan_and_infinity_are_kept_and_read_back(tmp_path):
     assert math.isnan(first["x"])
     assert first["y"] == [math.inf, -math.inf, 1.5]
     assert first["s"] == "NaN"  # a user's string stays a string
-    assert second["a"][0] == 1.0 and math.isnan(second["a"][1])
+    assert second["a"][0] == 1.0
+    assert math.isnan(second["a"][1])
     assert mp.verify_audit_log(path).ok
     from mlprod.audit import tail_audit_log
 
@@ -192,7 +193,8 @@ def test_a_guard_recording_inputs_keeps_the_record_of_a_row_with_a_missing_value
     assert g.audit_errors == 0
     (entry,) = [e for e in mp.read_audit_log(path) if e["record"].get("event") == "guard.call"]
     recorded = entry["record"]["input"]
-    assert recorded["age"]["0"] == 31.0 and math.isnan(recorded["age"]["1"])
+    assert recorded["age"]["0"] == 31.0
+    assert math.isnan(recorded["age"]["1"])
     assert recorded["income"]["1"] == math.inf
     assert mp.verify_audit_log(path).ok
 
@@ -233,7 +235,9 @@ def test_reopen_after_a_logrotate_rename_chains_the_segments(tmp_path):
     log.reopen()
     log.append({"i": 6})
     log.close()
-    oldest, middle, newest = (tmp_path / n for n in ("audit.jsonl.2", "audit.jsonl.1", "audit.jsonl"))
+    oldest, middle, newest = (
+        tmp_path / n for n in ("audit.jsonl.2", "audit.jsonl.1", "audit.jsonl")
+    )
     assert _events(oldest)[-1] == SEGMENT_END
     assert _events(middle)[0] == SEGMENT_START
     first_of_middle = next(iter(mp.read_audit_log(middle)))
@@ -374,7 +378,8 @@ def test_the_verdict_is_a_frozen_rendered_result(tmp_path):
     bad = mp.verify_audit_log(path)
     html = bad.to_html(tmp_path / "verdict.html")
     assert (tmp_path / "verdict.html").read_text() == html
-    assert "hash_mismatch" in html and "mlprod-callout-bad" in html
+    assert "hash_mismatch" in html
+    assert "mlprod-callout-bad" in html
     assert bad.to_dict()["reason"] == "hash_mismatch"
     assert verify_lines([]).to_dict()["segments"] == 1
 

@@ -289,6 +289,7 @@ class _Chain:
         verdict, detail = "ok", ""
         seq, prev, count = self.seq, self.prev, self.count
         pinned, pinned_seen = self.pinned_head, self.pinned_seen
+        reason: str | None
         try:
             for line, last in _with_last(lines):
                 fragment = last and torn_tail

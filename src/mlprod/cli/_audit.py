@@ -81,9 +81,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from mlprod.audit import verify_audit_log
 
     paths = [_existing(p) for p in args.path]
-    verdict = verify_audit_log(
-        paths[0] if len(paths) == 1 else paths, pinned_head=args.pinned_head
-    )
+    verdict = verify_audit_log(paths[0] if len(paths) == 1 else paths, pinned_head=args.pinned_head)
     if args.json:
         print(json.dumps(verdict.to_dict(), sort_keys=True))
     else:
