@@ -402,3 +402,30 @@ def test_cli_verifies_rotated_segments_as_one_chain(tmp_path, capsys):
     assert "FAILED" in capsys.readouterr().out
     assert main(["audit", "verify", str(path), "--json"]) == 0
     assert '"first_seq": 2' in capsys.readouterr().out
+
+
+def test_a_file_cut_under_a_writer_is_recorded_in_the_chain(tmp_path):
+    """copytruncate (or an attacker) shortens the file: the writer says so in its next record."""
+    import shutil
+
+    path = tmp_path / "a.jsonl"
+    log = mp.AuditLog(path)
+    for i in range(3):
+        log.append({"i": i})
+    head = log.head
+    size = path.stat().st_size
+    shutil.copy(path, tmp_path / "a.jsonl.1")  # copytruncate: copy, then truncate in place
+    os.truncate(path, 0)
+    log.append({"i": 3})
+    log.close()
+    first, second = (e["record"] for e in mp.read_audit_log(path))
+    assert first == {
+        "event": "audit.file_shrank",
+        "expected_bytes": size,
+        "found_bytes": 0,
+        "last_known_head": head,
+    }
+    assert second == {"i": 3}
+    assert mp.verify_audit_log(path).ok  # a chain of its own, from the genesis
+    joined = mp.verify_audit_log([tmp_path / "a.jsonl.1", path])
+    assert not joined.ok

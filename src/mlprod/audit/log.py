@@ -333,7 +333,24 @@ class AuditLog:
                     "evidence, and write to a new file.",
                     path=str(self.path),
                 )
+        shrank = 0 <= size < self._known_size  # cut under us: copytruncate, or an attacker
+        known, known_head = self._known_size, self._prev
         self._seq, self._prev, self._known_size = seq, prev, size
+        if shrank:
+            # No writer shortens a file it did not tear; leave the evidence in the chain.
+            line = seal(
+                {
+                    "event": "audit.file_shrank",
+                    "expected_bytes": known,
+                    "found_bytes": size,
+                    "last_known_head": known_head,
+                },
+                seq=seq,
+                prev=prev,
+            )
+            self._write_all(self._fd, line + b"\n")
+            self._seq, self._prev = seq + 1, line_hash(line)
+            self._known_size = size + len(line) + 1
         if ended:
             self._move_to_new_file()
 
@@ -407,7 +424,11 @@ class AuditLog:
             )
             digest = hashlib.sha256(head).hexdigest()
             line = head + b',"hash":"' + digest.encode("ascii") + b'"}\n'
-            written = os.write(fd, line)
+            try:
+                written = os.write(fd, line)
+            except OSError as exc:
+                exc.add_note(f"the audit record {seq} was not written")
+                raise
             if written < len(line) or self.fsync:
                 try:
                     self._write_all(fd, line[written:])
