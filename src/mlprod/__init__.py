@@ -33,6 +33,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "BudgetExceeded": ("mlprod.errors", "BudgetExceeded"),
     "SerializationError": ("mlprod.errors", "SerializationError"),
     "Unavailable": ("mlprod.errors", "Unavailable"),
+    "EncodingError": ("mlprod.errors", "EncodingError"),
     "UntrustedFormat": ("mlprod.errors", "UntrustedFormat"),
     "StorageError": ("mlprod.errors", "StorageError"),
     "DatabaseUnavailable": ("mlprod.errors", "DatabaseUnavailable"),
@@ -125,6 +126,9 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     )
     from mlprod.errors import (
         DatabaseUnavailable as DatabaseUnavailable,
+    )
+    from mlprod.errors import (
+        EncodingError as EncodingError,
     )
     from mlprod.errors import (
         GateFailed as GateFailed,

@@ -25,6 +25,7 @@ __all__ = [
     "ConfigurationError",
     "Conflict",
     "DatabaseUnavailable",
+    "EncodingError",
     "GateFailed",
     "IntegrityError",
     "MissingDependency",
@@ -261,6 +262,25 @@ class SerializationError(MlprodError):
         super().__init__(message)
         self.obj_type = obj_type
         self.serializer = serializer
+
+
+class EncodingError(SerializationError, TypeError):
+    """A value has no single canonical JSON form (e.g. keys ``1`` and ``"1"`` in one mapping).
+
+    A ``TypeError`` like the standard library's "not JSON serializable", so
+    code that falls back on unencodable values keeps working.
+
+    Attributes
+    ----------
+    keys:
+        The mapping keys that collide, as their ``repr``.
+    """
+
+    def __init__(
+        self, message: str, *, keys: Sequence[str] = (), obj_type: str | None = None
+    ) -> None:
+        super().__init__(message, obj_type=obj_type, serializer="canonical-json")
+        self.keys = tuple(keys)
 
 
 class Unavailable(MlprodError):

@@ -284,6 +284,8 @@ def test_seal_is_stable_for_the_registry():
         "reason": "ok",
         "head": line_hash(line),
         "detail": "1 records verify",
+        "first_seq": 0,
+        "segments": 1,
     }
     assert bool(verdict)
 
@@ -323,3 +325,54 @@ def test_a_log_growing_during_verification_is_judged_as_it_was(tmp_path):
         f.write(b'{"seq":3,"ts":1')  # another writer, mid-record
     assert not torn
     assert verify_lines(lines, torn_tail=torn).records == 3
+
+
+@given(records, st.data())
+def test_any_other_sequence_of_the_records_fails_verification(recs, data):
+    """Dropped, duplicated or reordered records, anywhere: only the chain itself verifies."""
+    lines = _chain(recs)
+    head = line_hash(lines[-1])
+    order = data.draw(
+        st.lists(st.integers(0, len(lines) - 1), max_size=len(lines) + 2), label="order"
+    )
+    verdict = verify_lines([lines[i] for i in order], pinned_head=head)
+    assert verdict.ok == (order == list(range(len(lines)))), (order, verdict)
+    if not verdict.ok:
+        assert verdict.reason in {
+            "sequence_gap",
+            "duplicate",
+            "broken_chain",
+            "head_missing",
+        }
+
+
+@given(records, st.data())
+def test_a_duplicated_record_is_named_as_a_duplicate(recs, data):
+    lines = _chain(recs)
+    i = data.draw(st.integers(0, len(lines) - 1), label="index")
+    verdict = verify_lines([*lines[: i + 1], lines[i], *lines[i + 1 :]])
+    assert (verdict.ok, verdict.reason, verdict.first_bad) == (False, "duplicate", i + 1)
+
+
+@given(records, st.integers(1, 4), st.data())
+def test_rotated_segments_verify_only_in_order_and_complete(tmp_path_factory, recs, cuts, data):
+    """A log cut into segment files: dropping, repeating or swapping a file fails."""
+    folder = tmp_path_factory.mktemp("rot")
+    path = folder / "audit.jsonl"
+    log = mp.AuditLog(path)
+    files = []
+    for n, rec in enumerate(recs):
+        log.append(rec)
+        if n < cuts:
+            files.append(folder / f"audit.jsonl.{n}")
+            os.rename(path, files[-1])
+            log.reopen()
+    log.close()
+    files.append(path)
+    assert mp.verify_audit_log(files).ok
+    order = data.draw(st.lists(st.integers(0, len(files) - 1), min_size=1), label="files")
+    verdict = mp.verify_audit_log([files[i] for i in order], pinned_head=log.head)
+    in_order_tail = order == list(range(order[0], len(files)))
+    assert verdict.ok == in_order_tail, (order, verdict)
+    if verdict.ok:
+        assert (verdict.first_seq == 0) == (order[0] == 0)

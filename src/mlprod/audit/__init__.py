@@ -30,6 +30,16 @@ moved it, and continues the chain; the lock is held for one ``write`` of a
 batch, so writers wait microseconds. (On systems without ``fcntl`` use one
 log per process.)
 
+A writer opened before ``fork()`` opens its file again in the child, so
+each process locks on its own. A batch that fails part-way (a full disk)
+keeps the records written whole, once, and the rest pending. Non-finite
+floats are written as ``{"$mlprod.float":"NaN"}`` (see
+:mod:`mlprod._internal.canonical`). :meth:`AuditLog.reopen` continues the
+chain in a new file after logrotate renamed the old one: the old file ends
+with an ``audit.segment_end`` record, the new one starts with an
+``audit.segment_start`` record on the old head, and
+``verify_audit_log([older, newer])`` checks the segments as one chain.
+
 The same chain runs over rows in a database: :func:`seal` builds a line and
 :func:`verify_lines` checks any sequence of them, which is how the model
 registry keeps its event history.
@@ -37,6 +47,8 @@ registry keeps its event history.
 
 from mlprod.audit.chain import (
     GENESIS,
+    SEGMENT_END,
+    SEGMENT_START,
     AuditVerification,
     line_hash,
     read_audit_log,
@@ -49,6 +61,8 @@ from mlprod.audit.log import AuditLog
 
 __all__ = [
     "GENESIS",
+    "SEGMENT_END",
+    "SEGMENT_START",
     "AuditLog",
     "AuditVerification",
     "line_hash",

@@ -6,19 +6,22 @@ See :mod:`mlprod.audit` for the format and what it proves.
 from __future__ import annotations
 
 import hashlib
-import json
+import itertools
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlprod._internal.canonical import canonical_json
+from mlprod._internal.canonical import canonical_json, loads_canonical
+from mlprod._internal.render import Document, Rendered, Section
 
 __all__ = [
     "GENESIS",
+    "SEGMENT_END",
+    "SEGMENT_START",
     "AuditVerification",
     "line_hash",
     "read_audit_log",
@@ -35,6 +38,13 @@ _HEAD = re.compile(rb'\{"seq":(\d+),"ts":(-?[0-9.eE+-]+),"prev":"([0-9a-f]{64})"
 _TAIL_LEN = len(b',"hash":"') + 64 + len(b'"}')
 _HASH_MARK = b',"hash":"'
 
+SEGMENT_START = "audit.segment_start"
+"""The event of the first record of a file that continues a rotated log's chain."""
+SEGMENT_END = "audit.segment_end"
+"""The event of the last record a writer puts in a file before it moves to the next one."""
+
+_SEGMENT_START_BODY = b'{"event":"audit.segment_start","previous_head":"%s"}'
+
 
 def seal(record: Mapping[str, Any], *, seq: int, prev: str, ts: float | None = None) -> bytes:
     """Build one chained line (without the newline) for ``record``.
@@ -42,7 +52,9 @@ def seal(record: Mapping[str, Any], *, seq: int, prev: str, ts: float | None = N
     Parameters
     ----------
     record:
-        JSON-serialisable mapping (numpy and datetime values are converted).
+        JSON-serialisable mapping (numpy and datetime values are converted;
+        NaN and infinity are written as tagged objects, see
+        :mod:`mlprod._internal.canonical`).
     seq:
         The record's position in the chain, from 0.
     prev:
@@ -62,7 +74,7 @@ def seal(record: Mapping[str, Any], *, seq: int, prev: str, ts: float | None = N
         seq,
         stamp,
         prev.encode("ascii"),
-        canonical_json(record),
+        canonical_json(record, allow_nonfinite=True),
     )
     digest = hashlib.sha256(body).hexdigest()
     return body + b',"hash":"' + digest.encode("ascii") + b'"}'
@@ -74,8 +86,8 @@ def line_hash(line: bytes) -> str:
 
 
 @dataclass(frozen=True)
-class AuditVerification:
-    """The verdict on one audit chain.
+class AuditVerification(Rendered):
+    """The verdict on one audit chain (one file, or the rotated segments of one log).
 
     Attributes
     ----------
@@ -84,18 +96,26 @@ class AuditVerification:
     records:
         How many records verified.
     first_bad:
-        0-based index of the first record that failed, or ``None``.
+        Position in the chain (the sequence number expected there, 0-based)
+        of the first record that failed, or ``None``.
     reason:
         ``"ok"``, ``"truncated_tail"``, ``"hash_mismatch"`` (a record's bytes
-        changed), ``"broken_chain"`` (a record deleted, inserted or reordered),
-        ``"sequence_gap"``, ``"malformed"`` (not a sealed record),
-        ``"head_missing"`` (a pinned head is not in the chain: records were
-        removed from the end), or ``"missing"`` (no such file).
+        changed), ``"broken_chain"`` (a record or a segment deleted, inserted
+        or reordered), ``"sequence_gap"``, ``"duplicate"`` (a sequence number
+        seen before: a record written twice), ``"malformed"`` (not a sealed
+        record), ``"head_missing"`` (a pinned head is not in the chain:
+        records were removed from the end), or ``"missing"`` (no such file).
     head:
         The hash of the last verified record (pin it elsewhere to detect a
         rewrite of the whole tail).
     detail:
         A sentence for people.
+    first_seq:
+        Sequence number of the first record: ``0`` when the chain starts at
+        its genesis, more when the first file given continues a rotated log
+        whose earlier segments were not given (deleted by logrotate, say).
+    segments:
+        How many files were verified as one chain.
 
     Examples
     --------
@@ -109,7 +129,11 @@ class AuditVerification:
     >>> v = mp.verify_audit_log(path)
     >>> v.ok, v.records, v.reason
     (True, 1, 'truncated_tail')
+    >>> print(v.summary().splitlines()[0])
+    Audit log verification: passed
     """
+
+    __module__ = "mlprod"
 
     ok: bool
     records: int
@@ -117,6 +141,8 @@ class AuditVerification:
     reason: str
     head: str = GENESIS
     detail: str = ""
+    first_seq: int = 0
+    segments: int = 1
 
     @property
     def truncated_tail(self) -> bool:
@@ -132,7 +158,26 @@ class AuditVerification:
             "reason": self.reason,
             "head": self.head,
             "detail": self.detail,
+            "first_seq": self.first_seq,
+            "segments": self.segments,
         }
+
+    def _document(self, **options: Any) -> Document:
+        facts: dict[str, Any] = {"reason": self.reason, "records": self.records}
+        if self.first_bad is not None:
+            facts["first bad record"] = self.first_bad
+        if self.first_seq:
+            facts["first sequence number"] = self.first_seq
+        if self.segments != 1:
+            facts["segments"] = self.segments
+        facts["head"] = self.head
+        level = "ok" if self.reason == "ok" else ("warn" if self.ok else "bad")
+        return Document(
+            "Audit log verification",
+            ok=self.ok,
+            facts=facts,
+            sections=(Section("Verdict", text=self.detail, level=level),),
+        )
 
     def __bool__(self) -> bool:
         return self.ok
@@ -143,7 +188,14 @@ def _check_line(line: bytes, index: int, prev: str) -> tuple[str, str] | tuple[N
     head = _HEAD.match(line)
     if head is None or len(line) < _TAIL_LEN or line[-_TAIL_LEN:-66] != _HASH_MARK:
         return "malformed", f"record {index} is not a sealed audit record"
-    if int(head.group(1)) != index:
+    seq = int(head.group(1))
+    if seq < index:
+        return (
+            "duplicate",
+            f"record {index} carries sequence number {seq}, which an earlier record "
+            "already has: a record was written twice or copied",
+        )
+    if seq != index:
         return (
             "sequence_gap",
             f"record {index} carries sequence number {int(head.group(1))}: "
@@ -202,6 +254,99 @@ def _classify_fragment(frag: bytes, index: int, prev: str) -> tuple[str, str]:
     return "torn", ""
 
 
+class _Chain:
+    """Where a verification stands: reused across the files of a rotated log."""
+
+    __slots__ = ("count", "first_seq", "pinned_head", "pinned_seen", "prev", "seq")
+
+    def __init__(self, pinned_head: str | None) -> None:
+        self.seq = 0
+        self.first_seq = 0
+        self.count = 0
+        self.prev = GENESIS
+        self.pinned_head = pinned_head
+        self.pinned_seen = pinned_head is None
+
+    def fail(self, reason: str, detail: str, segments: int) -> AuditVerification:
+        return AuditVerification(
+            False, self.count, self.seq, reason, self.prev, detail, self.first_seq, segments
+        )
+
+    def start_from(self, line: bytes) -> None:
+        """Accept a first line that continues a rotated log (a segment start) as the start."""
+        head = _HEAD.match(line)
+        if head is None or head.group(1) == b"0":
+            return
+        body = _SEGMENT_START_BODY % head.group(3)
+        if line[head.end() : head.end() + len(body) + len(_HASH_MARK)] == body + _HASH_MARK:
+            self.seq = self.first_seq = int(head.group(1))
+            self.prev = head.group(3).decode("ascii")
+
+    def run(
+        self, lines: Iterable[bytes], torn_tail: bool, segments: int, last_file: bool
+    ) -> tuple[str, str] | AuditVerification:
+        """Verify ``lines`` onwards; a failed verdict, or the (reason, detail) so far."""
+        verdict, detail = "ok", ""
+        seq, prev, count = self.seq, self.prev, self.count
+        pinned, pinned_seen = self.pinned_head, self.pinned_seen
+        reason: str | None
+        try:
+            for line, last in _with_last(lines):
+                fragment = last and torn_tail
+                if fragment:
+                    reason, info = _classify_fragment(line, seq, prev)
+                    if reason == "torn" and not last_file:
+                        self.seq, self.prev, self.count = seq, prev, count
+                        return self.fail(
+                            "malformed",
+                            "a segment that is not the last one ends with an incomplete "
+                            f"line where record {seq} should be",
+                            segments,
+                        )
+                else:
+                    reason, info = _check_line(line, seq, prev)
+                if reason is None or reason == "record":
+                    prev = info
+                    seq += 1
+                    count += 1
+                    if not pinned_seen and info == pinned:
+                        pinned_seen = True
+                    if fragment:
+                        verdict = "truncated_tail"
+                        detail = (
+                            "the last record is complete but its newline is missing; all "
+                            f"{count} records verify"
+                        )
+                elif reason == "torn":
+                    verdict = "truncated_tail"
+                    detail = (
+                        f"the last line ({len(line)} bytes) is an incomplete write cut short "
+                        f"by a crash; all {count} complete records verify"
+                    )
+                else:
+                    self.seq, self.prev, self.count = seq, prev, count
+                    return self.fail(reason, info, segments)
+        finally:
+            self.seq, self.prev, self.count, self.pinned_seen = seq, prev, count, pinned_seen
+        return verdict, detail
+
+    def verdict(self, reason: str, detail: str, segments: int) -> AuditVerification:
+        if not self.pinned_seen:
+            return self.fail(
+                "head_missing",
+                f"no record carries the pinned head {self.pinned_head}: records were removed "
+                "from the end of the log, or its tail was rewritten",
+                segments,
+            )
+        if not detail:
+            where = f" (from sequence number {self.first_seq})" if self.first_seq else ""
+            files = f" across {segments} files" if segments != 1 else ""
+            detail = f"{self.count} records verify{where}{files}"
+        return AuditVerification(
+            True, self.count, None, reason, self.prev, detail, self.first_seq, segments
+        )
+
+
 def verify_lines(
     lines: Iterable[bytes], *, torn_tail: bool = False, pinned_head: str | None = None
 ) -> AuditVerification:
@@ -224,48 +369,16 @@ def verify_lines(
     >>> second = seal({"n": 2}, seq=1, prev=line_hash(first), ts=1.0)
     >>> verify_lines([second, first]).reason
     'sequence_gap'
+    >>> verify_lines([first, first]).reason
+    'duplicate'
     >>> verify_lines([first, second[:20]], torn_tail=True).reason
     'truncated_tail'
     """
-    prev = GENESIS
-    count = 0
-    pinned_seen = pinned_head is None
-    verdict = "ok"
-    detail = ""
-    for line, last in _with_last(lines):
-        fragment = last and torn_tail
-        judge = _classify_fragment if fragment else _check_line
-        reason, info = judge(line, count, prev)
-        if reason == "torn":
-            verdict = "truncated_tail"
-            detail = (
-                f"the last line ({len(line)} bytes) is an incomplete write cut short by "
-                f"a crash; all {count} complete records verify"
-            )
-        elif reason is not None and reason != "record":
-            return AuditVerification(False, count, count, reason, prev, info)
-        else:
-            prev = info
-            count += 1
-            if fragment:
-                verdict = "truncated_tail"
-                detail = (
-                    f"the last record is complete but its newline is missing; all {count} "
-                    "records verify"
-                )
-        if not pinned_seen and prev == pinned_head:
-            pinned_seen = True
-    if not pinned_seen:
-        return AuditVerification(
-            False,
-            count,
-            count,
-            "head_missing",
-            prev,
-            f"no record carries the pinned head {pinned_head}: records were removed from "
-            "the end of the log, or its tail was rewritten",
-        )
-    return AuditVerification(True, count, None, verdict, prev, detail or f"{count} records verify")
+    chain = _Chain(pinned_head)
+    out = chain.run(lines, torn_tail, 1, True)
+    if isinstance(out, AuditVerification):
+        return out
+    return chain.verdict(*out, 1)
 
 
 def _with_last(lines: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
@@ -314,15 +427,24 @@ def _stream(path: Path) -> tuple[Iterator[bytes], bool]:
 
 
 def verify_audit_log(
-    path: str | os.PathLike[str], *, pinned_head: str | None = None
+    path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    pinned_head: str | None = None,
 ) -> AuditVerification:
-    """Verify an audit log file written by :class:`AuditLog`.
+    """Verify an audit log file written by :class:`AuditLog`, or its rotated segments.
 
-    Detects any changed byte and any deleted, inserted or reordered record;
-    reports a torn last line from a crash as ``truncated_tail`` (``ok`` stays
-    ``True``). Records removed from the *end* leave a shorter chain that is
-    still consistent: pass ``pinned_head`` (a hash you kept elsewhere) to
-    catch that too.
+    Detects any changed byte and any deleted, inserted, duplicated or
+    reordered record; reports a torn last line from a crash as
+    ``truncated_tail`` (``ok`` stays ``True``). Records removed from the
+    *end* leave a shorter chain that is still consistent: pass
+    ``pinned_head`` (a hash you kept elsewhere) to catch that too.
+
+    A log rotated with :meth:`AuditLog.reopen` is one chain over several
+    files: pass them oldest first (``["audit.jsonl.2", "audit.jsonl.1",
+    "audit.jsonl"]``) and a segment deleted, repeated or out of order fails
+    as ``broken_chain``. The first file may continue a chain whose older
+    segments were deleted; :attr:`AuditVerification.first_seq` then says
+    where it starts (``0`` means from the genesis).
 
     Examples
     --------
@@ -334,11 +456,31 @@ def verify_audit_log(
     >>> mp.verify_audit_log(path).ok
     True
     """
-    p = Path(path)
-    if not p.exists():
-        return AuditVerification(False, 0, None, "missing", GENESIS, f"no audit log at {p}")
-    lines, torn = _stream(p)
-    return verify_lines(lines, torn_tail=torn, pinned_head=pinned_head)
+    paths = [Path(path)] if isinstance(path, str | os.PathLike) else [Path(p) for p in path]
+    segments = len(paths)
+    chain = _Chain(pinned_head)
+    if not paths:
+        return chain.fail("missing", "no audit log files were given", 0)
+    reason, detail = "ok", ""
+    for i, p in enumerate(paths):
+        if not p.is_file():
+            what = "a directory, not an audit log" if p.is_dir() else "no audit log"
+            return chain.fail("missing", f"{what} at {p}", segments)
+        lines, torn = _stream(p)
+        if i == 0:
+            first = next(lines, None)
+            if first is not None:
+                chain.start_from(first)
+                lines = itertools.chain((first,), lines)
+        elif reason == "truncated_tail":
+            return chain.fail(
+                "malformed", f"segment {i - 1} ends with a torn line, yet {p} follows it", segments
+            )
+        out = chain.run(lines, torn, segments, i == segments - 1)
+        if isinstance(out, AuditVerification):
+            return out
+        reason, detail = out
+    return chain.verdict(reason, detail, segments)
 
 
 def read_audit_log(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
@@ -360,7 +502,7 @@ def read_audit_log(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
     lines, torn = _stream(Path(path))
     for line, last in _with_last(lines):
         if not (last and torn):
-            yield json.loads(line)
+            yield loads_canonical(line)
 
 
 def tail_audit_log(path: str | os.PathLike[str], n: int = 10) -> list[dict[str, Any]]:
@@ -392,5 +534,5 @@ def tail_audit_log(path: str | os.PathLike[str], n: int = 10) -> list[dict[str, 
             if start > 0:
                 lines = lines[1:]  # the first may be cut
             if len(lines) >= n or start == 0:
-                return [json.loads(line) for line in lines[-n:]]
+                return [loads_canonical(line) for line in lines[-n:]]
             block *= 4

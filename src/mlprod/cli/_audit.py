@@ -27,9 +27,15 @@ def register(sub: Any) -> None:
         help="check every record's hash and the chain between them",
         description="Check every record of an audit log. Exit 0 when the chain verifies (a "
         "last line torn by a crash is reported, not failed), 1 when a record was changed, "
-        "deleted, inserted or reordered, 2 when the file is missing.",
+        "deleted, inserted, duplicated or reordered, 2 when the file is missing. Give the "
+        "segments of a rotated log oldest first to check them as one chain.",
     )
-    v.add_argument("path", help="the audit log (JSON lines)")
+    v.add_argument(
+        "path",
+        nargs="+",
+        help="the audit log (JSON lines); several files: the segments of a rotated log, "
+        "oldest first (e.g. audit.jsonl.2 audit.jsonl.1 audit.jsonl)",
+    )
     v.add_argument(
         "--pinned-head",
         metavar="HASH",
@@ -74,13 +80,14 @@ def run_verify(args: argparse.Namespace) -> int:
     """Verify the log; 0 when it verifies, 1 when it does not."""
     from mlprod.audit import verify_audit_log
 
-    path = _existing(args.path)
-    verdict = verify_audit_log(path, pinned_head=args.pinned_head)
+    paths = [_existing(p) for p in args.path]
+    verdict = verify_audit_log(paths[0] if len(paths) == 1 else paths, pinned_head=args.pinned_head)
     if args.json:
         print(json.dumps(verdict.to_dict(), sort_keys=True))
     else:
         word = "OK" if verdict.ok else "FAILED"
-        print(f"{word}: {path}: {verdict.detail}")
+        shown = paths[0] if len(paths) == 1 else f"{paths[0]} … {paths[-1]}"
+        print(f"{word}: {shown}: {verdict.detail}")
         print(f"reason     {verdict.reason}")
         if verdict.first_bad is not None:
             print(f"first bad  record {verdict.first_bad} (0-based)")
