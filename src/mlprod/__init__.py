@@ -47,18 +47,18 @@ _LAZY: dict[str, tuple[str, str]] = {
     "verify_audit_log": ("mlprod.audit", "verify_audit_log"),
     "read_audit_log": ("mlprod.audit", "read_audit_log"),
     # data: validation
-    "Schema": ("mlprod.data.schema", "Schema"),
-    "Column": ("mlprod.data.schema", "Column"),
+    "Schema": ("mlprod.data.validation", "Schema"),
+    "Column": ("mlprod.data.validation", "Column"),
     "checks": ("mlprod.data.checks", ""),
-    "infer_schema": ("mlprod.data.infer", "infer_schema"),
-    "ValidationReport": ("mlprod.data.report", "ValidationReport"),
+    "infer_schema": ("mlprod.data.validation", "infer_schema"),
+    "ValidationReport": ("mlprod.data.validation", "ValidationReport"),
     # data: fingerprints and snapshots
     "fingerprint": ("mlprod.data.fingerprint", "fingerprint"),
-    "fingerprint_files": ("mlprod.data.fingerprint_sources", "fingerprint_files"),
+    "fingerprint_files": ("mlprod.data.fingerprint", "fingerprint_files"),
     "Fingerprint": ("mlprod.data.fingerprint", "Fingerprint"),
     "DatasetStore": ("mlprod.data.snapshots", "DatasetStore"),
     "DatasetVersion": ("mlprod.data.snapshots", "DatasetVersion"),
-    "DatasetDiff": ("mlprod.data._diff", "DatasetDiff"),
+    "DatasetDiff": ("mlprod.data.snapshots", "DatasetDiff"),
     # models: registry and lineage
     "ModelRegistry": ("mlprod.models.registry", "ModelRegistry"),
     "ModelVersion": ("mlprod.models.version", "ModelVersion"),
@@ -105,16 +105,36 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
         verify_audit_log as verify_audit_log,
     )
     from mlprod.data import checks as checks
-    from mlprod.data._diff import DatasetDiff as DatasetDiff
-    from mlprod.data.fingerprint import Fingerprint as Fingerprint
-    from mlprod.data.fingerprint import fingerprint as fingerprint
-    from mlprod.data.fingerprint_sources import fingerprint_files as fingerprint_files
-    from mlprod.data.infer import infer_schema as infer_schema
-    from mlprod.data.report import ValidationReport as ValidationReport
-    from mlprod.data.schema import Column as Column
-    from mlprod.data.schema import Schema as Schema
-    from mlprod.data.snapshots import DatasetStore as DatasetStore
-    from mlprod.data.snapshots import DatasetVersion as DatasetVersion
+    from mlprod.data.fingerprint import (
+        Fingerprint as Fingerprint,
+    )
+    from mlprod.data.fingerprint import (
+        fingerprint as fingerprint,
+    )
+    from mlprod.data.fingerprint import (
+        fingerprint_files as fingerprint_files,
+    )
+    from mlprod.data.snapshots import (
+        DatasetDiff as DatasetDiff,
+    )
+    from mlprod.data.snapshots import (
+        DatasetStore as DatasetStore,
+    )
+    from mlprod.data.snapshots import (
+        DatasetVersion as DatasetVersion,
+    )
+    from mlprod.data.validation import (
+        Column as Column,
+    )
+    from mlprod.data.validation import (
+        Schema as Schema,
+    )
+    from mlprod.data.validation import (
+        ValidationReport as ValidationReport,
+    )
+    from mlprod.data.validation import (
+        infer_schema as infer_schema,
+    )
     from mlprod.errors import (
         BudgetExceeded as BudgetExceeded,
     )

@@ -170,7 +170,7 @@ def test_four_eyes_needs_an_actor(reg: mp.ModelRegistry) -> None:
 def test_signature_gate_compares_columns_dtypes_and_nullability(
     make_registry: Any,
 ) -> None:
-    schema = pytest.importorskip("mlprod.data.schema")
+    schema = pytest.importorskip("mlprod.data.validation")
     reg = make_registry()
     old = schema.Schema(
         {"age": schema.Column("int64"), "city": schema.Column("string", nullable=True)}

@@ -219,7 +219,7 @@ def test_datasets_are_recorded_from_versions_fingerprints_and_frames(
 
 
 def test_signature_is_stored_as_json_and_rebuilt(registry: mp.ModelRegistry) -> None:
-    schema_mod = pytest.importorskip("mlprod.data.schema")
+    schema_mod = pytest.importorskip("mlprod.data.validation")
     schema = schema_mod.Schema(
         {"age": schema_mod.Column("int64"), "city": schema_mod.Column("string", nullable=True)}
     )

@@ -12,8 +12,8 @@ import mlprod as mp
 from mlprod.cli import main
 
 needs_schema = pytest.mark.skipif(
-    importlib.util.find_spec("mlprod.data.schema") is None,
-    reason="mlprod.data.schema is not there yet",
+    importlib.util.find_spec("mlprod.data.validation") is None,
+    reason="mlprod.data.validation is not there yet",
 )
 
 

@@ -1,5 +1,7 @@
 """A tamper-evident, append-only audit log: hash-chained JSON lines.
 
+May import: the ground only (it sits beside ``mlprod.data``, which it never imports).
+
 Each line is one record, written as JSON with its fields in a fixed order::
 
     {"seq":0,"ts":1732780000.5,"prev":"000…0","record":{…},"hash":"9f2c…"}

@@ -1,5 +1,7 @@
 """The ``mlprod`` command.
 
+May import: every layer below it (it is the top, with ``mlprod.demo``).
+
 Exit codes: ``0`` success, ``1`` a check failed (validation, verification,
 a gate; an :class:`~mlprod.IntegrityError`, :class:`~mlprod.SchemaError` or
 :class:`~mlprod.GateFailed` escaping a command counts as one), ``2`` usage

@@ -16,7 +16,7 @@ EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def _load_schema(path: str) -> Any:
-    from mlprod.data.schema import Schema
+    from mlprod.data.validation import Schema
 
     file = Path(path)
     if not file.is_file():
@@ -64,7 +64,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _infer(args: argparse.Namespace) -> int:
-    from mlprod.data.infer import infer_schema
+    from mlprod.data.validation import infer_schema
 
     frame = _read_frame(args.data, args.format)
     schema = infer_schema(

@@ -41,7 +41,7 @@ def _read_options(args: argparse.Namespace) -> dict[str, Any] | None:
 
 
 def _hash(args: argparse.Namespace) -> int:
-    from mlprod.data.fingerprint_sources import fingerprint_files
+    from mlprod.data.fingerprint import fingerprint_files
 
     fp = fingerprint_files(
         args.data,
@@ -79,7 +79,7 @@ def _store(args: argparse.Namespace) -> Any:
 def _read_file(path: str, args: argparse.Namespace) -> Any:
     import pandas as pd
 
-    from mlprod.data.fingerprint_sources import iter_file_chunks
+    from mlprod.data.fingerprint import iter_file_chunks
 
     chunks = list(
         iter_file_chunks(
@@ -137,7 +137,7 @@ def _side(text: str, store: Any, args: argparse.Namespace) -> Any:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from mlprod.data._diff import DatasetDiff
+    from mlprod.data.snapshots import DatasetDiff
 
     store = _store(args) if (args.store or os.environ.get(_STORE_ENV)) else None
     left, right = _side(args.a, store, args), _side(args.b, store, args)

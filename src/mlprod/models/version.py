@@ -210,7 +210,7 @@ class ModelVersion(render.Rendered):
         sig = self.manifest.get("signature") or {}
         if sig.get(part) is None:
             return None
-        from mlprod.data.schema import Schema
+        from mlprod.data.validation import Schema
 
         return Schema.from_json(json.dumps(thaw(sig[part])))
 

@@ -1,4 +1,5 @@
 """Reports on models: fairness and interpretability.
 
-Public names are re-exported from :mod:`mlprod`.
+May import: ``mlprod.data``, ``mlprod.audit`` and the ground; never ``models``,
+``runtime`` or ``testing``. Public names are re-exported from :mod:`mlprod`.
 """

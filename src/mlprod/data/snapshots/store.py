@@ -1,0 +1,512 @@
+"""Versioned dataset snapshots: :class:`DatasetStore` and :class:`DatasetVersion`.
+
+Layout under the store root (a local directory or any fsspec URL)::
+
+    objects/ab/<key>.parquet    the frame, content-addressed (stored once)
+    objects/ab/<key>.json       its SHA-256 and size, written after the data
+    datasets/<name>/versions/00000001.json    one immutable manifest per version
+    datasets/<name>/tags/<tag>.json           a movable name for a version
+
+``<key>`` is the frame's fingerprint including its index, so two commits of
+the same content share one object. Every file is written under a temporary
+name and renamed into place, and a version exists exactly when its manifest
+does, so a crash mid-commit leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from mlprod._internal.canonical import canonical_json, sha256_bytes
+from mlprod._internal.environment import environment
+from mlprod.data.fingerprint import fingerprint
+from mlprod.data.snapshots.backend import Backend
+from mlprod.data.snapshots.diff import DatasetDiff
+from mlprod.data.snapshots.version import FORMAT, DatasetVersion
+from mlprod.errors import ConfigurationError, IntegrityError, NotFound
+
+__all__ = ["DatasetStore", "DatasetVersion"]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def _check_name(kind: str, value: str) -> str:
+    if not isinstance(value, str) or not _NAME.match(value) or value in {".", ".."}:
+        raise ConfigurationError(
+            f"Invalid {kind} {value!r}: use letters, digits, '.', '_' or '-' (at most 128, "
+            "starting with a letter or digit), e.g. 'train' or 'golden-2024'.",
+            parameter=kind,
+            value=value,
+        )
+    return value
+
+
+def _check_tag(tag: str) -> str:
+    if tag == "latest":
+        raise ConfigurationError(
+            "'latest' always means the newest version and cannot be a tag; pick another name "
+            "such as 'latest-good'.",
+            parameter="tag",
+            value=tag,
+        )
+    return tag
+
+
+def _to_frame(data: Any) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, pd.Series):
+        return data.to_frame()
+    raise ConfigurationError(
+        f"DatasetStore.commit takes a pandas DataFrame or Series, not {type(data).__name__}. "
+        "Convert it first (pd.DataFrame(array) for numpy data).",
+        parameter="df",
+        value=type(data).__name__,
+    )
+
+
+class DatasetStore:
+    """A versioned, content-addressed store of DataFrames.
+
+    Parameters
+    ----------
+    root:
+        A local directory (created if missing) or any fsspec URL
+        (``s3://bucket/datasets``, ``memory://store``).
+    storage_options:
+        fsspec options for URLs (credentials, endpoints).
+
+    Notes
+    -----
+    On a local directory, commits from several processes at once are safe:
+    versions are numbered under a file lock and published by an exclusive
+    link, so none is lost or numbered twice. On other file systems writes
+    are atomic but numbering is serialised only within one process.
+
+    Examples
+    --------
+    >>> import pandas as pd, mlprod as mp, tempfile
+    >>> store = mp.DatasetStore(tempfile.mkdtemp())
+    >>> df = pd.DataFrame({"id": [1, 2, 3], "y": [0.5, 0.25, 1.0]})
+    >>> v1 = store.commit(df, name="train", message="initial", tags=["golden"])
+    >>> v2 = store.commit(df.iloc[:2], name="train", message="drop row 3")
+    >>> [v.version for v in store.log("train")]
+    [2, 1]
+    >>> store.load("train", "golden").equals(df)
+    True
+    >>> print(store.diff(v1, v2, key="id").summary().splitlines()[0])
+    Dataset diff train@1 → train@2
+    """
+
+    def __init__(
+        self, root: str | os.PathLike[str], *, storage_options: Mapping[str, Any] | None = None
+    ) -> None:
+        self._backend = Backend(root, dict(storage_options or {}))
+        self.root = self._backend.url
+
+    def __repr__(self) -> str:
+        return f"DatasetStore({self.root!r})"
+
+    # ------------------------------------------------------------ paths
+
+    def _versions_dir(self, name: str) -> str:
+        return self._backend.path("datasets", name, "versions")
+
+    def _tags_dir(self, name: str) -> str:
+        return self._backend.path("datasets", name, "tags")
+
+    def _object_path(self, key: str, suffix: str) -> str:
+        return self._backend.path("objects", key[:2], f"{key}{suffix}")
+
+    # ------------------------------------------------------------ reading
+
+    def names(self) -> list[str]:
+        """Names of the datasets in the store, sorted.
+
+        Examples
+        --------
+        >>> import pandas as pd, mlprod as mp, tempfile
+        >>> store = mp.DatasetStore(tempfile.mkdtemp())
+        >>> _ = store.commit(pd.DataFrame({"a": [1]}), name="eval")
+        >>> store.names()
+        ['eval']
+        """
+        folder = self._backend.path("datasets")
+        return [n for n in self._backend.list_names(folder) if _NAME.match(n)]
+
+    def _version_numbers(self, name: str) -> list[int]:
+        found = []
+        for entry in self._backend.list_names(self._versions_dir(name)):
+            stem = entry.removesuffix(".json")
+            if entry.endswith(".json") and stem.isdigit():
+                found.append(int(stem))
+        return sorted(found)
+
+    def tags(self, name: str) -> dict[str, int]:
+        """Tags of dataset ``name`` and the version each points at."""
+        out = {}
+        for entry in self._backend.list_names(self._tags_dir(name)):
+            if entry.endswith(".json") and not entry.startswith("."):
+                data = json.loads(self._backend.read_bytes(f"{self._tags_dir(name)}/{entry}"))
+                out[entry.removesuffix(".json")] = int(data["version"])
+        return out
+
+    def _read_version(
+        self, name: str, number: int, tags: Mapping[str, int] | None = None
+    ) -> DatasetVersion:
+        path = f"{self._versions_dir(name)}/{number:08d}.json"
+        data = json.loads(self._backend.read_bytes(path))
+        tag_map = self.tags(name) if tags is None else tags
+        data["tags"] = sorted(t for t, v in tag_map.items() if v == number)
+        return DatasetVersion.from_dict(data)
+
+    def log(self, name: str, *, limit: int | None = None) -> list[DatasetVersion]:
+        """The versions of ``name``, newest first.
+
+        Examples
+        --------
+        >>> import pandas as pd, mlprod as mp, tempfile
+        >>> store = mp.DatasetStore(tempfile.mkdtemp())
+        >>> _ = store.commit(pd.DataFrame({"a": [1]}), name="train", message="one")
+        >>> [v.message for v in store.log("train")]
+        ['one']
+        """
+        numbers = self._version_numbers(_check_name("name", name))
+        if not numbers:
+            raise NotFound("dataset", name, candidates=self.names())
+        tag_map = self.tags(name)
+        chosen = numbers[::-1][:limit] if limit is not None else numbers[::-1]
+        return [self._read_version(name, n, tag_map) for n in chosen]
+
+    def get(self, name: str, ref: int | str | None = None) -> DatasetVersion:
+        """The :class:`DatasetVersion` that ``ref`` names, without loading data.
+
+        ``ref`` is a version number, a tag, ``"latest"``/``None``, or a
+        fingerprint (or a unique prefix of at least 6 characters).
+
+        Examples
+        --------
+        >>> import pandas as pd, mlprod as mp, tempfile
+        >>> store = mp.DatasetStore(tempfile.mkdtemp())
+        >>> v = store.commit(pd.DataFrame({"a": [1]}), name="train")
+        >>> store.get("train", v.fingerprint[:8]).version
+        1
+        """
+        if "@" in str(name) and ref is None:
+            name, ref = str(name).split("@", 1)
+        _check_name("name", name)
+        numbers = self._version_numbers(name)
+        if not numbers:
+            raise NotFound("dataset", name, candidates=self.names())
+        if ref is None or ref == "latest":
+            return self._read_version(name, numbers[-1])
+        tag_map = self.tags(name) if isinstance(ref, str) else {}
+        if ref in tag_map:  # a tag wins over a number it happens to look like
+            return self._read_version(name, tag_map[str(ref)], tag_map)
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and len(ref) < 9):
+            number = int(ref)
+            if number not in numbers:
+                raise NotFound(
+                    f"version of {name!r}",
+                    number,
+                    hint=f"Versions run from {numbers[0]} to {numbers[-1]}.",
+                )
+            return self._read_version(name, number)
+        text = str(ref).lower()
+        if len(text) >= 6 and all(c in "0123456789abcdef" for c in text):
+            matches = [v for v in self.log(name) if v.fingerprint.hex.startswith(text)]
+            if matches:
+                return matches[-1]  # the first version with that content
+        raise NotFound(
+            f"version, tag or fingerprint of {name!r}",
+            ref,
+            candidates=list(tag_map),
+            hint="Use a version number, a tag, 'latest', or a fingerprint prefix.",
+        )
+
+    def load(
+        self, name: str | DatasetVersion, ref: int | str | None = None, *, verify: bool = True
+    ) -> pd.DataFrame:
+        """Load a version's frame, equal to what was committed, with its dtypes.
+
+        ``name`` may also be a :class:`DatasetVersion` (``ref`` is then ignored).
+        With ``verify=True`` (the default) the stored bytes are checked
+        against their recorded SHA-256 and the frame is re-fingerprinted;
+        any mismatch raises :class:`~mlprod.IntegrityError`.
+
+        Examples
+        --------
+        >>> import pandas as pd, mlprod as mp, tempfile
+        >>> store = mp.DatasetStore(tempfile.mkdtemp())
+        >>> df = pd.DataFrame({"a": [1, 2]}, index=["x", "y"])
+        >>> _ = store.commit(df, name="train")
+        >>> store.load("train").equals(df)
+        True
+        """
+        version = name if isinstance(name, DatasetVersion) else self.get(name, ref)
+        path = self._object_path(version.object_key, ".parquet")
+        if not self._backend.exists(path):
+            raise IntegrityError(
+                f"The data of {version.ref} is missing from the store ({path}). Restore it from a "
+                "backup, or commit the frame again.",
+                path=path,
+                expected=version.sha256,
+            )
+        data = self._backend.read_bytes(path)
+        if verify:
+            actual = sha256_bytes(data)
+            if actual != version.sha256:
+                raise IntegrityError(
+                    f"The stored bytes of {version.ref} were modified: SHA-256 {actual[:16]}… "
+                    f"but {version.sha256[:16]}… was recorded. Do not use this data; restore "
+                    f"{path} from a backup or commit the original frame again.",
+                    path=path,
+                    expected=version.sha256,
+                    actual=actual,
+                )
+        frame = _restore_dtypes(pd.read_parquet(io.BytesIO(data)), version)
+        if verify:
+            key = fingerprint(frame, index=True)
+            if key.hex != version.object_key:
+                raise IntegrityError(
+                    f"The data of {version.ref} no longer has the fingerprint it was committed "
+                    f"with ({key.hex[:12]}… vs {version.object_key[:12]}…). Restore {path} from "
+                    "a backup.",
+                    path=path,
+                    expected=version.object_key,
+                    actual=key.hex,
+                )
+        return frame
+
+    # ------------------------------------------------------------ writing
+
+    def _write_object(self, frame: pd.DataFrame, key: str) -> tuple[str, int]:
+        meta_path = self._object_path(key, ".json")
+        data_path = self._object_path(key, ".parquet")
+        if self._backend.exists(meta_path) and self._backend.exists(data_path):
+            meta = json.loads(self._backend.read_bytes(meta_path))
+            return str(meta["sha256"]), int(meta["bytes"])
+        buf = io.BytesIO()
+        try:
+            frame.to_parquet(buf, engine="pyarrow", compression="zstd")
+        except (TypeError, ValueError, ImportError) as exc:
+            raise ConfigurationError(
+                f"Cannot store this frame as Parquet: {exc}. Convert the offending column "
+                "(mixed-type object columns: .astype(str); complex numbers: split into real "
+                "and imaginary columns).",
+                parameter="df",
+            ) from exc
+        data = buf.getvalue()
+        back = _restore_dtypes(pd.read_parquet(io.BytesIO(data)), None, frame)
+        if fingerprint(back, index=True).hex != key:
+            changed = [
+                str(c)
+                for c in frame.columns
+                if c in back.columns and str(back[c].dtype) != str(frame[c].dtype)
+            ]
+            raise ConfigurationError(
+                "This frame does not survive a Parquet round trip unchanged"
+                + (f" (columns {changed} change dtype)" if changed else "")
+                + ". Cast those columns to a Parquet-compatible dtype before committing.",
+                parameter="df",
+                value=changed,
+            )
+        digest = sha256_bytes(data)
+        self._backend.write_atomic(self._object_path(key, ".parquet"), data)
+        meta = {"sha256": digest, "bytes": len(data), "rows": len(frame), "format": FORMAT}
+        self._backend.write_atomic(meta_path, canonical_json(meta))
+        return digest, len(data)
+
+    def _resolve_parent(self, parent: Any) -> str:
+        if isinstance(parent, DatasetVersion):
+            return parent.ref
+        text = str(parent)
+        if "@" not in text:
+            raise ConfigurationError(
+                f"Parent {parent!r} is not a DatasetVersion or 'name@version' reference.",
+                parameter="parents",
+                value=text,
+            )
+        n, r = text.split("@", 1)
+        return self.get(n, r).ref
+
+    def commit(
+        self,
+        df: Any,
+        *,
+        name: str,
+        message: str = "",
+        tags: Iterable[str] = (),
+        parents: Sequence[DatasetVersion | str] | None = None,
+    ) -> DatasetVersion:
+        """Store ``df`` as the next version of ``name``.
+
+        The data is written once per distinct content (and index); each
+        commit adds an immutable manifest numbered one past the latest.
+
+        Parameters
+        ----------
+        df:
+            The frame (a Series is stored as a one-column frame).
+        name:
+            Dataset name: letters, digits, ``.``, ``_``, ``-``.
+        message:
+            What changed and why.
+        tags:
+            Tags to point at the new version (moved if they exist).
+        parents:
+            Versions this one derives from (``DatasetVersion`` objects or
+            ``"name@version"``). By default the previous version of ``name``.
+
+        Returns
+        -------
+        DatasetVersion
+
+        Examples
+        --------
+        >>> import pandas as pd, mlprod as mp, tempfile
+        >>> store = mp.DatasetStore(tempfile.mkdtemp())
+        >>> v = store.commit(pd.DataFrame({"a": [1]}), name="train", message="seed data")
+        >>> v.version, v.parents
+        (1, ())
+        """
+        _check_name("name", name)
+        tag_list = [
+            _check_tag(_check_name("tag", t)) for t in ([tags] if isinstance(tags, str) else tags)
+        ]
+        frame = _to_frame(df)
+        key = fingerprint(frame, index=True).hex
+        content = fingerprint(frame)
+        sha, size = self._write_object(frame, key)
+        given = [self._resolve_parent(p) for p in parents] if parents is not None else None
+        with self._backend.lock(f"dataset-{name}"):
+            numbers = self._version_numbers(name)
+            number = numbers[-1] + 1 if numbers else 1
+            inherited = [f"{name}@{numbers[-1]}"] if numbers else []
+            record = {
+                "format": FORMAT,
+                "name": name,
+                "version": number,
+                "fingerprint": content.to_dict(),
+                "rows": len(frame),
+                "schema": [
+                    [c if isinstance(c, str | int) else str(c), d] for c, d in content.schema
+                ],
+                "created_at": _dt.datetime.now(_dt.UTC).isoformat(),
+                "message": str(message),
+                "parents": given if given is not None else inherited,
+                "environment": environment(),
+                "object_key": key,
+                "sha256": sha,
+                "bytes": size,
+                "dtypes": {str(c): str(t) for c, t in frame.dtypes.items()},
+            }
+            folder = self._versions_dir(name)
+            while not self._backend.create_exclusive(
+                f"{folder}/{number:08d}.json", canonical_json(record)
+            ):
+                # another writer (on a file system without our lock) took this number
+                number += 1
+                record["version"] = number
+            for tag in tag_list:
+                self._write_tag(name, tag, number)
+        return self._read_version(name, number)
+
+    def _write_tag(self, name: str, tag: str, number: int) -> None:
+        record = {"version": number, "at": _dt.datetime.now(_dt.UTC).isoformat()}
+        self._backend.write_atomic(f"{self._tags_dir(name)}/{tag}.json", canonical_json(record))
+
+    def tag(
+        self, name: str, tag: str, ref: int | str | None = None, *, move: bool = False
+    ) -> DatasetVersion:
+        """Point ``tag`` at a version of ``name`` (the latest by default).
+
+        An existing tag moves only with ``move=True``.
+
+        Examples
+        --------
+        >>> import pandas as pd, mlprod as mp, tempfile
+        >>> store = mp.DatasetStore(tempfile.mkdtemp())
+        >>> _ = store.commit(pd.DataFrame({"a": [1]}), name="train")
+        >>> store.tag("train", "golden").tags
+        ('golden',)
+        """
+        _check_name("tag", tag)
+        _check_tag(tag)
+        with self._backend.lock(f"dataset-{name}"):
+            target = self.get(name, ref)
+            existing = self.tags(name)
+            if tag in existing and existing[tag] != target.version and not move:
+                raise ConfigurationError(
+                    f"Tag {tag!r} of {name!r} already points at version {existing[tag]}. "
+                    "Pass move=True to move it.",
+                    parameter="tag",
+                    value=tag,
+                )
+            self._write_tag(name, tag, target.version)
+        return self._read_version(name, target.version)
+
+    # ------------------------------------------------------------ diff
+
+    def _frame_of(self, ref: Any) -> tuple[pd.DataFrame, str]:
+        if isinstance(ref, pd.DataFrame):
+            return ref, "frame"
+        if isinstance(ref, DatasetVersion):
+            return self.load(ref), ref.ref
+        if isinstance(ref, tuple) and len(ref) == 2:
+            version = self.get(ref[0], ref[1])
+            return self.load(version), version.ref
+        version = self.get(str(ref))
+        return self.load(version), version.ref
+
+    def diff(self, a: Any, b: Any, *, key: str | Sequence[str] | None = None) -> Any:
+        """Compare two versions (or frames): schema changes and row changes.
+
+        ``a`` and ``b`` are :class:`DatasetVersion` objects, ``"name@ref"``
+        strings, ``(name, ref)`` pairs or DataFrames. With ``key``, rows are
+        matched by it and reported added, removed or changed (with the
+        changed columns); without, rows are compared as multisets.
+
+        Returns
+        -------
+        DatasetDiff
+
+        Examples
+        --------
+        >>> import pandas as pd, mlprod as mp, tempfile
+        >>> store = mp.DatasetStore(tempfile.mkdtemp())
+        >>> a = store.commit(pd.DataFrame({"id": [1, 2], "x": [1.0, 2.0]}), name="t")
+        >>> b = store.commit(pd.DataFrame({"id": [2, 3], "x": [2.5, 3.0]}), name="t")
+        >>> d = store.diff(a, b, key="id")
+        >>> d.rows_added, d.rows_removed, d.rows_changed
+        (1, 1, 1)
+        """
+        left, left_label = self._frame_of(a)
+        right, right_label = self._frame_of(b)
+        return DatasetDiff.compute(left, right, key=key, labels=(left_label, right_label))
+
+
+def _restore_dtypes(
+    frame: pd.DataFrame, version: DatasetVersion | None, original: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Give object columns back their ``object`` dtype (Parquet reads strings as ``str``)."""
+    if original is not None:
+        wanted = {str(c): str(t) for c, t in original.dtypes.items()}
+    elif version is not None:
+        wanted = dict(version.pandas_dtypes)
+    else:
+        return frame
+    for column in frame.columns:
+        if wanted.get(str(column)) == "object" and frame[column].dtype != object:
+            values = frame[column].astype(object)
+            # None is the missing marker object columns usually hold (all are one to a fingerprint)
+            frame[column] = values.where(values.notna(), None)
+    return frame
