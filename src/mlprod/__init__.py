@@ -48,10 +48,12 @@ _LAZY: dict[str, tuple[str, str]] = {
     "checks": ("mlprod.data.checks", ""),
     "infer_schema": ("mlprod.data.validation", "infer_schema"),
     "ValidationReport": ("mlprod.data.validation", "ValidationReport"),
+    "CheckFailures": ("mlprod.data.validation", "CheckFailures"),
     # data: fingerprints and snapshots
     "fingerprint": ("mlprod.data.fingerprint", "fingerprint"),
     "fingerprint_files": ("mlprod.data.fingerprint", "fingerprint_files"),
     "Fingerprint": ("mlprod.data.fingerprint", "Fingerprint"),
+    "PartialFingerprint": ("mlprod.data.fingerprint", "PartialFingerprint"),
     "DatasetStore": ("mlprod.data.snapshots", "DatasetStore"),
     "DatasetVersion": ("mlprod.data.snapshots", "DatasetVersion"),
     "DatasetDiff": ("mlprod.data.snapshots", "DatasetDiff"),
@@ -67,6 +69,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     # runtime: the guard
     "guard": ("mlprod.runtime.factory", "guard"),
     "Guard": ("mlprod.runtime.guard", "Guard"),
+    "ProbabilisticGuard": ("mlprod.runtime.guard", "ProbabilisticGuard"),
     "CallOutcome": ("mlprod.runtime.outcome", "CallOutcome"),
     "GuardPolicy": ("mlprod.runtime.policy", "GuardPolicy"),
     "OutputCheck": ("mlprod.runtime.policy", "OutputCheck"),
@@ -88,9 +91,20 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod._internal.logging import configure_logging
     from mlprod.audit import AuditLog, AuditVerification, read_audit_log, verify_audit_log
     from mlprod.data import checks
-    from mlprod.data.fingerprint import Fingerprint, fingerprint, fingerprint_files
+    from mlprod.data.fingerprint import (
+        Fingerprint,
+        PartialFingerprint,
+        fingerprint,
+        fingerprint_files,
+    )
     from mlprod.data.snapshots import DatasetDiff, DatasetStore, DatasetVersion
-    from mlprod.data.validation import Column, Schema, ValidationReport, infer_schema
+    from mlprod.data.validation import (
+        CheckFailures,
+        Column,
+        Schema,
+        ValidationReport,
+        infer_schema,
+    )
     from mlprod.errors import (
         BudgetExceeded,
         ConfigurationError,
@@ -114,7 +128,7 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.runtime.breaker import CircuitBreaker
     from mlprod.runtime.deadline import deadline, remaining_ms
     from mlprod.runtime.factory import guard
-    from mlprod.runtime.guard import Guard
+    from mlprod.runtime.guard import Guard, ProbabilisticGuard
     from mlprod.runtime.histogram import LatencyHistogram
     from mlprod.runtime.outcome import CallOutcome
     from mlprod.runtime.policy import GuardPolicy, OutputCheck

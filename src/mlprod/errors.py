@@ -42,6 +42,8 @@ class MlprodError(Exception):
     human message.
     """
 
+    __module__ = "mlprod"
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
@@ -72,6 +74,8 @@ class ConfigurationError(MlprodError, ValueError):
         The value that was given.
     """
 
+    __module__ = "mlprod"
+
     def __init__(self, message: str, *, parameter: str | None = None, value: Any = None) -> None:
         super().__init__(message)
         self.parameter = parameter
@@ -90,6 +94,8 @@ class MissingDependency(MlprodError, ImportError):
     feature:
         What the user was trying to do.
     """
+
+    __module__ = "mlprod"
 
     def __init__(self, package: str, *, extra: str, feature: str | None = None) -> None:
         what = feature or "this feature"
@@ -111,6 +117,8 @@ class SchemaError(MlprodError, ValueError):
         The full :class:`~mlprod.ValidationReport` (every failure, not only the first).
     """
 
+    __module__ = "mlprod"
+
     def __init__(self, message: str, *, report: Any = None) -> None:
         super().__init__(message)
         self.report = report
@@ -126,6 +134,8 @@ class IntegrityError(MlprodError):
     expected, actual:
         The recorded and the recomputed digests, when they are known.
     """
+
+    __module__ = "mlprod"
 
     def __init__(
         self,
@@ -153,6 +163,8 @@ class NotFound(MlprodError, LookupError):
     closest:
         Existing names closest to ``key``, best first, to catch typos.
     """
+
+    __module__ = "mlprod"
 
     def __init__(
         self,
@@ -186,6 +198,8 @@ class GateFailed(MlprodError):
         Every gate's verdict with its evidence, failing and passing alike.
     """
 
+    __module__ = "mlprod"
+
     def __init__(self, message: str, *, verdicts: Sequence[Any] = ()) -> None:
         super().__init__(message)
         self.verdicts = list(verdicts)
@@ -207,6 +221,8 @@ class BudgetExceeded(MlprodError, TimeoutError):
         How much had been used when the budget ran out.
     """
 
+    __module__ = "mlprod"
+
     def __init__(
         self, message: str, *, budget_ms: float | None = None, elapsed_ms: float | None = None
     ) -> None:
@@ -225,6 +241,8 @@ class SerializationError(MlprodError):
     serializer:
         The serializer in use.
     """
+
+    __module__ = "mlprod"
 
     def __init__(
         self, message: str, *, obj_type: str | None = None, serializer: str | None = None
@@ -249,6 +267,8 @@ class Unavailable(MlprodError):
     retry_after_s:
         Seconds until the breaker lets a probe through, when known.
     """
+
+    __module__ = "mlprod"
 
     def __init__(
         self,
@@ -288,6 +308,8 @@ class Conflict(MlprodError):
     >>> err.attempts
     10
     """
+
+    __module__ = "mlprod"
 
     def __init__(self, message: str, *, kind: str, key: str, attempts: int) -> None:
         super().__init__(message)

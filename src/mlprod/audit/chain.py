@@ -111,6 +111,8 @@ class AuditVerification:
     (True, 1, 'truncated_tail')
     """
 
+    __module__ = "mlprod"
+
     ok: bool
     records: int
     first_bad: int | None
@@ -394,3 +396,8 @@ def tail_audit_log(path: str | os.PathLike[str], n: int = 10) -> list[dict[str, 
             if len(lines) >= n or start == 0:
                 return [json.loads(line) for line in lines[-n:]]
             block *= 4
+
+
+# Reported, documented and pickled under the public path.
+verify_audit_log.__module__ = "mlprod"
+read_audit_log.__module__ = "mlprod"

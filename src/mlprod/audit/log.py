@@ -127,6 +127,8 @@ class AuditLog:
     ['deploy']
     """
 
+    __module__ = "mlprod"
+
     def __init__(
         self,
         path: str | os.PathLike[str],

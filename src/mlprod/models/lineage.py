@@ -92,6 +92,8 @@ class LineageGraph:
     graph LR
     """
 
+    __module__ = "mlprod"
+
     root: str
     nodes: tuple[LineageNode, ...]
     edges: tuple[LineageEdge, ...]

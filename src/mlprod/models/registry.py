@@ -52,6 +52,8 @@ class ModelRegistry(AliasOps, QueryOps):
     True
     """
 
+    __module__ = "mlprod"
+
     # -- registering -----------------------------------------------------------------------
 
     def register(

@@ -69,6 +69,8 @@ class RegistryVerification:
     (True, 1, ())
     """
 
+    __module__ = "mlprod"
+
     ok: bool
     events: int
     versions: int

@@ -76,6 +76,8 @@ class ModelVersion:
     (1, 0.91, 64)
     """
 
+    __module__ = "mlprod"
+
     name: str
     version: int
     digest: str
@@ -293,33 +295,19 @@ class ModelVersion:
     def __hash__(self) -> int:
         return hash(self.digest)
 
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        # Read-only mapping views do not pickle; rebuild them on the other side
-        # so versions travel to worker processes and through copy.deepcopy.
-        return (
-            _rebuild,
-            (
-                self.name,
-                self.version,
-                self.digest,
-                dict(self.manifest),
-                dict(self.tags),
-                self.description,
-            ),
-        )
+    def __getstate__(self) -> dict[str, Any]:
+        # Read-only mapping views do not pickle: ship plain dicts and wrap them
+        # again on the other side, so a pickle names only mlprod.ModelVersion.
+        state = dict(self.__dict__)
+        state["manifest"] = dict(self.manifest)
+        state["tags"] = dict(self.tags)
+        return state
 
-
-def _rebuild(
-    name: str,
-    version: int,
-    digest: str,
-    manifest: dict[str, Any],
-    tags: dict[str, Any],
-    description: str,
-) -> ModelVersion:
-    return ModelVersion(
-        name, version, digest, MappingProxyType(manifest), MappingProxyType(tags), description
-    )
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            if key in ("manifest", "tags"):
+                value = MappingProxyType(dict(value))
+            object.__setattr__(self, key, value)
 
 
 @dataclass(frozen=True)
@@ -352,6 +340,8 @@ class AliasChange:
     >>> change.version, change.previous, change.actor
     (1, None, 'ana')
     """
+
+    __module__ = "mlprod"
 
     name: str
     alias: str

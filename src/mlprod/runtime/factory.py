@@ -188,3 +188,7 @@ def guard(
         cost_budget=budget,
         shadow=shadow,
     )
+
+
+# Reported, documented and pickled under the public path.
+guard.__module__ = "mlprod"

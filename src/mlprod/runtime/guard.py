@@ -90,6 +90,8 @@ class Guard:
     (True, 1)
     """
 
+    __module__ = "mlprod"
+
     def __init__(
         self,
         model: Any,
@@ -511,6 +513,8 @@ class ProbabilisticGuard(Guard):
     >>> mp.guard(Coin(), budget_ms=1000).predict_proba([[0.0]])
     [[0.5, 0.5]]
     """
+
+    __module__ = "mlprod"
 
     def predict_proba(self, X: Any) -> Any:
         """Class probabilities from the primary, or from the first fallback that answers."""

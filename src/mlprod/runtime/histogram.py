@@ -55,6 +55,8 @@ class LatencyHistogram:
     (100, True)
     """
 
+    __module__ = "mlprod"
+
     __slots__ = ("count", "counts", "max", "min", "total")
 
     def __init__(self) -> None:

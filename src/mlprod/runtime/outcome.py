@@ -52,6 +52,8 @@ class CallOutcome:
     ('error', 'fallback[0]:0', [0])
     """
 
+    __module__ = "mlprod"
+
     outcome: str
     answered_by: str
     path: str

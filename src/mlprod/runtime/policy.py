@@ -61,6 +61,8 @@ class GuardPolicy:
     (50, ('0',))
     """
 
+    __module__ = "mlprod"
+
     name: str
     budget_ms: float | None = None
     max_in_flight: int = 8
@@ -135,6 +137,8 @@ class OutputCheck:
     >>> check([[1], [2]], [0.2, 0.9]) is None
     True
     """
+
+    __module__ = "mlprod"
 
     finite: bool = True
     rows: bool = True

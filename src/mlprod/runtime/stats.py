@@ -102,6 +102,8 @@ class GuardStats:
     True
     """
 
+    __module__ = "mlprod"
+
     name: str
     calls: int
     outcomes: Mapping[str, int]
@@ -456,3 +458,7 @@ class StatsRecorder:
                 latency=self.latency.copy(),
                 **gauges,
             )
+
+
+# Reported, documented and pickled under the public path.
+prometheus_text.__module__ = "mlprod"

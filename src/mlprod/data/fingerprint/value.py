@@ -41,6 +41,8 @@ class Fingerprint(str):
     (('a', 'int64'), ('b', 'string'))
     """
 
+    __module__ = "mlprod"
+
     __slots__ = ("_columns", "_facts")
 
     _columns: tuple[Any, ...]
@@ -120,7 +122,8 @@ class Fingerprint(str):
         )
 
     def __reduce__(self) -> Any:
-        return (_rebuild, (self.to_dict(),))
+        # through the public class, so a pickle names only mlprod.Fingerprint
+        return (Fingerprint.from_dict, (self.to_dict(),))
 
     def to_dict(self) -> dict[str, Any]:
         """The value and its facts as plain JSON-able data.
@@ -161,7 +164,3 @@ class Fingerprint(str):
             index=data.get("index", False),
             columns_ordered=data.get("columns_ordered", True),
         )
-
-
-def _rebuild(data: dict[str, Any]) -> Fingerprint:
-    return Fingerprint.from_dict(data)

@@ -65,6 +65,8 @@ class DatasetDiff:
     0   3               x
     """
 
+    __module__ = "mlprod"
+
     labels: tuple[str, str]
     key: tuple[Any, ...]
     rows_a: int

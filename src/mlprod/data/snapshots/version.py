@@ -58,6 +58,8 @@ class DatasetVersion:
     ('train@1', 2, True)
     """
 
+    __module__ = "mlprod"
+
     name: str
     version: int
     fingerprint: Fingerprint

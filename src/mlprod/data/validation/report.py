@@ -29,6 +29,8 @@ class CheckFailures:
     returning ``False``) has ``count == 1`` and a ``None`` label.
     """
 
+    __module__ = "mlprod"
+
     column: str | None
     check: str
     reason: str
@@ -71,6 +73,8 @@ class ValidationReport:
     >>> report.failures.values.tolist()
     [['age', 'in_range(0, 120)', 1, 200], ['age', 'in_range(0, 120)', 2, -1]]
     """
+
+    __module__ = "mlprod"
 
     rows: int
     checks: tuple[CheckFailures, ...] = ()
