@@ -158,3 +158,28 @@ def test_public_results_pickle_under_the_public_path(cls, make, tmp_path):
     back = pickle.loads(data)
     assert type(back) is cls
     assert back.to_dict() == result.to_dict()
+
+
+@pytest.mark.parametrize(("cls", "make"), RESULTS, ids=[c.__name__ for c, _ in RESULTS])
+def test_public_results_have_the_whole_rendering_set(cls, make, tmp_path):
+    import json
+    import re
+
+    result = make(tmp_path)
+    text = result.summary()
+    assert isinstance(text, str) and text.strip()
+    markdown = result.to_markdown()
+    assert markdown.lstrip().startswith("#")
+    html = result.to_html()
+    assert html == result.to_html(path=None) == result._repr_html_()
+    assert "<h3>" in html
+    page = tmp_path / "result.html"
+    written = result.to_html(page)
+    assert page.read_text(encoding="utf-8") == written
+    assert written.startswith("<!DOCTYPE html>") or "<html" in written
+    json.dumps(result.to_dict())
+    # self-contained: nothing runs, nothing is fetched
+    for doc in (html, written):
+        assert "<script" not in doc.lower()
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", doc, re.I)
+        assert "url(" not in doc.lower() or "url(data:" in doc.lower()
