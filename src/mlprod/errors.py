@@ -4,6 +4,27 @@ Every error carries the facts behind it as attributes (so code can act on them)
 and a message that says what went wrong, why, and how to fix it (so a person
 can). Catch :class:`MlprodError` to catch anything mlprod raises on purpose.
 
+The whole tree, with each error's builtin base, so a plain ``except ValueError``
+or ``except LookupError`` says what it already catches (an error without a
+base of its own is an ``Exception`` through ``MlprodError``)::
+
+    MlprodError (Exception)
+    ├── ConfigurationError (ValueError)
+    │   bad arguments or configuration
+    ├── SchemaError (ValueError)
+    │   data failed validation; carries the report
+    ├── MissingDependency (ImportError)
+    │   an optional dependency is not installed; names the extra
+    ├── NotFound (LookupError)
+    │   no such dataset, model, version or alias; suggests the closest
+    ├── BudgetExceeded (TimeoutError)
+    │   a latency or cost budget ran out
+    ├── IntegrityError
+    ├── SerializationError
+    ├── GateFailed
+    ├── Conflict
+    └── Unavailable
+
 Examples
 --------
 >>> import mlprod as mp
