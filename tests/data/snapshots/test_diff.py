@@ -116,7 +116,8 @@ def test_law_swapping_arguments_swaps_added_and_removed(df, data):
     ba = mp.DatasetDiff.compute(b, a)
     assert (ab.rows_added, ab.rows_removed) == (ba.rows_removed, ba.rows_added)
     assert (ab.columns_added, ab.columns_removed) == (ba.columns_removed, ba.columns_added)
-    assert _same_frame(ab.added, ba.removed) and _same_frame(ab.removed, ba.added)
+    assert _same_frame(ab.added, ba.removed)
+    assert _same_frame(ab.removed, ba.added)
     assert ab.identical == ba.identical
 
 
