@@ -79,3 +79,107 @@ def test_import_is_light(code):
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "", f"importing mlprod pulled in heavy modules: {out}"
+
+
+def _public_objects():
+    for name in mp.__all__:
+        obj = getattr(mp, name)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            yield name, obj
+
+
+@pytest.mark.parametrize("name", [n for n, _ in _public_objects()])
+def test_every_public_class_and_function_reports_the_public_module(name):
+    obj = getattr(mp, name)
+    assert obj.__module__ == "mlprod", f"mlprod.{name} reports {obj.__module__}"
+    assert getattr(mp, obj.__name__) is obj
+
+
+def test_guard_returns_only_public_types():
+    class Proba:
+        def predict(self, X):
+            return X
+
+        def predict_proba(self, X):
+            return X
+
+    for model in (lambda X: X, Proba()):
+        kind = type(mp.guard(model))
+        assert kind.__name__ in mp.__all__
+        assert getattr(mp, kind.__name__) is kind
+
+
+def _validation_report():
+    import pandas as pd
+
+    schema = mp.Schema({"x": mp.Column("int64", checks=[mp.checks.ge(0)])}, name="t")
+    return schema.validate(pd.DataFrame({"x": [1, -2, -3]}))
+
+
+def _dataset_diff():
+    import pandas as pd
+
+    a = pd.DataFrame({"id": [1, 2, 3], "x": [1.0, 2.0, 3.0]})
+    b = pd.DataFrame({"id": [2, 3, 4], "x": [2.0, 3.5, 4.0]})
+    return mp.DatasetDiff.compute(a, b, key="id")
+
+
+def _fingerprint():
+    import pandas as pd
+
+    return mp.fingerprint(pd.DataFrame({"a": [1, 2], "b": ["x", None]}))
+
+
+def _dataset_version(tmp_path):
+    import pandas as pd
+
+    return mp.DatasetStore(tmp_path).commit(pd.DataFrame({"a": [1, 2]}), name="t", message="m")
+
+
+# Public results: (class, a factory taking tmp_path). Other areas add theirs.
+RESULTS = [
+    (mp.ValidationReport, lambda tmp_path: _validation_report()),
+    (mp.DatasetDiff, lambda tmp_path: _dataset_diff()),
+    (mp.Fingerprint, lambda tmp_path: _fingerprint()),
+    (mp.DatasetVersion, _dataset_version),
+]
+
+
+@pytest.mark.parametrize(("cls", "make"), RESULTS, ids=[c.__name__ for c, _ in RESULTS])
+def test_public_results_pickle_under_the_public_path(cls, make, tmp_path):
+    import pickle
+    import re
+
+    result = make(tmp_path)
+    assert type(result) is cls
+    data = pickle.dumps(result)
+    paths = set(re.findall(rb"mlprod[\w.]*", data))
+    assert paths <= {b"mlprod", b"mlprod.data.checks"}, paths
+    back = pickle.loads(data)
+    assert type(back) is cls
+    assert back.to_dict() == result.to_dict()
+
+
+@pytest.mark.parametrize(("cls", "make"), RESULTS, ids=[c.__name__ for c, _ in RESULTS])
+def test_public_results_have_the_whole_rendering_set(cls, make, tmp_path):
+    import json
+    import re
+
+    result = make(tmp_path)
+    text = result.summary()
+    assert isinstance(text, str) and text.strip()
+    markdown = result.to_markdown()
+    assert markdown.lstrip().startswith("#")
+    html = result.to_html()
+    assert html == result.to_html(path=None) == result._repr_html_()
+    assert "<h3>" in html
+    page = tmp_path / "result.html"
+    written = result.to_html(page)
+    assert page.read_text(encoding="utf-8") == written
+    assert written.startswith("<!DOCTYPE html>") or "<html" in written
+    json.dumps(result.to_dict())
+    # self-contained: nothing runs, nothing is fetched
+    for doc in (html, written):
+        assert "<script" not in doc.lower()
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", doc, re.I)
+        assert "url(" not in doc.lower() or "url(data:" in doc.lower()

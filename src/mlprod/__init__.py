@@ -52,10 +52,12 @@ _LAZY: dict[str, tuple[str, str]] = {
     "checks": ("mlprod.data.checks", ""),
     "infer_schema": ("mlprod.data.validation", "infer_schema"),
     "ValidationReport": ("mlprod.data.validation", "ValidationReport"),
+    "CheckFailures": ("mlprod.data.validation", "CheckFailures"),
     # data: fingerprints and snapshots
     "fingerprint": ("mlprod.data.fingerprint", "fingerprint"),
     "fingerprint_files": ("mlprod.data.fingerprint", "fingerprint_files"),
     "Fingerprint": ("mlprod.data.fingerprint", "Fingerprint"),
+    "PartialFingerprint": ("mlprod.data.fingerprint", "PartialFingerprint"),
     "DatasetStore": ("mlprod.data.snapshots", "DatasetStore"),
     "DatasetVersion": ("mlprod.data.snapshots", "DatasetVersion"),
     "DatasetDiff": ("mlprod.data.snapshots", "DatasetDiff"),
@@ -72,6 +74,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     # runtime: the guard
     "guard": ("mlprod.runtime.factory", "guard"),
     "Guard": ("mlprod.runtime.guard", "Guard"),
+    "ProbabilisticGuard": ("mlprod.runtime.guard", "ProbabilisticGuard"),
     "CallOutcome": ("mlprod.runtime.outcome", "CallOutcome"),
     "GuardPolicy": ("mlprod.runtime.policy", "GuardPolicy"),
     "OutputCheck": ("mlprod.runtime.policy", "OutputCheck"),
@@ -109,6 +112,9 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
         Fingerprint as Fingerprint,
     )
     from mlprod.data.fingerprint import (
+        PartialFingerprint as PartialFingerprint,
+    )
+    from mlprod.data.fingerprint import (
         fingerprint as fingerprint,
     )
     from mlprod.data.fingerprint import (
@@ -122,6 +128,9 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     )
     from mlprod.data.snapshots import (
         DatasetVersion as DatasetVersion,
+    )
+    from mlprod.data.validation import (
+        CheckFailures as CheckFailures,
     )
     from mlprod.data.validation import (
         Column as Column,
@@ -199,6 +208,7 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.runtime.deadline import remaining_ms as remaining_ms
     from mlprod.runtime.factory import guard as guard
     from mlprod.runtime.guard import Guard as Guard
+    from mlprod.runtime.guard import ProbabilisticGuard as ProbabilisticGuard
     from mlprod.runtime.histogram import LatencyHistogram as LatencyHistogram
     from mlprod.runtime.outcome import CallOutcome as CallOutcome
     from mlprod.runtime.policy import GuardPolicy as GuardPolicy

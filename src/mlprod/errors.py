@@ -4,6 +4,27 @@ Every error carries the facts behind it as attributes (so code can act on them)
 and a message that says what went wrong, why, and how to fix it (so a person
 can). Catch :class:`MlprodError` to catch anything mlprod raises on purpose.
 
+The whole tree, with each error's builtin base, so a plain ``except ValueError``
+or ``except LookupError`` says what it already catches (an error without a
+base of its own is an ``Exception`` through ``MlprodError``)::
+
+    MlprodError (Exception)
+    ├── ConfigurationError (ValueError)
+    │   bad arguments or configuration
+    ├── SchemaError (ValueError)
+    │   data failed validation; carries the report
+    ├── MissingDependency (ImportError)
+    │   an optional dependency is not installed; names the extra
+    ├── NotFound (LookupError)
+    │   no such dataset, model, version or alias; suggests the closest
+    ├── BudgetExceeded (TimeoutError)
+    │   a latency or cost budget ran out
+    ├── IntegrityError
+    ├── SerializationError
+    ├── GateFailed
+    ├── Conflict
+    └── Unavailable
+
 Examples
 --------
 >>> import mlprod as mp
@@ -46,6 +67,8 @@ class MlprodError(Exception):
     human message.
     """
 
+    __module__ = "mlprod"
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
@@ -76,6 +99,8 @@ class ConfigurationError(MlprodError, ValueError):
         The value that was given.
     """
 
+    __module__ = "mlprod"
+
     def __init__(self, message: str, *, parameter: str | None = None, value: Any = None) -> None:
         super().__init__(message)
         self.parameter = parameter
@@ -94,6 +119,8 @@ class MissingDependency(MlprodError, ImportError):
     feature:
         What the user was trying to do.
     """
+
+    __module__ = "mlprod"
 
     def __init__(self, package: str, *, extra: str, feature: str | None = None) -> None:
         what = feature or "this feature"
@@ -115,6 +142,8 @@ class SchemaError(MlprodError, ValueError):
         The full :class:`~mlprod.ValidationReport` (every failure, not only the first).
     """
 
+    __module__ = "mlprod"
+
     def __init__(self, message: str, *, report: Any = None) -> None:
         super().__init__(message)
         self.report = report
@@ -130,6 +159,8 @@ class IntegrityError(MlprodError):
     expected, actual:
         The recorded and the recomputed digests, when they are known.
     """
+
+    __module__ = "mlprod"
 
     def __init__(
         self,
@@ -157,6 +188,8 @@ class NotFound(MlprodError, LookupError):
     closest:
         Existing names closest to ``key``, best first, to catch typos.
     """
+
+    __module__ = "mlprod"
 
     def __init__(
         self,
@@ -189,6 +222,8 @@ class GateFailed(MlprodError):
     verdicts:
         Every gate's verdict with its evidence, failing and passing alike.
     """
+
+    __module__ = "mlprod"
 
     def __init__(self, message: str, *, verdicts: Sequence[Any] = ()) -> None:
         super().__init__(message)
@@ -226,6 +261,8 @@ class BudgetExceeded(MlprodError, TimeoutError):
     'ms'
     """
 
+    __module__ = "mlprod"
+
     def __init__(
         self,
         message: str,
@@ -255,6 +292,8 @@ class SerializationError(MlprodError):
     serializer:
         The serializer in use.
     """
+
+    __module__ = "mlprod"
 
     def __init__(
         self, message: str, *, obj_type: str | None = None, serializer: str | None = None
@@ -299,6 +338,8 @@ class Unavailable(MlprodError):
         Seconds until the breaker lets a probe through, when known.
     """
 
+    __module__ = "mlprod"
+
     def __init__(
         self,
         message: str,
@@ -337,6 +378,8 @@ class Conflict(MlprodError):
     >>> err.attempts
     10
     """
+
+    __module__ = "mlprod"
 
     def __init__(self, message: str, *, kind: str, key: str, attempts: int) -> None:
         super().__init__(message)

@@ -22,6 +22,8 @@ class SystemClock:
     True
     """
 
+    __module__ = "mlprod"
+
     __slots__ = ()
 
     def monotonic(self) -> float:
@@ -52,6 +54,8 @@ class ManualClock:
     >>> clock.monotonic()
     30.0
     """
+
+    __module__ = "mlprod"
 
     def __init__(self, start: float = 0.0) -> None:
         self._now = float(start)

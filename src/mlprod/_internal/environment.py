@@ -162,3 +162,7 @@ def environment(*, refresh: bool = False) -> dict[str, Any]:
         "packages": dict(_package_versions()),
         "git": _git_state(os.getcwd()),
     }
+
+
+# Reported, documented and pickled under the public path.
+environment.__module__ = "mlprod"

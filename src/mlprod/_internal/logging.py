@@ -152,3 +152,7 @@ def configure_logging(
         cache_logger_on_first_use=False,
     )
     logging.getLogger("mlprod").setLevel(numeric)
+
+
+# Reported, documented and pickled under the public path.
+configure_logging.__module__ = "mlprod"

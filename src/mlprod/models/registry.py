@@ -62,6 +62,8 @@ class ModelRegistry(AliasOps, LifecycleOps, QueryOps):
     True
     """
 
+    __module__ = "mlprod"
+
     # -- registering -----------------------------------------------------------------------
 
     def register(

@@ -103,6 +103,8 @@ class JoblibSerializer:
     {'coef': [1, 2]}
     """
 
+    __module__ = "mlprod"
+
     name = "joblib"
     extension = "joblib"
 
@@ -165,6 +167,8 @@ class SkopsSerializer:
     >>> s.loads(s.dumps({"coef": [1, 2]}))
     {'coef': [1, 2]}
     """
+
+    __module__ = "mlprod"
 
     name = "skops"
     extension = "skops"

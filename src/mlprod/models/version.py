@@ -355,6 +355,8 @@ class AliasChange(render.Rendered):
     (1, None, 'ana')
     """
 
+    __module__ = "mlprod"
+
     name: str
     alias: str
     version: int | None

@@ -74,6 +74,8 @@ class CircuitBreaker:
     ('probe', None)
     """
 
+    __module__ = "mlprod"
+
     def __init__(
         self,
         failure_threshold: int = 5,

@@ -157,3 +157,8 @@ def remaining_ms() -> float | None:
     if at is None:
         return None
     return max(0.0, (at - current_clock().monotonic()) * 1000)
+
+
+# Reported, documented and pickled under the public path.
+deadline.__module__ = "mlprod"
+remaining_ms.__module__ = "mlprod"

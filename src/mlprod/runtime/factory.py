@@ -248,3 +248,7 @@ def guard(
         shadow=shadow,
         explain=explain,
     )
+
+
+# Reported, documented and pickled under the public path.
+guard.__module__ = "mlprod"

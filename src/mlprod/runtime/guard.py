@@ -657,6 +657,8 @@ class ProbabilisticGuard(Guard):
     [[0.5, 0.5]]
     """
 
+    __module__ = "mlprod"
+
     def predict_proba(self, X: Any) -> Any:
         """Class probabilities from the primary, or from the first fallback that answers."""
         return self._run("predict_proba", X)[5]

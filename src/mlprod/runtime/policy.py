@@ -63,6 +63,8 @@ class GuardPolicy:
     (50, ('0',))
     """
 
+    __module__ = "mlprod"
+
     name: str
     budget_ms: float | None = None
     max_in_flight: int = 8
@@ -170,6 +172,8 @@ class OutputCheck:
     >>> check([[1], [2]], [0.2, None])
     '1 of 2 values are NaN, infinite or missing'
     """
+
+    __module__ = "mlprod"
 
     finite: bool = True
     rows: bool = True

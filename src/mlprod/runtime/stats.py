@@ -541,3 +541,5 @@ class StatsRecorder:
 
 # The class reports mlprod as its module, so doctest would not see it as defined here.
 __test__ = {"GuardStats": GuardStats}
+# Reported, documented and pickled under the public path.
+prometheus_text.__module__ = "mlprod"

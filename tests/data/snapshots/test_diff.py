@@ -89,3 +89,46 @@ def test_store_diff_accepts_versions_refs_and_frames(tmp_path):
     d = store.diff(v1, pd.DataFrame({"id": [1, 2], "x": [1, 2]}))
     assert d.identical
     assert d.labels == ("t@1", "frame")
+
+
+# ----------------------------------------------------------------- laws
+
+
+def _same_frame(x, y):
+    return x.reset_index(drop=True).astype(object).equals(y.reset_index(drop=True).astype(object))
+
+
+@given(frames())
+def test_law_a_diff_with_itself_is_empty(df):
+    d = mp.DatasetDiff.compute(df, df)
+    assert d.identical
+    assert (d.rows_added, d.rows_removed, d.rows_changed) == (0, 0, 0)
+    assert d.columns_added == d.columns_removed == d.columns_retyped == ()
+    assert len(d.added) == len(d.removed) == 0
+
+
+@given(frames(min_rows=1, max_rows=12), st.data())
+def test_law_swapping_arguments_swaps_added_and_removed(df, data):
+    keep_a = data.draw(st.lists(st.booleans(), min_size=len(df), max_size=len(df)))
+    keep_b = data.draw(st.lists(st.booleans(), min_size=len(df), max_size=len(df)))
+    a, b = df[keep_a], df[keep_b]
+    ab = mp.DatasetDiff.compute(a, b)
+    ba = mp.DatasetDiff.compute(b, a)
+    assert (ab.rows_added, ab.rows_removed) == (ba.rows_removed, ba.rows_added)
+    assert (ab.columns_added, ab.columns_removed) == (ba.columns_removed, ba.columns_added)
+    assert _same_frame(ab.added, ba.removed)
+    assert _same_frame(ab.removed, ba.added)
+    assert ab.identical == ba.identical
+
+
+@given(frames(min_rows=1, max_rows=12), st.data())
+def test_law_keyed_swap_swaps_added_and_removed(df, data):
+    df = df.assign(id=range(len(df)))
+    keep_a = data.draw(st.lists(st.booleans(), min_size=len(df), max_size=len(df)))
+    keep_b = data.draw(st.lists(st.booleans(), min_size=len(df), max_size=len(df)))
+    a, b = df[keep_a], df[keep_b]
+    ab = mp.DatasetDiff.compute(a, b, key="id")
+    ba = mp.DatasetDiff.compute(b, a, key="id")
+    assert sorted(ab.added["id"]) == sorted(ba.removed["id"])
+    assert sorted(ab.removed["id"]) == sorted(ba.added["id"])
+    assert ab.rows_changed == ba.rows_changed == 0

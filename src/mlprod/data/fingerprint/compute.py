@@ -94,6 +94,8 @@ class PartialFingerprint:
     True
     """
 
+    __module__ = "mlprod"
+
     rows: int
     columns: tuple[Any, ...]
     dtypes: tuple[str, ...]
@@ -554,3 +556,7 @@ def canonical_dtypes(frame: pd.DataFrame) -> dict[Any, str]:
     {'a': 'int64', 'b': 'string'}
     """
     return {c: encoder_for(frame[c].iloc[:0]).dtype for c in frame.columns}
+
+
+# Reported, documented and pickled under the public path.
+fingerprint.__module__ = "mlprod"

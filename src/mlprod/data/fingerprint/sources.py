@@ -226,3 +226,7 @@ def fingerprint_files(
     if total.rows == 0 and not paths:
         raise ConfigurationError("No files given: pass at least one path.", parameter="paths")
     return total.result()
+
+
+# Reported, documented and pickled under the public path.
+fingerprint_files.__module__ = "mlprod"

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from mlprod._internal.render import Document, Rendered, Section, Table
+
 __all__ = ["ALGORITHM", "Fingerprint"]
 
 ALGORITHM = "mlprod-fp/2"
 
 
-class Fingerprint(str):
+class Fingerprint(str, Rendered):
     """The content fingerprint of a table: a 32-character hex string with facts attached.
 
     It compares, hashes and prints as its hex value, so it can be a dict key,
@@ -40,6 +42,8 @@ class Fingerprint(str):
     >>> fp.schema
     (('a', 'int64'), ('b', 'string'))
     """
+
+    __module__ = "mlprod"
 
     __slots__ = ("_columns", "_facts")
 
@@ -120,7 +124,19 @@ class Fingerprint(str):
         )
 
     def __reduce__(self) -> Any:
-        return (_rebuild, (self.to_dict(),))
+        # through the public class, so a pickle names only mlprod.Fingerprint
+        return (Fingerprint.from_dict, (self.to_dict(),))
+
+    def _document(self, **options: Any) -> Document:
+        facts: dict[str, Any] = {
+            "fingerprint": self.hex,
+            "rows": f"{self.rows:,}",
+            "algorithm": self.algorithm,
+            "row order counts": "yes" if self.ordered else "no",
+            "index included": "yes" if self.include_index else "no",
+        }
+        table = Table(["column", "dtype"], [[str(n), d] for n, d in self.schema])
+        return Document("Fingerprint", facts=facts, sections=[Section("Schema", table=table)])
 
     def to_dict(self) -> dict[str, Any]:
         """The value and its facts as plain JSON-able data.
@@ -161,7 +177,3 @@ class Fingerprint(str):
             index=data.get("index", False),
             columns_ordered=data.get("columns_ordered", True),
         )
-
-
-def _rebuild(data: dict[str, Any]) -> Fingerprint:
-    return Fingerprint.from_dict(data)

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from mlprod._internal.render import Document, Section, Table, to_html, to_markdown, to_text
+from mlprod._internal.render import Document, Rendered, Section, Table
 from mlprod.data.fingerprint import canonical_dtypes, cell_hashes, row_hashes
 from mlprod.errors import ConfigurationError
 
@@ -24,7 +24,7 @@ __all__ = ["DatasetDiff"]
 
 
 @dataclass(frozen=True, eq=False)
-class DatasetDiff:
+class DatasetDiff(Rendered):
     """Differences between two tables: schema changes and row changes.
 
     Built by :meth:`mlprod.DatasetStore.diff` or :meth:`DatasetDiff.compute`.
@@ -64,6 +64,8 @@ class DatasetDiff:
        id changed_columns
     0   3               x
     """
+
+    __module__ = "mlprod"
 
     labels: tuple[str, str]
     key: tuple[Any, ...]
@@ -135,7 +137,8 @@ class DatasetDiff:
             or self.rows_changed
         )
 
-    def _document(self, max_rows: int = 10) -> Document:
+    def _document(self, *, max_rows: int = 10, **options: Any) -> Document:
+        """Counts, schema changes and up to ``max_rows`` example rows of each kind."""
         a, b = self.labels
         facts: dict[str, Any] = {
             "identical": "yes" if self.identical else "no",
@@ -170,21 +173,6 @@ class DatasetDiff:
             if len(frame):
                 sections.append(Section(title, table=Table.from_frame(frame, max_rows=max_rows)))
         return Document(f"Dataset diff {a} → {b}", facts=facts, sections=sections)
-
-    def summary(self, *, max_rows: int = 10) -> str:
-        """A plain-text report, for terminals and logs."""
-        return to_text(self._document(max_rows))
-
-    def to_markdown(self, *, max_rows: int = 10) -> str:
-        """A Markdown report, for pull requests."""
-        return to_markdown(self._document(max_rows))
-
-    def to_html(self, *, max_rows: int = 10) -> str:
-        """An HTML report."""
-        return to_html(self._document(max_rows))
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
 
     def __repr__(self) -> str:
         a, b = self.labels

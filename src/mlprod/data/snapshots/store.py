@@ -106,6 +106,8 @@ class DatasetStore:
     Dataset diff train@1 → train@2
     """
 
+    __module__ = "mlprod"
+
     def __init__(
         self, root: str | os.PathLike[str], *, storage_options: Mapping[str, Any] | None = None
     ) -> None:

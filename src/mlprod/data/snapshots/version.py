@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlprod._internal.render import Document, Rendered, Section, Table
 from mlprod.data.fingerprint import Fingerprint
 
 __all__ = ["FORMAT", "DatasetVersion"]
@@ -15,7 +16,7 @@ FORMAT = "mlprod-snapshot/1"
 
 
 @dataclass(frozen=True)
-class DatasetVersion:
+class DatasetVersion(Rendered):
     """One committed version of a named dataset (immutable).
 
     Attributes
@@ -57,6 +58,8 @@ class DatasetVersion:
     >>> v.ref, v.rows, v.fingerprint == mp.fingerprint(pd.DataFrame({"a": [1, 2]}))
     ('train@1', 2, True)
     """
+
+    __module__ = "mlprod"
 
     name: str
     version: int
@@ -123,9 +126,7 @@ class DatasetVersion:
             pandas_dtypes=data.get("dtypes", {}),
         )
 
-    def _repr_html_(self) -> str:
-        from mlprod._internal.render import Document, Section, Table, to_html
-
+    def _document(self, **options: Any) -> Document:
         facts = {
             "fingerprint": self.fingerprint.hex,
             "rows": f"{self.rows:,}",
@@ -135,6 +136,6 @@ class DatasetVersion:
             "tags": ", ".join(self.tags) or "-",
         }
         table = Table(["column", "dtype"], [list(p) for p in self.schema])
-        return to_html(
-            Document(f"Dataset {self.ref}", facts=facts, sections=[Section("Schema", table=table)])
+        return Document(
+            f"Dataset {self.ref}", facts=facts, sections=[Section("Schema", table=table)]
         )

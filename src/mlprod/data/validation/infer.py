@@ -117,3 +117,7 @@ def infer_schema(
         for col in data.columns
     }
     return Schema(columns, strict=strict, name=name)
+
+
+# Reported, documented and pickled under the public path.
+infer_schema.__module__ = "mlprod"

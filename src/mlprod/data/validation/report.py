@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from mlprod._internal.canonical import to_jsonable
-from mlprod._internal.render import Document, Section, Table, to_html, to_markdown, to_text
+from mlprod._internal.render import Document, Rendered, Section, Table
 from mlprod.errors import SchemaError
 
 __all__ = ["CheckFailures", "ValidationReport"]
@@ -28,6 +28,8 @@ class CheckFailures:
     that fails as a whole (a missing column, a wrong dtype, a check
     returning ``False``) has ``count == 1`` and a ``None`` label.
     """
+
+    __module__ = "mlprod"
 
     column: str | None
     check: str
@@ -47,7 +49,7 @@ class CheckFailures:
 
 
 @dataclass(frozen=True, eq=False)
-class ValidationReport:
+class ValidationReport(Rendered):
     """What :meth:`mlprod.Schema.validate` found: ``ok``, every failing cell, counts per check.
 
     Attributes
@@ -71,6 +73,8 @@ class ValidationReport:
     >>> report.failures.values.tolist()
     [['age', 'in_range(0, 120)', 1, 200], ['age', 'in_range(0, 120)', 2, -1]]
     """
+
+    __module__ = "mlprod"
 
     rows: int
     checks: tuple[CheckFailures, ...] = ()
@@ -162,7 +166,20 @@ class ValidationReport:
 
     # ---------------------------------------------------------------- output
 
-    def _document(self, *, max_rows: int = 20) -> Document:
+    def _document(self, *, max_rows: int = 20, **options: Any) -> Document:
+        """The report as a document: counts per check, then up to ``max_rows`` failing cells.
+
+        ``summary()``, ``to_markdown()``, ``to_html(path=None)`` and the
+        notebook view render it; each takes ``max_rows=``.
+
+        Examples
+        --------
+        >>> import pandas as pd, mlprod as mp
+        >>> print(mp.Schema({"x": mp.Column("int64")}).validate(pd.DataFrame({"x": [1]})).summary())
+        Validation report: passed
+          rows: 1
+          failures: 0
+        """
         title = "Validation report" + (f": {self.schema_name}" if self.schema_name else "")
         facts: dict[str, Any] = {"rows": self.rows, "failures": self.n_failures}
         if self.truncated:
@@ -178,30 +195,6 @@ class ValidationReport:
                 Section("Failing cells", table=Table.from_frame(self.failures, max_rows=max_rows))
             )
         return Document(title, ok=self.ok, facts=facts, sections=sections)
-
-    def summary(self, *, max_rows: int = 20) -> str:
-        """A plain-text summary: status, counts per check, the first failing cells.
-
-        Examples
-        --------
-        >>> import pandas as pd, mlprod as mp
-        >>> print(mp.Schema({"x": mp.Column("int64")}).validate(pd.DataFrame({"x": [1]})).summary())
-        Validation report: passed
-          rows: 1
-          failures: 0
-        """
-        return to_text(self._document(max_rows=max_rows))
-
-    def to_markdown(self, *, max_rows: int = 20) -> str:
-        """The summary as Markdown (for pull requests and CI logs)."""
-        return to_markdown(self._document(max_rows=max_rows))
-
-    def to_html(self, *, max_rows: int = 20, full_page: bool = False) -> str:
-        """The summary as HTML."""
-        return to_html(self._document(max_rows=max_rows), full_page=full_page)
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
 
     def to_dict(self, *, max_rows: int | None = None) -> dict[str, Any]:
         """Everything as JSON-ready data: status, counts, failing cells (``max_rows`` caps them).

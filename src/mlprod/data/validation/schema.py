@@ -307,7 +307,14 @@ class Schema:
         # The compiled plan is a cache; each process rebuilds its own.
         state = dict(self.__dict__)
         state.pop("_plan", None)
+        # a plain dict, so a pickle names only public classes
+        state["columns"] = dict(self.columns)
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        state["columns"] = _FrozenColumns(state["columns"])
+        self.__dict__.update(state)
 
     # -------------------------------------------------------------- execution
 
@@ -547,3 +554,10 @@ class _FrozenColumns(dict[str, Column]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_FrozenColumns, (dict(self),))
+
+
+# Reported, documented and pickled under the public path. Set after the class,
+# not in its body: dataclasses read the string annotation ``KW_ONLY`` in the
+# namespace of ``__module__``.
+Column.__module__ = "mlprod"
+Schema.__module__ = "mlprod"

@@ -171,3 +171,32 @@ def from_dict(spec: dict[str, Any]) -> BuiltinCheck:
 def builtin_kinds() -> Iterable[str]:
     """The serialised names of every built-in check."""
     return sorted(_REGISTRY)
+
+
+# The check classes report, document and pickle under the public namespace
+# of checks, whichever module here defines them.
+for _check in (
+    BuiltinCheck,
+    custom,
+    compare_columns,
+    monotonic,
+    no_duplicates,
+    unique,
+    datetime_between,
+    eq,
+    finite,
+    ge,
+    gt,
+    in_range,
+    isin,
+    le,
+    lt,
+    ne,
+    notin,
+    str_contains,
+    str_endswith,
+    str_length,
+    str_matches,
+    str_startswith,
+):
+    _check.__module__ = "mlprod.data.checks"
