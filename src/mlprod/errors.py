@@ -78,14 +78,32 @@ class MlprodError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         """Return the error's type, message and public attributes as JSON-ready data."""
-        from mlprod._internal.canonical import to_jsonable
-
         facts = {
-            key: to_jsonable(value, strict=False)
+            key: _plain(value)
             for key, value in vars(self).items()
             if not key.startswith("_") and key not in {"message", "args"}
         }
         return {"type": type(self).__name__, "message": self.message, **facts}
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready facts without the canonical encoder (errors sit below it)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
+        return [_plain(v) for v in items]
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        try:
+            return _plain(item())
+        except (TypeError, ValueError):
+            pass
+    return str(value)
 
 
 class ConfigurationError(MlprodError, ValueError):
@@ -474,3 +492,9 @@ class DatabaseUnavailable(MlprodError, ConnectionError):
         super().__init__(message)
         self.url = url
         self.reason = reason
+
+
+# Every error reports its public path (mlprod.NotFound), however it was added.
+for _name in __all__:
+    globals()[_name].__module__ = "mlprod"
+del _name

@@ -2,42 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from mlprod.errors import ConfigurationError
 from mlprod.testing._report import BehaviourReport
+from mlprod.testing._verdict import BehaviourVerdict, ReportGate, _verdict
 
 __all__ = ["BehaviourGate", "ReportGate", "behaviour_gate"]
-
-
-@dataclass(frozen=True)
-class BehaviourVerdict:
-    """A gate verdict (satisfies ``mlprod.protocols.GateVerdict``) carrying its report."""
-
-    gate: str
-    passed: bool
-    evidence: Mapping[str, Any] = field(default_factory=dict, hash=False)
-    message: str = ""
-    report: BehaviourReport | None = field(default=None, compare=False, repr=False)
-
-    def __bool__(self) -> bool:
-        return bool(self.passed)
-
-
-def _verdict(gate: str, report: BehaviourReport, extra: Mapping[str, Any]) -> BehaviourVerdict:
-    counts = report.counts
-    if report.ok:
-        message = (
-            f"{counts['passed']} behaviour check(s) passed ({counts['skipped']} skipped, "
-            f"{report.examples} examples drawn)"
-        )
-    else:
-        names = ", ".join(c.name for c in report.failures)
-        message = f"{counts['failed']} of {len(report.checks)} behaviour check(s) failed: {names}"
-    evidence = {**extra, "report": report.to_dict()}
-    return BehaviourVerdict(gate, report.ok, evidence, message, report)
 
 
 def _as_report(result: Any, subject: str) -> BehaviourReport:
@@ -51,22 +23,6 @@ def _as_report(result: Any, subject: str) -> BehaviourReport:
         parameter="suite",
         value=type(result).__name__,
     )
-
-
-class ReportGate:
-    """A gate that passes when a report made beforehand has no failure."""
-
-    def __init__(self, report: BehaviourReport) -> None:
-        self.report = report
-        self.name = "behaviour"
-
-    def __call__(
-        self, candidate: Any, current: Any | None, /, *, actor: str | None = None
-    ) -> BehaviourVerdict:
-        return _verdict(self.name, self.report, {"candidate": getattr(candidate, "ref", None)})
-
-    def __repr__(self) -> str:
-        return f"mt.BehaviourReport.gate({self.report!r})"
 
 
 class BehaviourGate:

@@ -15,6 +15,7 @@ import pandas as pd
 from mlprod._internal import render
 from mlprod._internal.canonical import to_jsonable
 from mlprod.errors import ConfigurationError
+from mlprod.testing._verdict import ReportGate
 
 __all__ = ["BehaviourReport", "CheckResult"]
 
@@ -242,7 +243,6 @@ class BehaviourReport(render.Rendered):
         >>> report.gate()(None, None).passed
         False
         """
-        from mlprod.testing._gate import ReportGate
 
         return ReportGate(self)
 
