@@ -77,6 +77,10 @@ _LAZY: dict[str, tuple[str, str]] = {
     "deadline": ("mlprod.runtime.deadline", "deadline"),
     "remaining_ms": ("mlprod.runtime.deadline", "remaining_ms"),
     "set_guard_testing": ("mlprod.runtime._testing", "set_guard_testing"),
+    # reports: fairness
+    "fairness_report": ("mlprod.reports.fairness", "fairness_report"),
+    "FairnessReport": ("mlprod.reports.fairness", "FairnessReport"),
+    "InvalidInput": ("mlprod.errors", "InvalidInput"),
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -101,6 +105,7 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
         Conflict,
         GateFailed,
         IntegrityError,
+        InvalidInput,
         MissingDependency,
         MlprodError,
         NotFound,
@@ -114,6 +119,7 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.models.serializers import JoblibSerializer, SkopsSerializer
     from mlprod.models.verify import RegistryVerification
     from mlprod.models.version import AliasChange, ModelVersion
+    from mlprod.reports.fairness import FairnessReport, fairness_report
     from mlprod.runtime._testing import set_guard_testing
     from mlprod.runtime.breaker import CircuitBreaker
     from mlprod.runtime.deadline import deadline, remaining_ms

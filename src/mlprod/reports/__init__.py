@@ -1,4 +1,5 @@
 """Reports on models: fairness and interpretability.
 
-Public names are re-exported from :mod:`mlprod`.
+Public names are re-exported from :mod:`mlprod`: :func:`mlprod.fairness_report`
+and :class:`mlprod.FairnessReport` live in :mod:`mlprod.reports.fairness`.
 """
