@@ -116,7 +116,7 @@ def build(
             parameter="sensitive_features",
             found="1 group",
         )
-    if n > g and (groups.sizes == 1).all():
+    if (groups.sizes == 1).all():
         raise InvalidInput(
             f"sensitive_features puts every row in a group of its own ({g:,} groups of one "
             "row): it looks like an identifier, not a group. Pass a categorical feature, or "

@@ -38,7 +38,10 @@ class Groups:
 def _feature_frame(sensitive_features: Any, data: Any, n: int | None) -> pd.DataFrame:
     sf = sensitive_features
     if isinstance(sf, str) or (
-        isinstance(sf, Sequence) and sf and all(isinstance(c, str) for c in sf)
+        data is not None
+        and isinstance(sf, Sequence)
+        and sf
+        and all(isinstance(c, str) for c in sf)
     ):
         cols = [sf] if isinstance(sf, str) else list(sf)
         if data is None:

@@ -269,8 +269,12 @@ class FairnessReport(Rendered):
         }
         level = "bad" if counts["fail"] else "warn" if counts["inconclusive"] else "ok"
         sections = [Section("Findings", "\n".join(self.findings()) or "no disparities", level=level)]
-        sections.append(self._group_section(options.get("max_rows", 60)))
-        sections.append(self._disparity_section(options.get("max_rows", 60)))
+        from mlprod._internal.lazy import optional_import
+
+        mpl = optional_import("matplotlib", feature="FairnessReport plots")
+        with mpl.rc_context({"svg.fonttype": "none"}):  # text as text: a fraction of the bytes
+            sections.append(self._group_section(options.get("max_rows", 60)))
+            sections.append(self._disparity_section(options.get("max_rows", 60)))
         sc = self.scores
         named = sc[~sc.index.str.contains(" ")]
         sections.append(Section("Fairness scores", table=Table.from_frame(named.reset_index())))
@@ -296,9 +300,7 @@ class FairnessReport(Rendered):
         figs = []
         rows = []
         iv = {(r["group"], r["metric"]): r for r in d["intervals"]}
-        for m in d["metrics"]:
-            if m == "count":
-                continue
+        for m in _plotted(d["metrics"]):
             recs = [iv[(i, m)] for i in range(len(labels))]
             fig = plots.interval_bars(
                 labels,
@@ -329,7 +331,7 @@ class FairnessReport(Rendered):
         d = self._data
         dis = [r for r in d["disparities"]]
         figs = []
-        for m in d["metrics"]:
+        for m in _plotted(d["metrics"]):
             rs = [r for r in dis if r["metric"] == m]
             if not rs:
                 continue
@@ -394,6 +396,15 @@ class FairnessReport(Rendered):
     def canonical(self) -> bytes:
         """The canonical JSON bytes the digest is taken over."""
         return canonical_json(self.to_dict())
+
+
+_HEADLINE = ("selection_rate", "true_positive_rate", "false_positive_rate", "roc_auc")
+
+
+def _plotted(metrics: Sequence[str]) -> list[str]:
+    """The metrics drawn as charts (the rest are in the tables): parity and odds first."""
+    head = [m for m in metrics if m in _HEADLINE]
+    return head or [m for m in metrics if m != "count"][:4]
 
 
 def _iv(d: Mapping[str, Any], group: int, metric: str, key: str) -> Any:
