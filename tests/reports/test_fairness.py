@@ -269,3 +269,24 @@ def test_gate_end_to_end_with_registry(tmp_path):
     lenient = fair.gate(min_ratio=0.999, inconclusive="pass")(None, None)
     assert lenient.passed == (not lenient.evidence["failed"])
     assert fair.gate(min_ratio=0.9, inconclusive="pass")(None, None).passed
+
+
+def test_cli_exit_codes_and_outputs(tmp_path, capsys):
+    from mlprod.cli import main
+
+    rng = np.random.default_rng(12)
+    n = 3000
+    g = rng.choice(["a", "b"], n)
+    y = rng.integers(0, 2, n)
+    pred = np.where(g == "b", 0, y)
+    path = tmp_path / "preds.csv"
+    pd.DataFrame({"g": g, "h": rng.choice(["u", "v"], n), "y": y, "p": pred}).to_csv(path)
+    args = ["fairness", str(path), "--y-true", "y", "--y-pred", "p", "--sensitive", "g,h", "--n-boot", "20"]
+    assert main([*args, "--html", str(tmp_path / "r.html")]) == 0
+    assert "Fairness report" in capsys.readouterr().out
+    assert (tmp_path / "r.html").read_text().count("<svg") >= 2
+    assert main([*args, "--min-ratio", "0.8"]) == 1
+    assert main([*args, "--json", "--max-difference", "1.0", "--metrics", "accuracy"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out[: out.rindex("}") + 1])["kind"] == "fairness_report"
+    assert main([*args[:-4], "--sensitive", "nope"]) == 2
