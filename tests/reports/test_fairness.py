@@ -116,7 +116,8 @@ def test_regression_equals_metricframe():
     )
     np.testing.assert_allclose(fr.by_group[list(mf.by_group)], mf.by_group, atol=1e-9)
     iv = fr.intervals.query("metric == 'mean_absolute_error'")
-    assert (iv["low"] <= iv["value"]).all() and (iv["value"] <= iv["high"]).all()
+    assert (iv["low"] <= iv["value"]).all()
+    assert (iv["value"] <= iv["high"]).all()
 
 
 def test_multiclass_per_class_and_pos_label():
@@ -182,7 +183,8 @@ def test_bad_input_names_the_argument(kwargs, parameter):
             base.pop("y_true"), base.pop("y_pred"), **base, n_boot=0, min_group_size=1
         )
     assert info.value.parameter == parameter
-    assert isinstance(info.value, mp.MlprodError) and info.value.found
+    assert isinstance(info.value, mp.MlprodError)
+    assert info.value.found
 
 
 @given(st.integers(0, 2**32 - 1))
@@ -192,7 +194,7 @@ def test_intervals_contain_estimates_and_seed_reproduces(seed):
     b = mp.fairness_report(y, pred, sensitive_features=sf["a"], random_state=seed, n_boot=30)
     assert a.to_dict()["intervals"] == b.to_dict()["intervals"]
     iv = a.intervals.dropna(subset=["value", "low"])
-    assert ((iv["wilson_low"].fillna(0) <= iv["value"] + 1e-12)).all()
+    assert (iv["wilson_low"].fillna(0) <= iv["value"] + 1e-12).all()
     assert (iv["low"] <= iv["high"]).all()
 
 
@@ -200,7 +202,8 @@ def test_json_round_trip_frozen_and_render(tmp_path):
     y, pred, sf = _data(8, n=800)
     fr = mp.fairness_report(y, pred, sensitive_features=sf, random_state=0, n_boot=20)
     back = mp.FairnessReport.from_json(fr.to_json())
-    assert back == fr and back.digest == fr.digest
+    assert back == fr
+    assert back.digest == fr.digest
     assert json.loads(fr.to_json())["seed"] == 0
     assert set(fr.to_dict()["fingerprints"]) == {"sensitive_features", "y_true", "y_pred"}
     assert "numpy" in fr.to_dict()["environment"]["packages"]
@@ -210,11 +213,12 @@ def test_json_round_trip_frozen_and_render(tmp_path):
     frame.iloc[0, 0] = -1
     assert fr.by_group.iloc[0, 0] != -1
     text = fr.summary()
-    assert "× that of a=x, b=" in text and "ratio rule" in text
+    assert "× that of a=x, b=" in text
+    assert "ratio rule" in text
     page = fr.to_html(tmp_path / "fair.html")
-    assert "<svg" in page and "<script" not in page and "http://" not in page.replace(
-        "http://www.w3.org", ""
-    )
+    assert "<svg" in page
+    assert "<script" not in page
+    assert "http://" not in page.replace("http://www.w3.org", "")
     assert "### Disparities" in fr.to_markdown()
     assert fr._repr_html_().startswith("<style>")
 
@@ -265,7 +269,8 @@ def test_gate_end_to_end_with_registry(tmp_path):
     ev = reg.alias_history("churn", "production")[-1].verdicts[0]["evidence"]
     assert mp.FairnessReport.from_dict(ev["report"]).digest == ev["report_digest"] == fair.digest
     tight = fair.gate(min_ratio=0.999)(None, None)
-    assert not tight.passed and tight.evidence["inconclusive"]
+    assert not tight.passed
+    assert tight.evidence["inconclusive"]
     lenient = fair.gate(min_ratio=0.999, inconclusive="pass")(None, None)
     assert lenient.passed == (not lenient.evidence["failed"])
     assert fair.gate(min_ratio=0.9, inconclusive="pass")(None, None).passed
@@ -281,7 +286,18 @@ def test_cli_exit_codes_and_outputs(tmp_path, capsys):
     pred = np.where(g == "b", 0, y)
     path = tmp_path / "preds.csv"
     pd.DataFrame({"g": g, "h": rng.choice(["u", "v"], n), "y": y, "p": pred}).to_csv(path)
-    args = ["fairness", str(path), "--y-true", "y", "--y-pred", "p", "--sensitive", "g,h", "--n-boot", "20"]
+    args = [
+        "fairness",
+        str(path),
+        "--y-true",
+        "y",
+        "--y-pred",
+        "p",
+        "--sensitive",
+        "g,h",
+        "--n-boot",
+        "20",
+    ]
     assert main([*args, "--html", str(tmp_path / "r.html")]) == 0
     assert "Fairness report" in capsys.readouterr().out
     assert (tmp_path / "r.html").read_text().count("<svg") >= 2

@@ -116,8 +116,10 @@ def fairness_report(
         task=task,
     )
     data_dict["fingerprints"] = _fingerprints(y_true, y_pred, y_score, sensitive_features, data)
-    data_dict["environment"] = {"packages": environment()["packages"],
-                                "python": environment()["python"]["version"]}
+    data_dict["environment"] = {
+        "packages": environment()["packages"],
+        "python": environment()["python"]["version"],
+    }
     return FairnessReport(data_dict)
 
 

@@ -6,14 +6,14 @@ which :class:`~mlprod.FairnessReport` wraps, renders and serialises.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from mlprod.errors import InvalidInput
-from mlprod.reports.fairness import _disparity as D
-from mlprod.reports.fairness import _kernels as K
+from mlprod.reports.fairness import _disparity as disp
+from mlprod.reports.fairness import _kernels as kern
 from mlprod.reports.fairness._inputs import group_codes, prepare_labels, prepare_scores
 
 __all__ = ["ALIASES", "POLICY", "build"]
@@ -58,7 +58,7 @@ POLICY = (
 
 
 class _Metric:
-    __slots__ = ("draws", "lo", "name", "odraws", "overall", "reason", "rate", "values", "w")
+    __slots__ = ("draws", "lo", "name", "odraws", "overall", "rate", "reason", "values", "w")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -87,7 +87,7 @@ def build(
     sensitive_features: Any,
     data: Any,
     y_score: Any,
-    metrics: Sequence[Any] | None,
+    metrics: Any,
     reference: Any,
     ci: float,
     n_boot: int,
@@ -128,7 +128,7 @@ def build(
     seed = (
         int(random_state)
         if random_state is not None
-        else int(np.random.SeedSequence().entropy % (2**63))  # recorded, so reproducible
+        else int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)  # recorded
     )
     rng = np.random.default_rng(seed)
     codes = groups.codes
@@ -144,43 +144,46 @@ def build(
         custom = [(str(k), v) for k, v in metrics.items() if callable(v)]
         wanted = [ALIASES.get(str(v), str(v)) for v in metrics.values() if not callable(v)]
     if labels.task == "regression":
-        avail = list(K.REGRESSION_METRICS)
+        avail = list(kern.REGRESSION_METRICS)
         wanted = wanted or ([] if metrics else avail)
-        sums = K.regression_sums(codes, g, labels.y_true, labels.y_pred)
+        sums = kern.regression_sums(codes, g, labels.y_true, labels.y_pred)
         bsums = (
-            K.regression_draws(codes, groups.sizes, labels.y_true, labels.y_pred, n_boot, rng)
+            kern.regression_draws(codes, groups.sizes, labels.y_true, labels.y_pred, n_boot, rng)
             if n_boot
             else None
         )
         for name in _known(wanted, avail):
             m = _Metric(name)
-            m.values = K.regression_metric(name, sums)
-            m.overall = float(K.regression_metric(name, sums.sum(0)))
+            m.values = kern.regression_metric(name, sums)
+            m.overall = float(kern.regression_metric(name, sums.sum(0)))
             if bsums is not None:
-                m.draws = K.regression_metric(name, bsums)
-                m.odraws = K.regression_metric(name, bsums.sum(1))
+                m.draws = kern.regression_metric(name, bsums)
+                m.odraws = kern.regression_metric(name, bsums.sum(1))
             out.append(m)
     else:
         k = len(labels.classes) if labels.task == "multiclass" else 2
-        c = K.confusion(codes, g, labels.y_true, labels.y_pred, k)
-        bc = K.multinomial_draws(c, n_boot, rng) if n_boot else None
+        c = kern.confusion(codes, g, labels.y_true, labels.y_pred, k)
+        bc = kern.multinomial_draws(c, n_boot, rng) if n_boot else None
         if labels.task == "binary":
-            avail = list(K.BINARY_METRICS) + (["roc_auc"] if score is not None else [])
-            fn: Callable[[str, Array], Array] = K.binary_metric
+            avail = list(kern.BINARY_METRICS) + (["roc_auc"] if score is not None else [])
+            fn: Callable[[str, Array], Array] = kern.binary_metric
 
             def parts(name: str, cc: Array) -> tuple[Array, Array]:
-                return K.rate_parts(name, cc)
+                return kern.rate_parts(name, cc)
         else:
             names = [str(x) for x in labels.classes]
-            index = {f"{b}[{lab}]": f"{b}[{i}]" for i, lab in enumerate(names) for b in
-                     ("selection_rate", "true_positive_rate")}
+            index = {
+                f"{b}[{lab}]": f"{b}[{i}]"
+                for i, lab in enumerate(names)
+                for b in ("selection_rate", "true_positive_rate")
+            }
             avail = ["count", "accuracy", *index]
 
             def fn(name: str, cc: Array) -> Array:
-                return K.multiclass_metric(index.get(name, name), cc)
+                return kern.multiclass_metric(index.get(name, name), cc)
 
             def parts(name: str, cc: Array) -> tuple[Array, Array]:
-                return K.multiclass_parts(index.get(name, name), cc)
+                return kern.multiclass_parts(index.get(name, name), cc)
 
         wanted = wanted or ([] if metrics else avail)
         for name in _known(wanted, avail):
@@ -195,10 +198,10 @@ def build(
             if name != "count":
                 m.rate = True
                 num, den = parts(name, c)
-                m.w = D.wilson(num, den, ci)
+                m.w = disp.wilson(num, den, ci)
                 base = name.split("[")[0]
                 m.reason = (
-                    K.undefined_reason(name)
+                    kern.undefined_reason(name)
                     if labels.task == "binary"
                     else "no rows of this class in the group"
                     if base == "true_positive_rate"
@@ -212,7 +215,7 @@ def build(
                 out.extend(_calibration(codes, g, labels.y_true, score, n_boot, rng))
     for name, f in custom:
         m = _Metric(name)
-        m.values, m.overall, m.draws, m.odraws = K.callable_metric(
+        m.values, m.overall, m.draws, m.odraws = kern.callable_metric(
             f, labels.y_true, labels.y_pred, codes, groups.sizes, n_boot, rng
         )
         m.reason = "the metric returned NaN for this group"
@@ -245,14 +248,14 @@ def _normal_metric(
 
 
 def _auc(codes: Array, g: int, y: Array, s: Array, n_boot: int, rng: Any) -> _Metric:
-    auc, npos, nneg = K.grouped_auc(codes, g, y, s)
-    oauc, opos, oneg = K.grouped_auc(np.zeros_like(codes), 1, y, s)
+    auc, npos, nneg = kern.grouped_auc(codes, g, y, s)
+    oauc, opos, oneg = kern.grouped_auc(np.zeros_like(codes), 1, y, s)
     m = _normal_metric(
         "roc_auc",
         auc,
-        K.hanley_mcneil_se(auc, npos, nneg),
+        kern.hanley_mcneil_se(auc, npos, nneg),
         float(oauc[0]),
-        float(K.hanley_mcneil_se(oauc, opos, oneg)[0]),
+        float(kern.hanley_mcneil_se(oauc, opos, oneg)[0]),
         n_boot,
         rng,
     )
@@ -263,8 +266,8 @@ def _auc(codes: Array, g: int, y: Array, s: Array, n_boot: int, rng: Any) -> _Me
 
 
 def _calibration(codes: Array, g: int, y: Array, s: Array, n_boot: int, rng: Any) -> list[_Metric]:
-    per = K.calibration(codes, g, y, s)
-    whole = K.calibration(np.zeros_like(codes), 1, y, s)
+    per = kern.calibration(codes, g, y, s)
+    whole = kern.calibration(np.zeros_like(codes), 1, y, s)
     out = []
     for name, (v, se) in per.items():
         m = _normal_metric(
@@ -309,10 +312,10 @@ def _assemble(
     by_metric: dict[str, Any] = {}
     overall: dict[str, Any] = {}
     for m in metrics:
-        lo, hi = D.interval(m.draws, ci)
+        lo, hi = disp.interval(m.draws, ci)
         lo, hi = np.broadcast_to(lo, (g,)), np.broadcast_to(hi, (g,))
         wl, wh = m.w if m.w is not None else (np.full(g, np.nan), np.full(g, np.nan))
-        olo, ohi = D.interval(m.odraws, ci)
+        olo, ohi = disp.interval(m.odraws, ci)
         by_metric[m.name] = _fl(m.values)
         overall[m.name] = {"value": _f(m.overall), "low": _f(olo), "high": _f(ohi)}
         for i in range(g):
@@ -330,16 +333,16 @@ def _assemble(
                 }
             )
         for label, fn in (
-            ("difference", D.between_difference),
-            ("ratio", D.between_ratio),
+            ("difference", disp.between_difference),
+            ("ratio", disp.between_ratio),
         ):
             val = fn(m.values)
-            dlo, dhi = D.interval(fn(m.draws) if m.draws is not None else None, ci)
+            dlo, dhi = disp.interval(fn(m.draws) if m.draws is not None else None, ci)
             scores.append(_score(f"{m.name} {label} between groups", val, dlo, dhi))
-        for label, fo in (("difference", D.overall_difference), ("ratio", D.overall_ratio)):
+        for label, fo in (("difference", disp.overall_difference), ("ratio", disp.overall_ratio)):
             val = fo(m.values, np.float64(m.overall))
             dr = fo(m.draws, m.odraws) if m.draws is not None else None
-            dlo, dhi = D.interval(dr, ci)
+            dlo, dhi = disp.interval(dr, ci)
             scores.append(_score(f"{m.name} {label} to overall", val, dlo, dhi))
         if m.name == "count":
             continue
@@ -349,13 +352,13 @@ def _assemble(
             ratio = m.values / rv
             ddraw = m.draws - m.draws[:, [ref]] if m.draws is not None else None
             rdraw = m.draws / m.draws[:, [ref]] if m.draws is not None else None
-        dlo, dhi = D.interval(ddraw, ci)
-        rlo, rhi = D.interval(rdraw, ci)
+        dlo, dhi = disp.interval(ddraw, ci)
+        rlo, rhi = disp.interval(rdraw, ci)
         dlo, dhi = np.broadcast_to(dlo, (g,)), np.broadcast_to(dhi, (g,))
         rlo, rhi = np.broadcast_to(rlo, (g,)), np.broadcast_to(rhi, (g,))
-        p = D.two_sided_p(diff, ddraw)
+        p = disp.two_sided_p(diff, ddraw)
         p[ref] = np.nan
-        padj = D.holm(p)
+        padj = disp.holm(p)
         for i in range(g):
             if i == ref:
                 continue
@@ -376,7 +379,7 @@ def _assemble(
                     "p_holm": _f(padj[i]),
                     "significant": bool(padj[i] < 1 - ci) if np.isfinite(padj[i]) else None,
                     "four_fifths": ff,
-                    "verdict": D.verdict(rlo[i], rhi[i], ratio[i], 0.8, 1.25),
+                    "verdict": disp.verdict(rlo[i], rhi[i], ratio[i], 0.8, 1.25),
                 }
             )
     # the named fairness scores, from the same draws
@@ -397,7 +400,7 @@ def _assemble(
         "pruned_count": int(groups.pruned_count),
         "reference": ref,
         "metrics": [m.name for m in metrics],
-        "rows": int(len(groups.codes)),
+        "rows": len(groups.codes),
         "ci": ci,
         "n_boot": n_boot,
         "seed": seed,
@@ -416,39 +419,42 @@ def _score(name: str, val: Any, lo: Any, hi: Any) -> dict[str, Any]:
     return {"score": name, "value": _f(val), "low": _f(lo), "high": _f(hi)}
 
 
+def _have(m: _Metric | None) -> bool:
+    return m is not None and m.draws is not None
+
+
 def _named_scores(named: dict[str, _Metric], ci: float) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     sel = named.get("selection_rate")
     tpr = named.get("true_positive_rate")
     fpr = named.get("false_positive_rate")
     for method, dfn, rfn in (
-        ("between_groups", D.between_difference, D.between_ratio),
-        ("to_overall", D.overall_difference, D.overall_ratio),
+        ("between_groups", disp.between_difference, disp.between_ratio),
+        ("to_overall", disp.overall_difference, disp.overall_ratio),
     ):
 
-        def pair(m: _Metric, f: Any, draws: bool) -> Any:
+        def pair(m: _Metric, f: Any, draws: bool, method: str = method) -> Any:
             if method == "between_groups":
                 return f(m.draws) if draws else f(m.values)
             return f(m.draws, m.odraws) if draws else f(m.values, np.float64(m.overall))
 
         sfx = "" if method == "between_groups" else " (to overall)"
-        have = lambda m: m is not None and m.draws is not None  # noqa: E731
         if sel is not None:
             for lab, f in (("difference", dfn), ("ratio", rfn)):
-                lo, hi = D.interval(pair(sel, f, True) if have(sel) else None, ci)
+                lo, hi = disp.interval(pair(sel, f, True) if _have(sel) else None, ci)
                 out.append(_score(f"demographic_parity_{lab}{sfx}", pair(sel, f, False), lo, hi))
         if tpr is not None:
             for lab, f in (("difference", dfn), ("ratio", rfn)):
-                lo, hi = D.interval(pair(tpr, f, True) if have(tpr) else None, ci)
+                lo, hi = disp.interval(pair(tpr, f, True) if _have(tpr) else None, ci)
                 out.append(_score(f"equal_opportunity_{lab}{sfx}", pair(tpr, f, False), lo, hi))
         if tpr is not None and fpr is not None:
             for lab, f, worst in (("difference", dfn, np.fmax), ("ratio", rfn, np.fmin)):
                 a, b = pair(tpr, f, False), pair(fpr, f, False)
-                both = have(tpr) and have(fpr)
-                da = pair(tpr, f, True) if both else None
-                db = pair(fpr, f, True) if both else None
-                lo, hi = D.interval(worst(da, db) if both else None, ci)
+                both = _have(tpr) and _have(fpr)
+                da: Any = pair(tpr, f, True) if both else None
+                db: Any = pair(fpr, f, True) if both else None
+                lo, hi = disp.interval(worst(da, db) if both else None, ci)
                 out.append(_score(f"equalized_odds_{lab}{sfx}", worst(a, b), lo, hi))
-                lo, hi = D.interval((da + db) / 2 if both else None, ci)  # type: ignore[operator]
+                lo, hi = disp.interval((da + db) / 2 if both else None, ci)
                 out.append(_score(f"equalized_odds_{lab}_mean{sfx}", (a + b) / 2, lo, hi))
     return out

@@ -46,12 +46,12 @@ def between_ratio(v: Array) -> Array:
         return _nan_reduce(np.nanmin, v) / _nan_reduce(np.nanmax, v)
 
 
-def overall_difference(v: Array, overall: Array) -> Array:
+def overall_difference(v: Array, overall: Any) -> Array:
     """``max |group - overall|`` (MetricFrame ``difference(method='to_overall')``)."""
     return _nan_reduce(np.nanmax, np.abs(v - np.asarray(overall)[..., None]))
 
 
-def overall_ratio(v: Array, overall: Array) -> Array:
+def overall_ratio(v: Array, overall: Any) -> Array:
     """``min`` over groups of ``group/overall`` folded into (0, 1] (``ratio('to_overall')``)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         r = v / np.asarray(overall)[..., None]
@@ -92,9 +92,7 @@ def two_sided_p(estimate: Array, draws: Array | None) -> Array:
         se = np.nanstd(draws, axis=0, ddof=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.abs(np.asarray(estimate, dtype=np.float64)) / se
-    out = np.array(
-        [math.erfc(x / math.sqrt(2)) if np.isfinite(x) else np.nan for x in np.ravel(z)]
-    )
+    out = np.array([math.erfc(x / math.sqrt(2)) if np.isfinite(x) else np.nan for x in np.ravel(z)])
     out = np.where((se == 0) & (np.asarray(estimate) != 0), 0.0, out.reshape(np.shape(z)))
     return np.where((se == 0) & (np.asarray(estimate) == 0), 1.0, out)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlprod.errors import InvalidInput
-from mlprod.reports.fairness import _disparity as D
+from mlprod.reports.fairness import _disparity as disp
 
 __all__ = ["FairnessGate", "FairnessVerdict"]
 
@@ -71,9 +71,7 @@ class FairnessGate:
 
         have = list(report.to_dict()["metrics"])
         default = [
-            m
-            for m in ("selection_rate", "true_positive_rate", "false_positive_rate")
-            if m in have
+            m for m in ("selection_rate", "true_positive_rate", "false_positive_rate") if m in have
         ] or [m for m in have if m != "count"]
         chosen = [ALIASES.get(m, m) for m in metrics] if metrics else default
         bad = [m for m in chosen if m not in have]
@@ -109,7 +107,7 @@ class FairnessGate:
             if self.max_difference is not None:
                 t = self.max_difference
                 parts.append(
-                    D.verdict(
+                    disp.verdict(
                         r["difference_low"] if r["difference_low"] is not None else nan,
                         r["difference_high"] if r["difference_high"] is not None else nan,
                         r["difference"] if r["difference"] is not None else nan,
@@ -120,7 +118,7 @@ class FairnessGate:
             if self.min_ratio is not None:
                 lo = self.min_ratio
                 parts.append(
-                    D.verdict(
+                    disp.verdict(
                         r["ratio_low"] if r["ratio_low"] is not None else nan,
                         r["ratio_high"] if r["ratio_high"] is not None else nan,
                         r["ratio"] if r["ratio"] is not None else nan,
@@ -128,14 +126,19 @@ class FairnessGate:
                         1 / lo,
                     )
                 )
-            status = next(
-                (s for s in ("fail", "undefined", "inconclusive") if s in parts), "pass"
-            )
+            status = next((s for s in ("fail", "undefined", "inconclusive") if s in parts), "pass")
             label = ", ".join(
                 f"{f}={v}" for f, v in zip(data["features"], data["groups"][r["group"]])
             )
-            out.append({"metric": r["metric"], "group": label, "status": status,
-                        "difference": r["difference"], "ratio": r["ratio"]})
+            out.append(
+                {
+                    "metric": r["metric"],
+                    "group": label,
+                    "status": status,
+                    "difference": r["difference"],
+                    "ratio": r["ratio"],
+                }
+            )
         return out
 
     def __call__(
@@ -160,8 +163,12 @@ class FairnessGate:
         message = (
             f"{len(rows) - len(fails) - len(inconc) - len(undef)} of {len(rows)} disparities "
             f"within {' and '.join(bounds)}"
-            + (f"; {len(fails)} fail, {len(inconc)} inconclusive, {len(undef)} undefined"
-               f" ({detail})" if worst else "")
+            + (
+                f"; {len(fails)} fail, {len(inconc)} inconclusive, {len(undef)} undefined"
+                f" ({detail})"
+                if worst
+                else ""
+            )
         )
         evidence = {
             "thresholds": {

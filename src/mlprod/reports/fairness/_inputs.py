@@ -38,10 +38,7 @@ class Groups:
 def _feature_frame(sensitive_features: Any, data: Any, n: int | None) -> pd.DataFrame:
     sf = sensitive_features
     if isinstance(sf, str) or (
-        data is not None
-        and isinstance(sf, Sequence)
-        and sf
-        and all(isinstance(c, str) for c in sf)
+        data is not None and isinstance(sf, Sequence) and sf and all(isinstance(c, str) for c in sf)
     ):
         cols = [sf] if isinstance(sf, str) else list(sf)
         if data is None:
@@ -115,9 +112,7 @@ def group_codes(sensitive_features: Any, *, data: Any = None, n: int) -> Groups:
     else:  # too many possible cells to count densely: unique of the observed ones
         stacked = np.stack([c for c, _ in per], axis=1)
         uniq, combined = np.unique(stacked, axis=0, return_inverse=True)
-        labels = tuple(
-            tuple(per[j][1][int(row[j])] for j in range(len(per))) for row in uniq
-        )
+        labels = tuple(tuple(per[j][1][int(row[j])] for j in range(len(per))) for row in uniq)
         counts = np.bincount(combined.ravel(), minlength=len(uniq))
         return Groups(
             combined.ravel().astype(np.int64),
@@ -259,7 +254,7 @@ def prepare_labels(y_true: Any, y_pred: Any, *, pos_label: Any, task: str | None
         p = (yp == pos_label).astype(np.int64)
         note = f"labels binarised: {pos_label!r} is positive, every other label negative"
         return Labels("binary", t, p, (0, 1), pos_label, note)
-    if set(classes) <= {0, 1, True, False}:
+    if set(classes) <= {0, 1}:
         n = len(yt)
         return Labels(
             "binary",

@@ -81,7 +81,8 @@ def _divide(num: Array, den: Array, undefined: float) -> Array:
 def binary_metric(name: str, c: Array, undefined: float = np.nan) -> Array:
     """A standard binary metric from ``(..., 2, 2)`` confusion counts."""
     if name == "count":
-        return _cells(c).sum(-1).astype(np.float64)
+        out: Array = _cells(c).sum(-1).astype(np.float64)
+        return out
     num, den = rate_parts(name, c)
     return _divide(num, den, undefined)
 
@@ -90,7 +91,8 @@ def multiclass_metric(name: str, c: Array, undefined: float = np.nan) -> Array:
     """accuracy, count, ``selection_rate[k]`` or ``true_positive_rate[k]`` from (..., K, K)."""
     total = c.sum((-2, -1))
     if name == "count":
-        return total.astype(np.float64)
+        tot: Array = total.astype(np.float64)
+        return tot
     if name == "accuracy":
         return _divide(np.trace(c, axis1=-2, axis2=-1), total, undefined)
     base, _, k = name.partition("[")

@@ -118,7 +118,8 @@ class FairnessReport(Rendered):
         feats = list(d["features"])
         labels = [tuple(g) for g in d["groups"]]
         if len(feats) == 1:
-            return pd.Index([lab[0] for lab in labels], name=feats[0], dtype=object)
+            one: pd.Index = pd.Index([lab[0] for lab in labels], name=feats[0], dtype=object)
+            return one
         return pd.MultiIndex.from_tuples(labels, names=feats)
 
     def _label(self, i: int) -> str:
@@ -161,7 +162,7 @@ class FairnessReport(Rendered):
 
     @property
     def intervals(self) -> pd.DataFrame:
-        """A row per group and metric: value, bootstrap and Wilson intervals, reason if undefined."""
+        """A row per group and metric: value, bootstrap and Wilson intervals, why undefined."""
         return self._records("intervals")
 
     @property
@@ -179,7 +180,7 @@ class FairnessReport(Rendered):
 
     def score(self, name: str) -> float:
         """One named score, e.g. ``"demographic_parity_difference"`` (NaN if undefined)."""
-        v = self.scores.loc[name, "value"]
+        v: Any = self.scores.loc[name, "value"]
         return float("nan") if v is None or pd.isna(v) else float(v)
 
     @property
@@ -221,7 +222,7 @@ class FairnessReport(Rendered):
         rank = {"fail": 0, "inconclusive": 1, "undefined": 2, "pass": 3}
         rows = sorted(
             d["disparities"],
-            key=lambda r: (rank[r["verdict"]], -abs(np.log(r["ratio"])) if r["ratio"] else 0),
+            key=lambda r: (rank[r["verdict"]], -abs(np.log(abs(r["ratio"]))) if r["ratio"] else 0),
         )
         out = []
         ref = self._label(d["reference"])
@@ -231,9 +232,8 @@ class FairnessReport(Rendered):
 
             what = SHORT.get(name, name.replace("_", " "))
             i = r["group"]
-            head = (
-                f"{what} for {self._label(i)} is {_num(r['value'])} "
-                + (f"[{_num(_iv(d, i, name, 'low'))}, {_num(_iv(d, i, name, 'high'))}]")
+            head = f"{what} for {self._label(i)} is {_num(r['value'])} " + (
+                f"[{_num(_iv(d, i, name, 'low'))}, {_num(_iv(d, i, name, 'high'))}]"
             )
             if r["ratio"] is None:
                 out.append(f"{head}: its ratio to {ref} is undefined")
@@ -268,7 +268,9 @@ class FairnessReport(Rendered):
             + ", ".join(f"{k} {v}" for k, v in counts.items()),
         }
         level = "bad" if counts["fail"] else "warn" if counts["inconclusive"] else "ok"
-        sections = [Section("Findings", "\n".join(self.findings()) or "no disparities", level=level)]
+        sections = [
+            Section("Findings", "\n".join(self.findings()) or "no disparities", level=level)
+        ]
         from mlprod._internal.lazy import optional_import
 
         mpl = optional_import("matplotlib", feature="FairnessReport plots")
@@ -311,8 +313,11 @@ class FairnessReport(Rendered):
                 reference=d["overall"][m]["value"],
                 flags=list(d["small"]),
             )
-            figs.append(plots.svg_figure(fig, f"{m} by group, {d['ci']:.0%} interval; "
-                                         "dashed: overall; red: small group"))
+            figs.append(
+                plots.svg_figure(
+                    fig, f"{m} by group, {d['ci']:.0%} interval; dashed: overall; red: small group"
+                )
+            )
         for i, lab in enumerate(labels):
             row: list[Any] = [lab, d["sizes"][i], "yes" if d["small"][i] else ""]
             for m in d["metrics"]:
@@ -329,7 +334,7 @@ class FairnessReport(Rendered):
         from mlprod._internal import plots
 
         d = self._data
-        dis = [r for r in d["disparities"]]
+        dis = list(d["disparities"])
         figs = []
         for m in _plotted(d["metrics"]):
             rs = [r for r in dis if r["metric"] == m]
