@@ -34,6 +34,8 @@ ALIASES = {
     "rmse": "root_mean_squared_error",
     "auc": "roc_auc",
 }
+# Signed metrics: a ratio of two of them says nothing, so no ratio rule applies.
+SIGNED = frozenset({"calibration_gap", "mean_residual"})
 SHORT = {
     "true_positive_rate": "TPR",
     "false_positive_rate": "FPR",
@@ -52,7 +54,9 @@ POLICY = (
     "as pruned. Intervals resample within each group (stratified bootstrap; confusion counts "
     "drawn from a multinomial); ROC AUC and calibration means use a normal approximation "
     "(Hanley-McNeil / standard error) instead; the expected calibration error has no interval. "
-    "A disparity whose interval straddles a threshold is 'inconclusive'. Disparities to the "
+    "A disparity whose interval straddles a threshold is 'inconclusive'. Signed metrics "
+    "(calibration gap, mean residual) get no ratio verdict ('n/a'); gate them on their "
+    "difference. Disparities to the "
     "reference are called significant after Holm's correction across groups, per metric."
 )
 
@@ -362,7 +366,11 @@ def _assemble(
         for i in range(g):
             if i == ref:
                 continue
-            ff = bool(0.8 <= ratio[i] <= 1.25) if np.isfinite(ratio[i]) else None
+            ff = (
+                bool(0.8 <= ratio[i] <= 1.25)
+                if np.isfinite(ratio[i]) and m.name not in SIGNED
+                else None
+            )
             disparities.append(
                 {
                     "metric": m.name,
@@ -379,7 +387,9 @@ def _assemble(
                     "p_holm": _f(padj[i]),
                     "significant": bool(padj[i] < 1 - ci) if np.isfinite(padj[i]) else None,
                     "four_fifths": ff,
-                    "verdict": disp.verdict(rlo[i], rhi[i], ratio[i], 0.8, 1.25),
+                    "verdict": disp.verdict(rlo[i], rhi[i], ratio[i], 0.8, 1.25)
+                    if m.name not in SIGNED
+                    else "n/a",
                 }
             )
     # the named fairness scores, from the same draws

@@ -186,7 +186,7 @@ class FairnessReport(Rendered):
     @property
     def verdict_counts(self) -> dict[str, int]:
         """How many group-vs-reference disparities pass, fail, are inconclusive or undefined."""
-        out = {"pass": 0, "fail": 0, "inconclusive": 0, "undefined": 0}
+        out = {"pass": 0, "fail": 0, "inconclusive": 0, "undefined": 0, "n/a": 0}
         for r in self._data["disparities"]:
             out[r["verdict"]] += 1
         return out
@@ -221,7 +221,7 @@ class FairnessReport(Rendered):
         d = self._data
         rank = {"fail": 0, "inconclusive": 1, "undefined": 2, "pass": 3}
         rows = sorted(
-            d["disparities"],
+            (r for r in d["disparities"] if r["verdict"] != "n/a"),
             key=lambda r: (rank[r["verdict"]], -abs(np.log(abs(r["ratio"]))) if r["ratio"] else 0),
         )
         out = []
@@ -318,15 +318,15 @@ class FairnessReport(Rendered):
                     fig, f"{m} by group, {d['ci']:.0%} interval; dashed: overall; red: small group"
                 )
             )
+        shown = [m for m in d["metrics"] if m != "count"]
         for i, lab in enumerate(labels):
             row: list[Any] = [lab, d["sizes"][i], "yes" if d["small"][i] else ""]
-            for m in d["metrics"]:
-                r = iv[(i, m)]
-                row.append(_cell(r))
+            for m in shown:
+                row.append(_cell(iv[(i, m)]))
             rows.append(row)
         return Section(
             "Metrics by group",
-            table=Table(["group", "n", "small", *d["metrics"]], rows[:max_rows], total=len(rows)),
+            table=Table(["group", "n", "small", *shown], rows[:max_rows], total=len(rows)),
             figures=figs,
         )
 
