@@ -307,3 +307,34 @@ def test_cli_exit_codes_and_outputs(tmp_path, capsys):
     out = capsys.readouterr().out
     assert json.loads(out)["kind"] == "fairness_report"
     assert main([*args[:-4], "--sensitive", "nope"]) == 2
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 1), st.integers(0, 1), st.sampled_from("abc"), st.booleans()),
+        min_size=8,
+        max_size=200,
+    )
+)
+def test_counts_law_equals_rowwise_groupby(rows):
+    """Every standard metric from the bincount pass equals its row-by-row definition."""
+    frame = pd.DataFrame(rows, columns=["y", "p", "g", "h"])
+    if frame.groupby(["g", "h"]).ngroups < 2 or frame.groupby(["g", "h"]).size().eq(1).all():
+        return
+    fr = mp.fairness_report(
+        frame["y"], frame["p"], sensitive_features=frame[["g", "h"]], n_boot=0, random_state=0
+    )
+    for (g, h), part in frame.groupby(["g", "h"]):
+        got = fr.by_group.loc[(g, h)]
+        pos, neg = part[part.y == 1], part[part.y == 0]
+        assert got["count"] == len(part)
+        assert got["selection_rate"] == pytest.approx(part.p.mean())
+        assert got["accuracy"] == pytest.approx((part.y == part.p).mean())
+        if len(pos):
+            assert got["true_positive_rate"] == pytest.approx(pos.p.mean())
+        else:
+            assert np.isnan(got["true_positive_rate"])
+        if len(neg):
+            assert got["false_positive_rate"] == pytest.approx(neg.p.mean())
+        else:
+            assert np.isnan(got["false_positive_rate"])
