@@ -85,6 +85,10 @@ _LAZY: dict[str, tuple[str, str]] = {
     "deadline": ("mlprod.runtime.deadline", "deadline"),
     "remaining_ms": ("mlprod.runtime.deadline", "remaining_ms"),
     "set_guard_testing": ("mlprod.runtime._testing", "set_guard_testing"),
+    # reports: fairness
+    "fairness_report": ("mlprod.reports.fairness", "fairness_report"),
+    "FairnessReport": ("mlprod.reports.fairness", "FairnessReport"),
+    "InvalidInput": ("mlprod.errors", "InvalidInput"),
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -166,6 +170,9 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
         IntegrityError as IntegrityError,
     )
     from mlprod.errors import (
+        InvalidInput as InvalidInput,
+    )
+    from mlprod.errors import (
         MissingDependency as MissingDependency,
     )
     from mlprod.errors import (
@@ -202,6 +209,12 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.models.verify import RegistryVerification as RegistryVerification
     from mlprod.models.version import AliasChange as AliasChange
     from mlprod.models.version import ModelVersion as ModelVersion
+    from mlprod.reports.fairness import (
+        FairnessReport as FairnessReport,
+    )
+    from mlprod.reports.fairness import (
+        fairness_report as fairness_report,
+    )
     from mlprod.runtime._testing import set_guard_testing as set_guard_testing
     from mlprod.runtime.breaker import CircuitBreaker as CircuitBreaker
     from mlprod.runtime.deadline import deadline as deadline

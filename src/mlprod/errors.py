@@ -49,6 +49,7 @@ __all__ = [
     "EncodingError",
     "GateFailed",
     "IntegrityError",
+    "InvalidInput",
     "MissingDependency",
     "MlprodError",
     "NotFound",
@@ -123,6 +124,29 @@ class ConfigurationError(MlprodError, ValueError):
         super().__init__(message)
         self.parameter = parameter
         self.value = value
+
+
+class InvalidInput(ConfigurationError):
+    """Data passed to a function cannot be used as given (lengths, labels, NaN, ranges).
+
+    Attributes
+    ----------
+    parameter:
+        The argument that holds the problem (``"y_score"``).
+    found:
+        What was found there, in a few words (``"3 values outside [0, 1]"``).
+
+    Examples
+    --------
+    >>> import mlprod as mp
+    >>> err = mp.InvalidInput("bad", parameter="y_true", found="0 rows")
+    >>> isinstance(err, ValueError), err.parameter
+    (True, 'y_true')
+    """
+
+    def __init__(self, message: str, *, parameter: str, found: str) -> None:
+        super().__init__(message, parameter=parameter, value=None)
+        self.found = found
 
 
 class MissingDependency(MlprodError, ImportError):
