@@ -77,6 +77,13 @@ _LAZY: dict[str, tuple[str, str]] = {
     "deadline": ("mlprod.runtime.deadline", "deadline"),
     "remaining_ms": ("mlprod.runtime.deadline", "remaining_ms"),
     "set_guard_testing": ("mlprod.runtime._testing", "set_guard_testing"),
+    # reports: explanations
+    "explain": ("mlprod.reports.explain", "explain"),
+    "explainer": ("mlprod.reports.explain_methods", "explainer"),
+    "ExplanationReport": ("mlprod.reports.explain_report", "ExplanationReport"),
+    "ModelExplainer": ("mlprod.reports.explain_methods", "ModelExplainer"),
+    "Additivity": ("mlprod.reports.explain_stats", "Additivity"),
+    "TooCostly": ("mlprod.errors", "TooCostly"),
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -123,6 +130,11 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.runtime.outcome import CallOutcome
     from mlprod.runtime.policy import GuardPolicy, OutputCheck
     from mlprod.runtime.stats import GuardStats, prometheus_text
+    from mlprod.reports.explain import explain
+    from mlprod.reports.explain_methods import ModelExplainer, explainer
+    from mlprod.reports.explain_report import ExplanationReport
+    from mlprod.reports.explain_stats import Additivity
+    from mlprod.errors import TooCostly
 
 
 def __getattr__(name: str) -> _typing.Any:
