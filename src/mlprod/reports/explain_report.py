@@ -241,7 +241,7 @@ class ExplanationReport(Rendered):
         >>> y = X["income"] / 1e5 + X["age"] / 100
         >>> report = mp.explain(LinearRegression().fit(X, y), X, background=X)
         >>> report.reasons(1, top=2)
-        ['age = 23 lowered the prediction by 0.18', 'income = 54,000 raised the prediction by 0.0267']
+        ['age = 23 lowered the prediction by 0.18', 'income = 54,000 lowered the prediction by 0.00667']
         """
         noun = "score" if "class" in self.output else "prediction"
         out = []
