@@ -469,7 +469,7 @@ def explainer(
     >>> ex = mp.explainer(LinearRegression().fit(X, 2 * X["a"]), X)
     >>> ex.method
     'linear'
-    >>> float(ex.explain_rows(X.tail(1))[0, 0])
+    >>> round(float(ex.explain_rows(X.tail(1))[0, 0]), 6)
     19.0
     """
     from mlprod.reports.explain_inputs import check_background, check_model, columns_of

@@ -65,7 +65,8 @@ def beeswarm(
         else:
             colours = MUTED
         jitter = rng.uniform(-0.28, 0.28, size=x.shape[0])
-        ax.scatter(x, pos + jitter, s=6, c=colours, linewidths=0)
+        # thousands of dots as vector marks would weigh hundreds of kB: one embedded image
+        ax.scatter(x, pos + jitter, s=6, c=colours, linewidths=0, rasterized=True)
     ax.axvline(0, color="#57606a", lw=0.8)
     ax.set_yticks(np.arange(n), [str(feature_names[j]) for j in order], fontsize=8)
     ax.invert_yaxis()
