@@ -34,7 +34,9 @@ TARGETS = {"overhead": 0.10, "estimate_factor": 2.0, "html_bytes": 1_000_000}
 
 def data(n_rows: int, n_features: int) -> tuple[pd.DataFrame, np.ndarray]:
     rng = np.random.default_rng(0)
-    X = pd.DataFrame(rng.normal(size=(n_rows, n_features)), columns=[f"f{i}" for i in range(n_features)])
+    X = pd.DataFrame(
+        rng.normal(size=(n_rows, n_features)), columns=[f"f{i}" for i in range(n_features)]
+    )
     y = X["f0"] * 2 + np.sin(X["f1"] * 3) + X["f2"] * X["f3"] + rng.normal(0, 0.1, n_rows)
     return X, y.to_numpy()
 
@@ -101,7 +103,9 @@ def main() -> None:
         print(f"  cost estimate / real {factor:8.2f}  (target within 2×)")
         print(f"  HTML report          {size / 1e3:8.0f} kB in {t_html:.2f} s (target < 1,000 kB)")
         for label, ms in per_call.items():
-            print(f"  explain_rows, 1 row  {ms:8.3f} ms  ({label}; the audit cost per sampled call)")
+            print(
+                f"  explain_rows, 1 row  {ms:8.3f} ms  ({label}; the audit cost per sampled call)"
+            )
         if overhead > TARGETS["overhead"]:
             failures.append(f"{name}: overhead {overhead:+.1%}")
         if not 1 / TARGETS["estimate_factor"] <= factor <= TARGETS["estimate_factor"]:

@@ -113,6 +113,7 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
         NotFound,
         SchemaError,
         SerializationError,
+        TooCostly,
         Unavailable,
     )
     from mlprod.models import gates
@@ -121,6 +122,10 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.models.serializers import JoblibSerializer, SkopsSerializer
     from mlprod.models.verify import RegistryVerification
     from mlprod.models.version import AliasChange, ModelVersion
+    from mlprod.reports.explain import explain
+    from mlprod.reports.explain_methods import ModelExplainer, explainer
+    from mlprod.reports.explain_report import ExplanationReport
+    from mlprod.reports.explain_stats import Additivity
     from mlprod.runtime._testing import set_guard_testing
     from mlprod.runtime.breaker import CircuitBreaker
     from mlprod.runtime.deadline import deadline, remaining_ms
@@ -130,11 +135,6 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.runtime.outcome import CallOutcome
     from mlprod.runtime.policy import GuardPolicy, OutputCheck
     from mlprod.runtime.stats import GuardStats, prometheus_text
-    from mlprod.reports.explain import explain
-    from mlprod.reports.explain_methods import ModelExplainer, explainer
-    from mlprod.reports.explain_report import ExplanationReport
-    from mlprod.reports.explain_stats import Additivity
-    from mlprod.errors import TooCostly
 
 
 def __getattr__(name: str) -> _typing.Any:

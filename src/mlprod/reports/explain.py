@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -179,8 +180,12 @@ def explain(
     seen = ex._prepare(frame)
     check_nan(seen, parameter="X", method=ex.method, estimator=plan.estimator)
     if background is not None:
-        check_nan(ex._prepare(background), parameter="background", method=ex.method,
-                  estimator=plan.estimator)
+        check_nan(
+            ex._prepare(background),
+            parameter="background",
+            method=ex.method,
+            estimator=plan.estimator,
+        )
     if ex.method == "permutation":
         evals = max_evals or default_max_evals(len(columns))
         if evals < 2 * len(columns) + 1:
@@ -250,7 +255,8 @@ def explain(
                     value=unknown,
                 )
     imp = pd.DataFrame(importance(values, units(names, groups), seed=random_state))
-    perm_frame, disagree = None, []
+    perm_frame: Any = None
+    disagree: list[str] = []
     if y is not None:
         perm_frame, disagree = _permutation(model, frame, y, imp, random_state, groups)
     fp = optional_import("mlprod.data.fingerprint", feature="explain")
@@ -292,7 +298,7 @@ def _run(ex: ModelExplainer, frame: Any, show: bool) -> tuple[Any, Any]:
     bounds = np.linspace(0, len(frame), min(_CHUNKS, len(frame)) + 1).astype(int)
     parts_v, parts_b = [], []
     with tqdm.tqdm(total=len(frame), desc=f"explain ({ex.method})", unit="row") as bar:
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
+        for lo, hi in itertools.pairwise(bounds):
             v, b = ex.contributions(frame.iloc[lo:hi])
             parts_v.append(v)
             parts_b.append(b)
@@ -318,9 +324,7 @@ def _permutation(
             f"y has {len(np.asarray(y))} labels for {len(frame)} rows of X",
             parameter="y",
         )
-    res = inspection.permutation_importance(
-        model, frame, y_arr, n_repeats=5, random_state=seed
-    )
+    res = inspection.permutation_importance(model, frame, y_arr, n_repeats=5, random_state=seed)
     perm = pd.DataFrame(
         {
             "feature": [str(c) for c in frame.columns],

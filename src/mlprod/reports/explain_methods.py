@@ -222,8 +222,9 @@ def plan(model: Any, columns: Sequence[str], method: str) -> _Plan:
     else:
         reason = f"method={method!r} was asked for"
     if chosen == "permutation" and pre is not None:
-        return _Plan(model, None, "permutation", reason + " on the pipeline's inputs", None,
-                     tuple(columns))
+        return _Plan(
+            model, None, "permutation", reason + " on the pipeline's inputs", None, tuple(columns)
+        )
     return _Plan(estimator, pre, chosen, reason + note, mapping, names)
 
 
@@ -325,9 +326,7 @@ class ModelExplainer:
                 self._shap = shap.TreeExplainer(
                     p.estimator, data=bg, feature_perturbation="interventional"
                 )
-            self.background_kind = (
-                "none (tree path-dependent)" if bg is None else f"{len(bg)} rows"
-            )
+            self.background_kind = "none (tree path-dependent)" if bg is None else f"{len(bg)} rows"
         elif p.method == "linear":
             if bg is None:
                 raise ConfigurationError(

@@ -52,9 +52,7 @@ def beeswarm(
     rng = np.random.default_rng(seed)
     cmap = _cmap()
     v = np.asarray(values, dtype=float)
-    pick = (
-        rng.choice(v.shape[0], max_points, replace=False) if v.shape[0] > max_points else None
-    )
+    pick = rng.choice(v.shape[0], max_points, replace=False) if v.shape[0] > max_points else None
     for pos, j in enumerate(order):
         x = v[:, j] if pick is None else v[pick, j]
         col = data.iloc[:, j] if pick is None else data.iloc[pick, j]
@@ -70,8 +68,9 @@ def beeswarm(
     ax.axvline(0, color="#57606a", lw=0.8)
     ax.set_yticks(np.arange(n), [str(feature_names[j]) for j in order], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("contribution (SHAP value); colour: feature value, low (blue) to high (red)",
-                  fontsize=8)
+    ax.set_xlabel(
+        "contribution (SHAP value); colour: feature value, low (blue) to high (red)", fontsize=8
+    )
     ax.set_title("Contributions per row", fontsize=10, loc="left")
     ax.tick_params(axis="x", labelsize=8)
     ax.spines[["top", "right"]].set_visible(False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -109,6 +110,15 @@ class ExplanationReport(Rendered):
         "_permutation",
         "_values",
     )
+    _additivity: Additivity
+    _base: Any
+    _data: Any
+    _disagreements: tuple[str, ...]
+    _features: tuple[str, ...]
+    _importance: Any
+    _meta: Mapping[str, Any]
+    _permutation: Any
+    _values: Any
 
     def __init__(
         self,
@@ -240,8 +250,10 @@ class ExplanationReport(Rendered):
         >>> X = pd.DataFrame({"income": [30000.0, 54000.0, 80000.0], "age": [40, 23, 60]})
         >>> y = X["income"] / 1e5 + X["age"] / 100
         >>> report = mp.explain(LinearRegression().fit(X, y), X, background=X)
-        >>> report.reasons(1, top=2)
-        ['age = 23 lowered the prediction by 0.18', 'income = 54,000 lowered the prediction by 0.00667']
+        >>> for line in report.reasons(1, top=2):
+        ...     print(line)
+        age = 23 lowered the prediction by 0.18
+        income = 54,000 lowered the prediction by 0.00667
         """
         noun = "score" if "class" in self.output else "prediction"
         out = []
@@ -314,8 +326,10 @@ class ExplanationReport(Rendered):
                 "columns": [str(c) for c in self._data.columns],
                 "dtypes": [str(d) for d in self._data.dtypes],
                 "values": [
-                    to_jsonable(self._data[c].astype(object).where(self._data[c].notna(), None)
-                                .tolist(), strict=False)
+                    to_jsonable(
+                        self._data[c].astype(object).where(self._data[c].notna(), None).tolist(),
+                        strict=False,
+                    )
                     for c in self._data.columns
                 ],
             }
@@ -358,14 +372,22 @@ class ExplanationReport(Rendered):
         d = doc["data"]
         frame = pd.DataFrame(dict(zip(d["columns"], d["values"])), index=doc["index"])
         for col, dtype in zip(d["columns"], d["dtypes"]):
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 frame[col] = frame[col].astype(dtype)
-            except (TypeError, ValueError):
-                pass
         perm = doc.get("permutation")
         meta_keys = (
-            "method", "reason", "output", "sampled", "model", "model_digest",
-            "data_fingerprint", "versions", "groups", "elapsed_s", "estimated_s", "background",
+            "method",
+            "reason",
+            "output",
+            "sampled",
+            "model",
+            "model_digest",
+            "data_fingerprint",
+            "versions",
+            "groups",
+            "elapsed_s",
+            "estimated_s",
+            "background",
         )
         return cls(
             values=doc["values"],
@@ -409,8 +431,14 @@ class ExplanationReport(Rendered):
                 f"{rl} – {rh}",
             ]
             for f, m, lo, hi, r, rl, rh, g in zip(
-                imp["feature"], imp["mean_abs"], imp["lower"], imp["upper"], imp["rank"],
-                imp["rank_lower"], imp["rank_upper"], imp["group"],
+                imp["feature"],
+                imp["mean_abs"],
+                imp["lower"],
+                imp["upper"],
+                imp["rank"],
+                imp["rank_lower"],
+                imp["rank_upper"],
+                imp["group"],
             )
         ]
         figs: list[Figure] = []

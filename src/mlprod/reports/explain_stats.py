@@ -62,7 +62,7 @@ def additivity(
         tolerance=float(tolerance),
         max_error=float(err.max()) if err.size else 0.0,
         mean_error=float(err.mean()) if err.size else 0.0,
-        failing_rows=tuple(_plain(labels[i]) for i in bad),
+        failing_rows=tuple(_plain(labels[int(i)]) for i in bad),
         n_rows=int(err.size),
     )
 
