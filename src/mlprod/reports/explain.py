@@ -27,6 +27,7 @@ __all__ = ["explain"]
 _log = get_logger("mlprod.reports.explain")
 _LOG_ABOVE_S = 3.0  # runs expected to take longer get a logged estimate and a progress bar
 _CHUNKS = 20
+_PROBE_ROWS = 50
 
 
 def _digest(model: Any) -> str | None:
@@ -39,22 +40,27 @@ def _digest(model: Any) -> str | None:
     return sha256_bytes(buf.getvalue())
 
 
-def _per_row_seconds(ex: ModelExplainer, X: Any, max_evals: int | None) -> float:
-    """Seconds per explained row, measured on a small probe."""
+def _per_row_seconds(
+    ex: ModelExplainer, X: Any, max_evals: int | None
+) -> tuple[float, tuple[Any, Any] | None]:
+    """Seconds per explained row, measured on a small probe (and the probe's values).
+
+    Tree and linear values of a row do not depend on the other rows, so the
+    probe's values are kept and the probe costs nothing extra.
+    """
     if ex.method == "permutation":
         # evaluations × seconds per evaluation: every evaluation runs the model on the
         # whole background, so time the model on a batch of that size
         evals = max_evals or default_max_evals(X.shape[1])
-        batch = X.iloc[[0] * max(ex.n_background, 1)] if hasattr(X, "iloc") else X[[0]]
+        batch = X.iloc[[0] * max(ex.n_background, 1)]
         ex.output(batch)  # warm-up
         t0 = time.perf_counter()
         ex.output(batch)
-        return (time.perf_counter() - t0) * evals
-    probe = X.iloc[: min(len(X), 50)] if hasattr(X, "iloc") else X[:50]
-    ex.contributions(probe.iloc[:2] if hasattr(probe, "iloc") else probe[:2])  # warm-up
+        return (time.perf_counter() - t0) * evals, None
+    probe = X.iloc[: min(len(X), _PROBE_ROWS)]
     t0 = time.perf_counter()
-    ex.contributions(probe)
-    return (time.perf_counter() - t0) / len(probe)
+    kept = ex.contributions(probe)
+    return (time.perf_counter() - t0) / len(probe), kept
 
 
 def explain(
@@ -197,7 +203,7 @@ def explain(
             )
         sampled += f"; {evals:,} model evaluations per row on {ex.n_background} background rows"
 
-    per_row = _per_row_seconds(ex, frame, max_evals)
+    per_row, probed = _per_row_seconds(ex, frame, max_evals)
     estimate = per_row * len(frame)
     if (
         ex.method == "permutation"
@@ -226,8 +232,17 @@ def explain(
         )
     show = estimate > _LOG_ABOVE_S if progress is None else progress
     t0 = time.perf_counter()
-    values, base = _run(ex, frame, show)
+    if probed is None:
+        values, base = _run(ex, frame, show)
+    elif len(frame) > _PROBE_ROWS:
+        rest_v, rest_b = _run(ex, frame.iloc[_PROBE_ROWS:], show)
+        values = np.concatenate([probed[0], rest_v])
+        base = np.concatenate([probed[1], rest_b])
+    else:
+        values, base = probed
     elapsed = time.perf_counter() - t0
+    if probed is not None:
+        elapsed += per_row * min(len(frame), _PROBE_ROWS)  # the probe explained its rows
 
     names = ex.feature_names
     if len(names) != len(columns):
