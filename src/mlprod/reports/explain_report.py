@@ -458,11 +458,15 @@ class ExplanationReport(Rendered):
         ]
         if self._permutation is not None:
             p = self._permutation
-            text = (
-                "Where the two rankings disagree:\n" + "\n".join(self._disagreements)
-                if self._disagreements
-                else "The permutation ranking agrees with the SHAP ranking on the top features."
-            )
+            if self._disagreements:
+                text = "Where the two rankings disagree:\n" + "\n".join(self._disagreements)
+            elif self._meta.get("groups"):
+                text = (
+                    "Rankings not compared: groups are one line in the SHAP ranking but "
+                    "permuted column by column here."
+                )
+            else:
+                text = "The permutation ranking agrees with the SHAP ranking on the top features."
             sections.append(
                 Section(
                     "Permutation importance (held-out data)",
