@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import warnings
 
 import numpy as np
@@ -214,6 +215,11 @@ def test_report_is_frozen_and_round_trips(tmp_path, data, forest):
     assert back.meta["model_digest"] == report.meta["model_digest"] is not None
     assert back.meta["data_fingerprint"] == str(mp.fingerprint(X.iloc[:30]))
     assert "shap" in back.meta["versions"]
+    clone = pickle.loads(pickle.dumps(report))
+    np.testing.assert_array_equal(clone.values, report.values)
+    assert not clone.values.flags.writeable
+    assert clone.meta["method"] == "tree"
+    assert "mlprod.ExplanationReport" in repr(type(clone))
     (tmp_path / "other.json").write_text('{"format": "nope"}')
     with pytest.raises(mp.SerializationError):
         mp.ExplanationReport.load(tmp_path / "other.json")

@@ -145,6 +145,19 @@ class ExplanationReport(Rendered):
         set_(self, "_disagreements", tuple(disagreements))
         set_(self, "_meta", MappingProxyType(dict(meta)))
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            k: dict(getattr(self, k)) if k == "_meta" else getattr(self, k) for k in self.__slots__
+        }
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        for key, value in state.items():
+            if key == "_meta":
+                value = MappingProxyType(dict(value))
+            elif key in ("_values", "_base"):
+                value = _readonly(value)
+            object.__setattr__(self, key, value)
+
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"ExplanationReport is frozen; cannot set {name!r}")
 
