@@ -338,3 +338,12 @@ def test_no_warning_on_a_clean_run(data, forest):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         mp.explain(forest, X.iloc[:20])
+
+
+def test_a_bare_array_takes_the_fitted_column_names(data, forest):
+    X, _ = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = mp.explain(forest, X.iloc[:10].to_numpy())
+    assert report.feature_names == tuple(X.columns)
+    np.testing.assert_allclose(report.values, mp.explain(forest, X.iloc[:10]).values)

@@ -85,6 +85,8 @@ def check_x(model: Any, X: Any, *, parameter: str = "X") -> list[str]:
             parameter=parameter,
             value=np.shape(X)[1],
         )
+    if fitted is not None:
+        return [str(c) for c in fitted]  # a bare array is taken in the fitted column order
     return names if names is not None else [f"x{i}" for i in range(np.shape(X)[1])]
 
 
