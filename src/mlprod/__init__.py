@@ -89,6 +89,13 @@ _LAZY: dict[str, tuple[str, str]] = {
     "fairness_report": ("mlprod.reports.fairness", "fairness_report"),
     "FairnessReport": ("mlprod.reports.fairness", "FairnessReport"),
     "InvalidInput": ("mlprod.errors", "InvalidInput"),
+    # reports: explanations
+    "explain": ("mlprod.reports.explain", "explain"),
+    "explainer": ("mlprod.reports.explain_methods", "explainer"),
+    "ExplanationReport": ("mlprod.reports.explain_report", "ExplanationReport"),
+    "ModelExplainer": ("mlprod.reports.explain_methods", "ModelExplainer"),
+    "Additivity": ("mlprod.reports.explain_stats", "Additivity"),
+    "TooCostly": ("mlprod.errors", "TooCostly"),
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -191,6 +198,9 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
         StorageError as StorageError,
     )
     from mlprod.errors import (
+        TooCostly as TooCostly,
+    )
+    from mlprod.errors import (
         Unavailable as Unavailable,
     )
     from mlprod.errors import (
@@ -209,6 +219,15 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.models.verify import RegistryVerification as RegistryVerification
     from mlprod.models.version import AliasChange as AliasChange
     from mlprod.models.version import ModelVersion as ModelVersion
+    from mlprod.reports.explain import explain as explain
+    from mlprod.reports.explain_methods import (
+        ModelExplainer as ModelExplainer,
+    )
+    from mlprod.reports.explain_methods import (
+        explainer as explainer,
+    )
+    from mlprod.reports.explain_report import ExplanationReport as ExplanationReport
+    from mlprod.reports.explain_stats import Additivity as Additivity
     from mlprod.reports.fairness import (
         FairnessReport as FairnessReport,
     )

@@ -56,6 +56,7 @@ __all__ = [
     "SchemaError",
     "SerializationError",
     "StorageError",
+    "TooCostly",
     "Unavailable",
     "UntrustedFormat",
 ]
@@ -516,6 +517,48 @@ class DatabaseUnavailable(MlprodError, ConnectionError):
         super().__init__(message)
         self.url = url
         self.reason = reason
+
+
+class TooCostly(ConfigurationError):
+    """A run was refused because its estimated cost exceeds the limit; nothing ran.
+
+    Raised by :func:`mlprod.explain` when a permutation explanation of many
+    rows, with no bound given, is estimated to take longer than
+    ``max_seconds``. The message says how to bound it.
+
+    Attributes
+    ----------
+    estimated_seconds:
+        The estimate (model evaluations × measured seconds per evaluation).
+    limit_seconds:
+        The limit it exceeded.
+    parameter:
+        The argument that bounds the cost (``"max_rows"``).
+    suggestion:
+        A value of that argument that fits the limit.
+
+    Examples
+    --------
+    >>> import mlprod as mp
+    >>> err = mp.TooCostly("slow", estimated_seconds=900.0, limit_seconds=120.0,
+    ...                    parameter="max_rows", suggestion=250)
+    >>> isinstance(err, mp.ConfigurationError), err.suggestion
+    (True, 250)
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        estimated_seconds: float,
+        limit_seconds: float,
+        parameter: str,
+        suggestion: Any = None,
+    ) -> None:
+        super().__init__(message, parameter=parameter, value=suggestion)
+        self.estimated_seconds = estimated_seconds
+        self.limit_seconds = limit_seconds
+        self.suggestion = suggestion
 
 
 # Every error reports its public path (mlprod.NotFound), however it was added.
