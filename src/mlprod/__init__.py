@@ -55,6 +55,14 @@ _LAZY: dict[str, tuple[str, str]] = {
     "DatasetStore": ("mlprod.data.snapshots", "DatasetStore"),
     "DatasetVersion": ("mlprod.data.snapshots", "DatasetVersion"),
     "DatasetDiff": ("mlprod.data._diff", "DatasetDiff"),
+    # data: drift
+    "profile": ("mlprod.data.drift.profile", "profile"),
+    "profile_files": ("mlprod.data.drift.sources", "profile_files"),
+    "Profile": ("mlprod.data.drift.profile", "Profile"),
+    "drift": ("mlprod.data.drift.compare", "drift"),
+    "DriftReport": ("mlprod.data.drift.report", "DriftReport"),
+    "DriftMonitor": ("mlprod.data.drift.monitor", "DriftMonitor"),
+    "WindowReport": ("mlprod.data.drift.monitor", "WindowReport"),
     # models: registry and lineage
     "ModelRegistry": ("mlprod.models.registry", "ModelRegistry"),
     "ModelVersion": ("mlprod.models.version", "ModelVersion"),
@@ -89,6 +97,11 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.audit import AuditLog, AuditVerification, read_audit_log, verify_audit_log
     from mlprod.data import checks
     from mlprod.data._diff import DatasetDiff
+    from mlprod.data.drift.compare import drift
+    from mlprod.data.drift.monitor import DriftMonitor, WindowReport
+    from mlprod.data.drift.profile import Profile, profile
+    from mlprod.data.drift.report import DriftReport
+    from mlprod.data.drift.sources import profile_files
     from mlprod.data.fingerprint import Fingerprint, fingerprint
     from mlprod.data.fingerprint_sources import fingerprint_files
     from mlprod.data.infer import infer_schema

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from mlprod import __version__
-from mlprod.cli import _audit, _data, _datasets, _info, _registry
+from mlprod.cli import _audit, _data, _datasets, _drift, _info, _registry
 from mlprod.errors import GateFailed, IntegrityError, MlprodError, SchemaError
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
@@ -25,7 +25,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-_AREAS = (_info, _data, _datasets, _registry, _audit)
+_AREAS = (_info, _data, _datasets, _registry, _audit, _drift)
 
 
 def build_parser() -> argparse.ArgumentParser:
