@@ -43,7 +43,9 @@ def test_categorical_statistics_agree_with_scipy():
         np.r_[np.zeros(3000), np.ones(2000)], np.r_[ref["c"].to_numpy(), cur["c"].to_numpy()]
     )
     expected = stats.chi2_contingency(table.to_numpy(), correction=False)
-    assert col.statistic == pytest.approx(expected.statistic) and col.p_value == pytest.approx(expected.pvalue)
+    assert col.statistic == pytest.approx(expected.statistic) and col.p_value == pytest.approx(
+        expected.pvalue
+    )
     p = ref["c"].value_counts(normalize=True).sort_index()
     q = cur["c"].value_counts(normalize=True).sort_index()
     assert col.effect_value == pytest.approx(distance.jensenshannon(p, q, base=2))
@@ -96,7 +98,9 @@ def test_small_batches_are_not_enough_data_and_effect_has_interval():
 
 def test_columns_missing_dtype_changes_missing_rates_and_constants():
     rng = np.random.default_rng(9)
-    ref = pd.DataFrame({"a": rng.normal(size=2000), "k": 1.0, "gone": 1.0, "d": rng.normal(size=2000)})
+    ref = pd.DataFrame(
+        {"a": rng.normal(size=2000), "k": 1.0, "gone": 1.0, "d": rng.normal(size=2000)}
+    )
     cur = pd.DataFrame(
         {
             "a": np.where(rng.random(2000) < 0.2, np.nan, rng.normal(size=2000)),

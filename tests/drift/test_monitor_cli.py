@@ -55,7 +55,10 @@ def test_monitor_sliding_windows_schema_labels_and_prometheus():
     m = mon.metrics()
     assert list(m["window"]) == [0] and m.loc[0, "labelled"] == 3 and m.loc[0, "reference"] == 0.5
     text = mon.prometheus_text()
-    assert "mlprod_drift_rows_total 2000" in text and 'mlprod_drift_column_drifted{column="x"} 1' in text
+    assert (
+        "mlprod_drift_rows_total 2000" in text
+        and 'mlprod_drift_column_drifted{column="x"} 1' in text
+    )
     assert "mlprod_drift_validation_failure_rate" in text
     assert len(mon._slices) == 2  # memory: two profiles, no rows
 
@@ -78,6 +81,9 @@ def test_cli_profile_and_drift(tmp_path, capsys):
     assert main(["drift", str(tmp_path / "ref.json"), str(tmp_path / "same.csv"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["drifted"] is False
     out = tmp_path / "r.html"
-    assert main(["drift", str(tmp_path / "ref.json"), str(tmp_path / "moved.csv"), "--html", str(out)]) == 1
+    assert (
+        main(["drift", str(tmp_path / "ref.json"), str(tmp_path / "moved.csv"), "--html", str(out)])
+        == 1
+    )
     assert "Drift report" in capsys.readouterr().out and out.read_text().count("<svg") == 1
     assert main(["drift", str(tmp_path / "nope.json"), str(tmp_path / "same.csv")]) == 2

@@ -39,7 +39,9 @@ def test_merged_sketch_within_stated_error(parts, size):
 
 frames = st.integers(0, 300).flatmap(
     lambda n: st.tuples(
-        st.lists(st.one_of(st.none(), st.floats(-1e3, 1e3, allow_nan=False)), min_size=n, max_size=n),
+        st.lists(
+            st.one_of(st.none(), st.floats(-1e3, 1e3, allow_nan=False)), min_size=n, max_size=n
+        ),
         st.lists(st.sampled_from(["a", "b", "c", None]), min_size=n, max_size=n),
         st.integers(0, n),
     )
@@ -61,7 +63,10 @@ def test_sum_of_profiles_equals_profile_of_concatenation(data):
     x = df["x"].dropna().to_numpy()
     qs = np.r_[x, 0.0]
     assert np.all(np.abs(b.sketch.rank(qs) - _true_rank(x, qs)) <= b.sketch.error)
-    assert mp.Profile.merge([mp.profile(df.iloc[:cut], bins=32), mp.profile(df.iloc[cut:], bins=32)]) == merged
+    assert (
+        mp.Profile.merge([mp.profile(df.iloc[:cut], bins=32), mp.profile(df.iloc[cut:], bins=32)])
+        == merged
+    )
 
 
 def test_moments_match_numpy_and_size_is_independent_of_rows():

@@ -24,7 +24,9 @@ def register(sub: Any) -> None:
     )
     p.add_argument("data", nargs="+", metavar="DATA", help="Parquet or CSV files")
     p.add_argument("--bins", type=int, default=1024, help="sketch size per numeric column")
-    p.add_argument("--max-categories", type=int, default=100, help="values counted per category column")
+    p.add_argument(
+        "--max-categories", type=int, default=100, help="values counted per category column"
+    )
     p.add_argument("--chunk-rows", type=int, default=200_000, help="rows in memory at once")
     p.add_argument("--format", choices=["parquet", "csv"], default=None)
     p.set_defaults(handler=_profile)
@@ -39,9 +41,13 @@ def register(sub: Any) -> None:
     d.add_argument("data", nargs="+", metavar="DATA", help="Parquet or CSV files")
     d.add_argument("--html", metavar="OUT", help="also write the HTML report here")
     d.add_argument("--json", action="store_true", help="print the report as JSON")
-    d.add_argument("--method", default="auto", help="auto, ks, chisquare, wasserstein, jensenshannon, psi")
+    d.add_argument(
+        "--method", default="auto", help="auto, ks, chisquare, wasserstein, jensenshannon, psi"
+    )
     d.add_argument("--threshold", type=float, default=None)
-    d.add_argument("--share", type=float, default=0.5, help="share of drifted columns for dataset drift")
+    d.add_argument(
+        "--share", type=float, default=0.5, help="share of drifted columns for dataset drift"
+    )
     d.add_argument("--chunk-rows", type=int, default=200_000)
     d.add_argument("--format", choices=["parquet", "csv"], default=None)
     d.set_defaults(handler=_drift)

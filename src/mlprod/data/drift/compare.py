@@ -62,7 +62,9 @@ def _num(v: float, scale: float = 1.0) -> str:
     return f"{v:.{digits}f}"
 
 
-def _missing_change(ref: ColumnSummary, cur: ColumnSummary, alpha: float) -> tuple[float | None, float | None, bool]:
+def _missing_change(
+    ref: ColumnSummary, cur: ColumnSummary, alpha: float
+) -> tuple[float | None, float | None, bool]:
     nr, nc = ref.rows, cur.rows
     if nr == 0 or nc == 0:
         return (ref.missing / nr if nr else None), (cur.missing / nc if nc else None), False
@@ -78,13 +80,21 @@ def _missing_change(ref: ColumnSummary, cur: ColumnSummary, alpha: float) -> tup
 
 
 def _numeric(
-    name: str, ref: NumericSummary, cur: NumericSummary, method: str, threshold: float | None, min_rows: int, seed: int
+    name: str,
+    ref: NumericSummary,
+    cur: NumericSummary,
+    method: str,
+    threshold: float | None,
+    min_rows: int,
+    seed: int,
 ) -> tuple[ColumnDrift, float | None]:
     """The column's result and its p-value for the correction (None if not a p-value test)."""
     notes: list[str] = []
     for side, s in (("reference", ref), ("current", cur)):
         if s.pos_inf or s.neg_inf:
-            notes.append(f"{side} has {s.pos_inf + s.neg_inf:,} infinite values (left out of the test)")
+            notes.append(
+                f"{side} has {s.pos_inf + s.neg_inf:,} infinite values (left out of the test)"
+            )
     base = dict(column=name, kind=ref.kind, n_reference=ref.count, n_current=cur.count)
     if ref.kind == "datetime":
         words = "—"
@@ -95,11 +105,18 @@ def _numeric(
                 return str(pd.Timestamp(v, unit="s")) if v is not None else "—"
 
             words = f"range {ts(ref.min)} – {ts(ref.max)} → {ts(cur.min)} – {ts(cur.max)}"
-        return ColumnDrift(**base, method="range", verdict="not tested", shift=words,
-                           notes=(*notes, "datetime columns are reported, not tested")), None
+        return ColumnDrift(
+            **base,
+            method="range",
+            verdict="not tested",
+            shift=words,
+            notes=(*notes, "datetime columns are reported, not tested"),
+        ), None
     if ref.count < min_rows or cur.count < min_rows:
         notes.append(f"fewer than {min_rows} values on one side ({ref.count:,} vs {cur.count:,})")
-        return ColumnDrift(**base, method=method, verdict="not enough data", notes=tuple(notes)), None
+        return ColumnDrift(
+            **base, method=method, verdict="not enough data", notes=tuple(notes)
+        ), None
     sd = ref.std
     w = stats.wasserstein(ref.sketch, cur.sketch)
     lo, hi = stats.wasserstein_interval(ref.sketch, cur.sketch, seed=seed)
@@ -113,26 +130,42 @@ def _numeric(
         notes.append(f"constant in the reference (value {_num(ref.mean)}): effect in raw units")
         w_sd, lo_sd, hi_sd = (float("inf") if w > 0 else 0.0), None, None
         shift = f"constant {_num(ref.mean)} → mean {_num(cur.mean)}, sd {_num(cur.std)}"
-    result: dict[str, Any] = dict(effect="wasserstein_sd", effect_value=w_sd, effect_low=lo_sd, effect_high=hi_sd,
-                                  shift=shift)
+    result: dict[str, Any] = dict(
+        effect="wasserstein_sd", effect_value=w_sd, effect_low=lo_sd, effect_high=hi_sd, shift=shift
+    )
     pvalue = None
     if method in ("auto", "ks"):
         d, bound = stats.ks_statistic(ref.sketch, cur.sketch)
         pvalue = stats.ks_pvalue(max(0.0, d - bound), ref.count, cur.count)
         result.update(statistic=d, p_value=pvalue)
         if method == "auto":
-            result.update(method="ks+wasserstein", threshold=threshold if threshold is not None else EFFECT_FLOOR["numeric"])
+            result.update(
+                method="ks+wasserstein",
+                threshold=threshold if threshold is not None else EFFECT_FLOOR["numeric"],
+            )
         else:
             t = threshold if threshold is not None else METHOD_THRESHOLDS["ks"]
             result.update(method="ks", threshold=t, verdict="drift" if pvalue < t else "no drift")
     elif method == "wasserstein":
         t = threshold if threshold is not None else METHOD_THRESHOLDS["wasserstein"]
-        result.update(method="wasserstein", statistic=w_sd, threshold=t, verdict="drift" if w_sd >= t else "no drift")
+        result.update(
+            method="wasserstein",
+            statistic=w_sd,
+            threshold=t,
+            verdict="drift" if w_sd >= t else "no drift",
+        )
     else:
-        edges, r, c = stats.quantile_bins(ref.sketch, cur.sketch, bins=10 if method == "psi" else 20)
+        edges, r, c = stats.quantile_bins(
+            ref.sketch, cur.sketch, bins=10 if method == "psi" else 20
+        )
         value = stats.psi(r, c) if method == "psi" else stats.jensen_shannon(r, c)
         t = threshold if threshold is not None else METHOD_THRESHOLDS[method]
-        result.update(method=method, statistic=value, threshold=t, verdict="drift" if value >= t else "no drift")
+        result.update(
+            method=method,
+            statistic=value,
+            threshold=t,
+            verdict="drift" if value >= t else "no drift",
+        )
     result.setdefault("verdict", "no drift")
     result["histogram"] = _numeric_hist(ref, cur)
     return ColumnDrift(**base, notes=tuple(notes), **result), pvalue
@@ -150,23 +183,39 @@ def _numeric_hist(ref: NumericSummary, cur: NumericSummary) -> Any:
 
 
 def _categorical(
-    name: str, ref: CategoricalSummary, cur: CategoricalSummary, method: str, threshold: float | None, min_rows: int, seed: int
+    name: str,
+    ref: CategoricalSummary,
+    cur: CategoricalSummary,
+    method: str,
+    threshold: float | None,
+    min_rows: int,
+    seed: int,
 ) -> tuple[ColumnDrift, float | None]:
     notes: list[str] = []
     for side, s in (("reference", ref), ("current", cur)):
         if s.mixed_types:
             notes.append(f"{side} mixes Python types in one object column (compared as text)")
         if s.other:
-            notes.append(f"{side}: {s.overflowed:,}+ values past the cap of {s.cap} counted as '(other)'")
+            notes.append(
+                f"{side}: {s.overflowed:,}+ values past the cap of {s.cap} counted as '(other)'"
+            )
     new = tuple(sorted(set(cur.counts) - set(ref.counts)))
     gone = tuple(sorted(set(ref.counts) - set(cur.counts)))
     if ref.other:  # a 'new' value may hide in the reference's other bucket
         new = tuple(v for v in new if cur.counts[v] > 0)
-    base: dict[str, Any] = dict(column=name, kind=ref.kind, n_reference=ref.count, n_current=cur.count,
-                                new_categories=new, vanished_categories=gone)
+    base: dict[str, Any] = dict(
+        column=name,
+        kind=ref.kind,
+        n_reference=ref.count,
+        n_current=cur.count,
+        new_categories=new,
+        vanished_categories=gone,
+    )
     if ref.count < min_rows or cur.count < min_rows:
         notes.append(f"fewer than {min_rows} values on one side ({ref.count:,} vs {cur.count:,})")
-        return ColumnDrift(**base, method=method, verdict="not enough data", notes=tuple(notes)), None
+        return ColumnDrift(
+            **base, method=method, verdict="not enough data", notes=tuple(notes)
+        ), None
     names, r, c = stats.category_table(ref, cur)
     js = stats.jensen_shannon(r, c)
     lo, hi = stats.js_interval(r, c, seed=seed)
@@ -175,24 +224,39 @@ def _categorical(
     shift = f"largest change {names[k]!r} {pr[k]:.1%} → {pc[k]:.1%}"
     if new:
         shift += "; new " + ", ".join(f"{v!r} ({cur.counts[v] / cur.count:.1%})" for v in new[:5])
-    result: dict[str, Any] = dict(effect="jensen_shannon", effect_value=js, effect_low=lo, effect_high=hi, shift=shift)
+    result: dict[str, Any] = dict(
+        effect="jensen_shannon", effect_value=js, effect_low=lo, effect_high=hi, shift=shift
+    )
     pvalue = None
     if method in ("auto", "chisquare"):
         chi, pvalue = stats.chi_square(r, c)
         result.update(statistic=chi, p_value=pvalue)
         if method == "auto":
-            result.update(method="chisquare+jensenshannon",
-                          threshold=threshold if threshold is not None else EFFECT_FLOOR["categorical"])
+            result.update(
+                method="chisquare+jensenshannon",
+                threshold=threshold if threshold is not None else EFFECT_FLOOR["categorical"],
+            )
         else:
             t = threshold if threshold is not None else METHOD_THRESHOLDS["chisquare"]
-            result.update(method="chisquare", threshold=t, verdict="drift" if pvalue < t else "no drift")
+            result.update(
+                method="chisquare", threshold=t, verdict="drift" if pvalue < t else "no drift"
+            )
     else:
         value = js if method == "jensenshannon" else stats.psi(r, c)
         t = threshold if threshold is not None else METHOD_THRESHOLDS[method]
-        result.update(method=method, statistic=value, threshold=t, verdict="drift" if value >= t else "no drift")
+        result.update(
+            method=method,
+            statistic=value,
+            threshold=t,
+            verdict="drift" if value >= t else "no drift",
+        )
     result.setdefault("verdict", "no drift")
     top = np.argsort(-(pr + pc), kind="stable")[:12]
-    result["histogram"] = (tuple(names[i] for i in top), tuple(r[top].tolist()), tuple(c[top].tolist()))
+    result["histogram"] = (
+        tuple(names[i] for i in top),
+        tuple(r[top].tolist()),
+        tuple(c[top].tolist()),
+    )
     return ColumnDrift(**base, notes=tuple(notes), **result), pvalue
 
 
@@ -249,7 +313,9 @@ def drift(
     allowed = {"auto"} | _NUMERIC_METHODS | _CATEGORICAL_METHODS
     if method not in allowed:
         raise ConfigurationError(
-            f"unknown drift method {method!r}: use one of {sorted(allowed)}", parameter="method", value=method
+            f"unknown drift method {method!r}: use one of {sorted(allowed)}",
+            parameter="method",
+            value=method,
         )
     if not 0 < alpha < 1 or not 0 < drift_share <= 1:
         raise ConfigurationError(
@@ -284,8 +350,16 @@ def drift(
         missing = dict(missing_reference=a, missing_current=b, missing_changed=changed)
         if r.kind != c.kind:
             dtype_changes[name] = (r.dtype, c.dtype)
-            results.append(ColumnDrift(name, r.kind, method, "not tested", **missing,
-                                       notes=(f"dtype changed {r.dtype} → {c.dtype} ({r.kind} → {c.kind})",)))
+            results.append(
+                ColumnDrift(
+                    name,
+                    r.kind,
+                    method,
+                    "not tested",
+                    **missing,
+                    notes=(f"dtype changed {r.dtype} → {c.dtype} ({r.kind} → {c.kind})",),
+                )
+            )
             continue
         col_method = method
         if isinstance(r, NumericSummary) and isinstance(c, NumericSummary):

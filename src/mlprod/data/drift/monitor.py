@@ -179,7 +179,9 @@ class DriftMonitor:
         merged = Profile.merge([s[0] for s in self._slices])
         rows = sum(s[1] for s in self._slices)
         rate = sum(s[2] for s in self._slices) / rows if self.schema is not None else None
-        report = WindowReport(self._windows_total, rows, drift(self.reference, merged, **self._options), rate)
+        report = WindowReport(
+            self._windows_total, rows, drift(self.reference, merged, **self._options), rate
+        )
         self._windows_total += 1
         self._reports.append(report)
         return [report]
@@ -270,7 +272,9 @@ class DriftMonitor:
             for c in rep.columns:
                 if c.effect_value is not None and np.isfinite(c.effect_value):
                     name = c.column.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-                    lines.append(f'{prefix}_column_effect{{column="{name}",effect="{c.effect}"}} {c.effect_value:g}')
+                    lines.append(
+                        f'{prefix}_column_effect{{column="{name}",effect="{c.effect}"}} {c.effect_value:g}'
+                    )
             lines += [
                 f"# HELP {prefix}_column_drifted 1 when the column drifted in the latest window.",
                 f"# TYPE {prefix}_column_drifted gauge",

@@ -125,7 +125,9 @@ class Profile:
         """
         items = list(profiles)
         if not items:
-            raise ConfigurationError("Profile.merge needs at least one profile", parameter="profiles")
+            raise ConfigurationError(
+                "Profile.merge needs at least one profile", parameter="profiles"
+            )
         first = items[0]
         for p in items[1:]:
             if (p.bins, p.max_categories) != (first.bins, first.max_categories):
@@ -225,7 +227,9 @@ def _merge_summaries(parts: list[ColumnSummary]) -> ColumnSummary:
 def _check_options(bins: int, max_categories: int) -> None:
     if not isinstance(bins, int) or bins < 16:
         raise ConfigurationError(
-            f"bins must be an integer >= 16 (the sketch size), got {bins!r}", parameter="bins", value=bins
+            f"bins must be an integer >= 16 (the sketch size), got {bins!r}",
+            parameter="bins",
+            value=bins,
         )
     if not isinstance(max_categories, int) or max_categories < 1:
         raise ConfigurationError(

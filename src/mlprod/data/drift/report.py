@@ -152,7 +152,9 @@ class DriftReport(Rendered):
         for c in self.columns:
             if c.column == column:
                 return c
-        raise KeyError(f"column {column!r} is not in the report ({[c.column for c in self.columns]})")
+        raise KeyError(
+            f"column {column!r} is not in the report ({[c.column for c in self.columns]})"
+        )
 
     @property
     def drifted_columns(self) -> tuple[str, ...]:
@@ -252,7 +254,9 @@ class DriftReport(Rendered):
         if self.missing_in_current:
             issues.append(f"Missing in current: {', '.join(self.missing_in_current)}.")
         if self.missing_in_reference:
-            issues.append(f"New in current (not in reference): {', '.join(self.missing_in_reference)}.")
+            issues.append(
+                f"New in current (not in reference): {', '.join(self.missing_in_reference)}."
+            )
         for k, (a, b) in self.dtype_changes.items():
             issues.append(f"dtype of {k!r} changed: {a} → {b}.")
         for c in self.columns:
@@ -263,10 +267,14 @@ class DriftReport(Rendered):
             if c.new_categories:
                 issues.append(f"New categories in {c.column!r}: {', '.join(c.new_categories)}.")
             if c.vanished_categories:
-                issues.append(f"Vanished categories in {c.column!r}: {', '.join(c.vanished_categories)}.")
+                issues.append(
+                    f"Vanished categories in {c.column!r}: {', '.join(c.vanished_categories)}."
+                )
             issues += [f"{c.column}: {n}" for n in c.notes]
         if issues:
-            sections.append(Section("Data quality and schema", text="\n".join(issues), level="warn"))
+            sections.append(
+                Section("Data quality and schema", text="\n".join(issues), level="warn")
+            )
         if plots and self.drifted_columns:
             figures = [f for c in self.columns if c.verdict == "drift" for f in _figure(c)]
             if figures:

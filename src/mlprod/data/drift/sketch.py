@@ -92,9 +92,7 @@ class QuantileSketch:
     @classmethod
     def empty(cls, size: int) -> QuantileSketch:
         """A sketch of no values."""
-        return cls(
-            _readonly(np.empty(0, np.float64)), _readonly(np.empty(0, np.int64)), 0, size
-        )
+        return cls(_readonly(np.empty(0, np.float64)), _readonly(np.empty(0, np.int64)), 0, size)
 
     @classmethod
     def from_values(cls, values: npt.ArrayLike, *, size: int) -> QuantileSketch:

@@ -34,7 +34,9 @@ def iter_frames(
     for item in items:
         file = Path(item)
         if not file.is_file():
-            raise ConfigurationError(f"No such data file {str(item)!r}.", parameter="paths", value=str(item))
+            raise ConfigurationError(
+                f"No such data file {str(item)!r}.", parameter="paths", value=str(item)
+            )
         kind = format or ("parquet" if file.suffix.lower() in (".parquet", ".pq") else "csv")
         if kind == "parquet":
             import pyarrow.parquet as pq

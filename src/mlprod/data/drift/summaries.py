@@ -186,7 +186,9 @@ def _cap(counts: dict[str, int], cap: int) -> tuple[dict[str, int], int, int]:
     return kept, sum(v for _, v in rest), len(rest)
 
 
-def _numeric(values: np.ndarray[Any, Any], *, kind: str, dtype: str, missing: int, size: int) -> NumericSummary:
+def _numeric(
+    values: np.ndarray[Any, Any], *, kind: str, dtype: str, missing: int, size: int
+) -> NumericSummary:
     finite = np.isfinite(values)
     pos_inf = neg_inf = 0
     if not finite.all():
@@ -217,7 +219,9 @@ def summarise(series: pd.Series, *, bins: int, max_categories: int) -> ColumnSum
     missing_mask = series.isna().to_numpy()
     missing = int(missing_mask.sum())
     if pd.api.types.is_bool_dtype(series.dtype):
-        return _categorical(series, kind="boolean", dtype=dtype, missing=missing, cap=max_categories)
+        return _categorical(
+            series, kind="boolean", dtype=dtype, missing=missing, cap=max_categories
+        )
     if pd.api.types.is_numeric_dtype(series.dtype):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         values = values[~missing_mask] if missing else values
@@ -228,10 +232,14 @@ def summarise(series: pd.Series, *, bins: int, max_categories: int) -> ColumnSum
             present = present.dt.tz_convert("UTC").dt.tz_localize(None)
         ns = present.to_numpy().astype("datetime64[ns]").astype(np.int64)
         return _numeric(ns / 1e9, kind="datetime", dtype=dtype, missing=missing, size=bins)
-    return _categorical(series, kind="categorical", dtype=dtype, missing=missing, cap=max_categories)
+    return _categorical(
+        series, kind="categorical", dtype=dtype, missing=missing, cap=max_categories
+    )
 
 
-def _categorical(series: pd.Series, *, kind: str, dtype: str, missing: int, cap: int) -> CategoricalSummary:
+def _categorical(
+    series: pd.Series, *, kind: str, dtype: str, missing: int, cap: int
+) -> CategoricalSummary:
     present = series.dropna()
     mixed = False
     if present.dtype == object and len(present):
