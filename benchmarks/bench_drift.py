@@ -54,14 +54,22 @@ def shape_run(n: int, k: int, repeat: int) -> None:
     col = ref.iloc[:, 0].nbytes
     print(f"\n{n:,} rows x {k} columns")
     print(f"  profile      {t_profile:8.3f} s   {mb / t_profile:7.0f} MB/s (target >= 200)")
-    print(f"  drift        {t_drift:8.3f} s   (profile JSON {len(stored.to_json()) / 1024 / k:.1f} kB/column)")
-    print(f"  scipy loop   {t_scipy:8.3f} s   ratio scipy/drift {t_scipy / t_drift:5.1f}x (target >= 5)")
+    print(
+        f"  drift        {t_drift:8.3f} s   (profile JSON {len(stored.to_json()) / 1024 / k:.1f} kB/column)"
+    )
+    print(
+        f"  scipy loop   {t_scipy:8.3f} s   ratio scipy/drift {t_scipy / t_drift:5.1f}x (target >= 5)"
+    )
     ev = EVIDENTLY_RECORDED.get((n, k))
     if ev is not None:
-        print(f"  evidently    {ev:8.1f} s   recorded, not run (0.7.23 needs pandas 2)  "
-              f"ratio {ev / t_drift:5.0f}x (target >= 50)")
-    print(f"  drift peak extra memory {peak / 1e6:.1f} MB vs one column {col / 1e6:.1f} MB "
-          f"(ratio {peak / col:.2f}, target <= 1)")
+        print(
+            f"  evidently    {ev:8.1f} s   recorded, not run (0.7.23 needs pandas 2)  "
+            f"ratio {ev / t_drift:5.0f}x (target >= 50)"
+        )
+    print(
+        f"  drift peak extra memory {peak / 1e6:.1f} MB vs one column {col / 1e6:.1f} MB "
+        f"(ratio {peak / col:.2f}, target <= 1)"
+    )
 
 
 def linearity(sizes: list[int], k: int) -> None:
@@ -70,7 +78,7 @@ def linearity(sizes: list[int], k: int) -> None:
     print("\ntime against rows (drift vs stored profile)")
     for n in sizes:
         cur = _frame(rng, n, k)
-        t = _median(lambda: mp.drift(stored, cur), 3)
+        t = _median(lambda cur=cur: mp.drift(stored, cur), 3)
         print(f"  {n:>9,} rows  {t:7.3f} s  {t / n * 1e9:6.1f} ns/row")
 
 
@@ -88,7 +96,9 @@ def rates(plan: list[tuple[int, int]]) -> None:
             ks_fa += mp.drift(ref, same, method="ks")["x"].verdict == "drift"
             det += mp.drift(ref, moved)["x"].verdict == "drift"
             ks_det += mp.drift(ref, moved, method="ks")["x"].verdict == "drift"
-        print(f"  {n:>9,} {reps:5d}  {fa / reps:9.3f} {ks_fa / reps:6.3f} {det / reps:14.3f} {ks_det / reps:10.3f}")
+        print(
+            f"  {n:>9,} {reps:5d}  {fa / reps:9.3f} {ks_fa / reps:6.3f} {det / reps:14.3f} {ks_det / reps:10.3f}"
+        )
 
 
 def main() -> None:

@@ -46,19 +46,20 @@ def test_monitor_sliding_windows_schema_labels_and_prometheus():
         mon.update(batch.iloc[:200])
         mon.update(batch.iloc[200:])
     reports = mon.reports()
-    assert [r.window for r in reports] == [0, 1, 2] and reports == seen
+    assert [r.window for r in reports] == [0, 1, 2]
+    assert reports == seen
     assert [r.drift["x"].verdict for r in reports] == ["no drift", "drift", "drift"]
     assert all(r.rows == 1000 for r in reports)
     assert reports[0].failure_rate == pytest.approx(0.16, abs=0.05)
     assert reports[2].failure_rate < 0.01
     assert mon.add_labels([0, 1, 2, 10**9], [1, 0, 1, 1]) == 3
     m = mon.metrics()
-    assert list(m["window"]) == [0] and m.loc[0, "labelled"] == 3 and m.loc[0, "reference"] == 0.5
+    assert list(m["window"]) == [0]
+    assert m.loc[0, "labelled"] == 3
+    assert m.loc[0, "reference"] == 0.5
     text = mon.prometheus_text()
-    assert (
-        "mlprod_drift_rows_total 2000" in text
-        and 'mlprod_drift_column_drifted{column="x"} 1' in text
-    )
+    assert "mlprod_drift_rows_total 2000" in text
+    assert 'mlprod_drift_column_drifted{column="x"} 1' in text
     assert "mlprod_drift_validation_failure_rate" in text
     assert len(mon._slices) == 2  # memory: two profiles, no rows
 
@@ -85,5 +86,6 @@ def test_cli_profile_and_drift(tmp_path, capsys):
         main(["drift", str(tmp_path / "ref.json"), str(tmp_path / "moved.csv"), "--html", str(out)])
         == 1
     )
-    assert "Drift report" in capsys.readouterr().out and out.read_text().count("<svg") == 1
+    assert "Drift report" in capsys.readouterr().out
+    assert out.read_text().count("<svg") == 1
     assert main(["drift", str(tmp_path / "nope.json"), str(tmp_path / "same.csv")]) == 2

@@ -75,7 +75,8 @@ def _drift(args: argparse.Namespace) -> int:
     ref_file = Path(args.reference)
     if not ref_file.is_file():
         raise ConfigurationError(
-            f"No reference profile {args.reference!r}. Make one with 'mlprod profile DATA > ref.json'.",
+            f"No reference profile {args.reference!r}. "
+            "Make one with 'mlprod profile DATA > ref.json'.",
             parameter="REF.json",
             value=args.reference,
         )

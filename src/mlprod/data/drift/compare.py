@@ -95,7 +95,12 @@ def _numeric(
             notes.append(
                 f"{side} has {s.pos_inf + s.neg_inf:,} infinite values (left out of the test)"
             )
-    base = dict(column=name, kind=ref.kind, n_reference=ref.count, n_current=cur.count)
+    base: dict[str, Any] = {
+        "column": name,
+        "kind": ref.kind,
+        "n_reference": ref.count,
+        "n_current": cur.count,
+    }
     if ref.kind == "datetime":
         words = "—"
         if ref.count and cur.count:
@@ -123,16 +128,21 @@ def _numeric(
     if sd > 0:
         w_sd, lo_sd, hi_sd = w / sd, lo / sd, hi / sd
         shift = (
-            f"mean {_num(ref.mean, sd)} → {_num(cur.mean, sd)}, {(cur.mean - ref.mean) / sd:+.2f} sd; "
+            f"mean {_num(ref.mean, sd)} → {_num(cur.mean, sd)}, "
+            f"{(cur.mean - ref.mean) / sd:+.2f} sd; "
             f"sd {_num(sd, sd)} → {_num(cur.std, sd)}"
         )
     else:
         notes.append(f"constant in the reference (value {_num(ref.mean)}): effect in raw units")
         w_sd, lo_sd, hi_sd = (float("inf") if w > 0 else 0.0), None, None
         shift = f"constant {_num(ref.mean)} → mean {_num(cur.mean)}, sd {_num(cur.std)}"
-    result: dict[str, Any] = dict(
-        effect="wasserstein_sd", effect_value=w_sd, effect_low=lo_sd, effect_high=hi_sd, shift=shift
-    )
+    result: dict[str, Any] = {
+        "effect": "wasserstein_sd",
+        "effect_value": w_sd,
+        "effect_low": lo_sd,
+        "effect_high": hi_sd,
+        "shift": shift,
+    }
     pvalue = None
     if method in ("auto", "ks"):
         d, bound = stats.ks_statistic(ref.sketch, cur.sketch)
@@ -155,7 +165,7 @@ def _numeric(
             verdict="drift" if w_sd >= t else "no drift",
         )
     else:
-        edges, r, c = stats.quantile_bins(
+        _edges, r, c = stats.quantile_bins(
             ref.sketch, cur.sketch, bins=10 if method == "psi" else 20
         )
         value = stats.psi(r, c) if method == "psi" else stats.jensen_shannon(r, c)
@@ -203,14 +213,14 @@ def _categorical(
     gone = tuple(sorted(set(ref.counts) - set(cur.counts)))
     if ref.other:  # a 'new' value may hide in the reference's other bucket
         new = tuple(v for v in new if cur.counts[v] > 0)
-    base: dict[str, Any] = dict(
-        column=name,
-        kind=ref.kind,
-        n_reference=ref.count,
-        n_current=cur.count,
-        new_categories=new,
-        vanished_categories=gone,
-    )
+    base: dict[str, Any] = {
+        "column": name,
+        "kind": ref.kind,
+        "n_reference": ref.count,
+        "n_current": cur.count,
+        "new_categories": new,
+        "vanished_categories": gone,
+    }
     if ref.count < min_rows or cur.count < min_rows:
         notes.append(f"fewer than {min_rows} values on one side ({ref.count:,} vs {cur.count:,})")
         return ColumnDrift(
@@ -224,9 +234,13 @@ def _categorical(
     shift = f"largest change {names[k]!r} {pr[k]:.1%} → {pc[k]:.1%}"
     if new:
         shift += "; new " + ", ".join(f"{v!r} ({cur.counts[v] / cur.count:.1%})" for v in new[:5])
-    result: dict[str, Any] = dict(
-        effect="jensen_shannon", effect_value=js, effect_low=lo, effect_high=hi, shift=shift
-    )
+    result: dict[str, Any] = {
+        "effect": "jensen_shannon",
+        "effect_value": js,
+        "effect_low": lo,
+        "effect_high": hi,
+        "shift": shift,
+    }
     pvalue = None
     if method in ("auto", "chisquare"):
         chi, pvalue = stats.chi_square(r, c)
@@ -347,7 +361,11 @@ def drift(
     for i, name in enumerate(c for c in names if c in ref and c in cur):
         r, c = ref[name], cur[name]
         a, b, changed = _missing_change(r, c, alpha)
-        missing = dict(missing_reference=a, missing_current=b, missing_changed=changed)
+        missing: dict[str, Any] = {
+            "missing_reference": a,
+            "missing_current": b,
+            "missing_changed": changed,
+        }
         if r.kind != c.kind:
             dtype_changes[name] = (r.dtype, c.dtype)
             results.append(

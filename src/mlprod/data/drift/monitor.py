@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from mlprod.data.drift.compare import DEFAULT_ALPHA, drift
+from mlprod.data.drift.compare import drift
 from mlprod.data.drift.profile import Profile, profile
 from mlprod.data.drift.report import DriftReport
 from mlprod.errors import ConfigurationError
@@ -114,7 +114,8 @@ class DriftMonitor:
         every = window if every is None else every
         if window < 1 or every < 1 or window % every:
             raise ConfigurationError(
-                f"window ({window!r}) and every ({every!r}) must be positive with every dividing window",
+                f"window ({window!r}) and every ({every!r}) must be positive "
+                "with every dividing window",
                 parameter="every",
                 value=every,
             )
@@ -169,7 +170,7 @@ class DriftMonitor:
         if self.schema is not None:
             failures = self.schema.validate(part).failures
             if len(failures):
-                rows = failures["index"] if "index" in failures else failures.index
+                rows = failures.get("index", failures.index)
                 failing = int(pd.Series(rows).dropna().nunique())
         self._remember_predictions(part, idx)
         p = profile(part, bins=self.reference.bins, max_categories=self.reference.max_categories)
@@ -200,7 +201,8 @@ class DriftMonitor:
         if self.metric is None or self.id_column is None or self.prediction_column is None:
             raise ConfigurationError(
                 "add_labels needs id_column, prediction_column and metric on the monitor: "
-                "DriftMonitor(ref, id_column='id', prediction_column='score', metric=roc_auc_score)",
+                "DriftMonitor(ref, id_column='id', prediction_column='score', "
+                "metric=roc_auc_score)",
                 parameter="metric",
             )
         matched = 0
@@ -273,7 +275,8 @@ class DriftMonitor:
                 if c.effect_value is not None and np.isfinite(c.effect_value):
                     name = c.column.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
                     lines.append(
-                        f'{prefix}_column_effect{{column="{name}",effect="{c.effect}"}} {c.effect_value:g}'
+                        f'{prefix}_column_effect{{column="{name}",effect="{c.effect}"}} '
+                        f"{c.effect_value:g}"
                     )
             lines += [
                 f"# HELP {prefix}_column_drifted 1 when the column drifted in the latest window.",

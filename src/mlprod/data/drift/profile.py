@@ -54,6 +54,10 @@ class Profile:
 
     __module__ = "mlprod"
     __slots__ = ("_columns", "bins", "max_categories", "rows")
+    _columns: Mapping[str, ColumnSummary]
+    rows: int
+    bins: int
+    max_categories: int
 
     def __init__(
         self,
@@ -74,7 +78,7 @@ class Profile:
     @property
     def columns(self) -> Mapping[str, ColumnSummary]:
         """Column name -> summary."""
-        return self._columns  # type: ignore[no-any-return]
+        return self._columns
 
     def __getitem__(self, column: str) -> ColumnSummary:
         try:

@@ -262,7 +262,8 @@ class DriftReport(Rendered):
         for c in self.columns:
             if c.missing_changed:
                 issues.append(
-                    f"Missing rate of {c.column!r}: {c.missing_reference:.1%} → {c.missing_current:.1%}."
+                    f"Missing rate of {c.column!r}: "
+                    f"{c.missing_reference:.1%} → {c.missing_current:.1%}."
                 )
             if c.new_categories:
                 issues.append(f"New categories in {c.column!r}: {', '.join(c.new_categories)}.")

@@ -46,7 +46,12 @@ def iter_frames(
                     yield batch.to_pandas()
         elif kind == "csv":
             sep = "\t" if file.suffix.lower() == ".tsv" else ","
-            yield from pd.read_csv(file, sep=sep, chunksize=chunk_rows, usecols=columns)
+            yield from pd.read_csv(
+                file,
+                sep=sep,
+                chunksize=chunk_rows,
+                usecols=None if columns is None else list(columns),
+            )
         else:
             raise ConfigurationError(
                 f"unknown format {kind!r}: use 'parquet' or 'csv'", parameter="format", value=kind
