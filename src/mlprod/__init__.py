@@ -61,6 +61,14 @@ _LAZY: dict[str, tuple[str, str]] = {
     "DatasetStore": ("mlprod.data.snapshots", "DatasetStore"),
     "DatasetVersion": ("mlprod.data.snapshots", "DatasetVersion"),
     "DatasetDiff": ("mlprod.data.snapshots", "DatasetDiff"),
+    # data: drift
+    "profile": ("mlprod.data.drift", "profile"),
+    "profile_files": ("mlprod.data.drift", "profile_files"),
+    "Profile": ("mlprod.data.drift", "Profile"),
+    "drift": ("mlprod.data.drift", "drift"),
+    "DriftReport": ("mlprod.data.drift", "DriftReport"),
+    "DriftMonitor": ("mlprod.data.drift", "DriftMonitor"),
+    "WindowReport": ("mlprod.data.drift", "WindowReport"),
     # models: registry and lineage
     "ModelRegistry": ("mlprod.models.registry", "ModelRegistry"),
     "ModelVersion": ("mlprod.models.version", "ModelVersion"),
@@ -119,6 +127,27 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
         verify_audit_log as verify_audit_log,
     )
     from mlprod.data import checks as checks
+    from mlprod.data.drift import (
+        DriftMonitor as DriftMonitor,
+    )
+    from mlprod.data.drift import (
+        DriftReport as DriftReport,
+    )
+    from mlprod.data.drift import (
+        Profile as Profile,
+    )
+    from mlprod.data.drift import (
+        WindowReport as WindowReport,
+    )
+    from mlprod.data.drift import (
+        drift as drift,
+    )
+    from mlprod.data.drift import (
+        profile as profile,
+    )
+    from mlprod.data.drift import (
+        profile_files as profile_files,
+    )
     from mlprod.data.fingerprint import (
         Fingerprint as Fingerprint,
     )

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from mlprod import __version__
-from mlprod.cli import _audit, _data, _datasets, _demo, _fairness, _info, _registry
+from mlprod.cli import _audit, _data, _datasets, _demo, _drift, _fairness, _info, _registry
 from mlprod.errors import GateFailed, IntegrityError, MlprodError, SchemaError
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
@@ -27,7 +27,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-_AREAS = (_demo, _info, _data, _datasets, _registry, _audit, _fairness)
+_AREAS = (_demo, _info, _data, _datasets, _registry, _audit, _fairness, _drift)
 
 
 def build_parser() -> argparse.ArgumentParser:
