@@ -167,7 +167,8 @@ def test_public_results_have_the_whole_rendering_set(cls, make, tmp_path):
 
     result = make(tmp_path)
     text = result.summary()
-    assert isinstance(text, str) and text.strip()
+    assert isinstance(text, str)
+    assert text.strip()
     markdown = result.to_markdown()
     assert markdown.lstrip().startswith("#")
     html = result.to_html()

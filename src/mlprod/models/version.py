@@ -368,8 +368,6 @@ class AliasChange(render.Rendered):
     verdicts: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)
     seq: int = -1
 
-    __module__ = "mlprod"
-
     def __post_init__(self) -> None:
         object.__setattr__(self, "verdicts", freeze(tuple(self.verdicts)))
 

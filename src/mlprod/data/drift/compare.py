@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from mlprod.data.drift import stats
-from mlprod.data.drift.profile import Profile, profile
+from mlprod.data.drift.profiles import Profile, profile
 from mlprod.data.drift.report import ColumnDrift, DriftReport
 from mlprod.data.drift.summaries import CategoricalSummary, ColumnSummary, NumericSummary
 from mlprod.errors import ConfigurationError

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mlprod.data.drift.compare import drift
-from mlprod.data.drift.profile import Profile, profile
+from mlprod.data.drift.profiles import Profile, profile
 from mlprod.data.drift.report import DriftReport
 from mlprod.errors import ConfigurationError
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from mlprod.data.drift.profile import DEFAULT_BINS, DEFAULT_MAX_CATEGORIES, Profile, profile
+from mlprod.data.drift.profiles import DEFAULT_BINS, DEFAULT_MAX_CATEGORIES, Profile, profile
 from mlprod.errors import ConfigurationError
 
 __all__ = ["iter_frames", "profile_dask", "profile_files"]
