@@ -9,29 +9,39 @@ import mlprod as mp
 import mlprod.errors as errors
 
 ROOT = Path(__file__).resolve().parents[1]
-_NODE = re.compile(r"^[\s│├└─]*([A-Z]\w+)(?: \((\w+)\))?\s*$")
+_NODE = re.compile(r"^([\s│├└─]*)([A-Z]\w+)(?: \((\w+)\))?\s*$")
 
 
-def _drawn(text: str) -> dict[str, str | None]:
-    """Error name -> the builtin base drawn beside it, from a box-drawing tree."""
+def _drawn(text: str) -> dict[str, tuple[str | None, str | None]]:
+    """Error name -> (its parent in the drawing, the builtin base drawn beside it)."""
     start = text.index("MlprodError (Exception)")
-    out: dict[str, str | None] = {}
-    for line in text[start:].splitlines():
+    line_start = text.rindex("\n", 0, start) + 1
+    margin = start - line_start
+    out: dict[str, tuple[str | None, str | None]] = {}
+    stack: list[str] = []
+    for line in text[line_start:].splitlines():
         if not line.strip() or line.strip().startswith("```"):
             break
         match = _NODE.match(line)
-        if match:
-            out[match.group(1)] = match.group(2)
+        if not match:
+            continue  # a description line
+        depth = (len(match.group(1)) - margin) // 4
+        del stack[depth:]
+        name = match.group(2)
+        out[name] = (stack[-1] if stack else None, match.group(3))
+        stack.append(name)
     return out
 
 
-def _actual() -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
+def _actual() -> dict[str, tuple[str | None, str | None]]:
+    out: dict[str, tuple[str | None, str | None]] = {}
     for name in errors.__all__:
         cls = getattr(errors, name)
+        ours = [b.__name__ for b in cls.__bases__ if issubclass(b, mp.MlprodError)]
         builtin = [b.__name__ for b in cls.__bases__ if not issubclass(b, mp.MlprodError)]
         assert len(builtin) <= 1, name
-        out[name] = builtin[0] if builtin else None
+        assert len(ours) <= 1, name
+        out[name] = (ours[0] if ours else None, builtin[0] if builtin else None)
     return out
 
 
@@ -44,8 +54,6 @@ def test_tree_in_the_docs_is_the_hierarchy():
     assert _drawn(text) == _actual()
 
 
-def test_every_error_is_directly_under_mlprod_error():
+def test_every_error_descends_from_mlprod_error():
     for name in errors.__all__:
-        cls = getattr(errors, name)
-        if cls is not mp.MlprodError:
-            assert mp.MlprodError in cls.__bases__, name
+        assert issubclass(getattr(errors, name), mp.MlprodError), name

@@ -10,7 +10,11 @@ base of its own is an ``Exception`` through ``MlprodError``)::
 
     MlprodError (Exception)
     ├── ConfigurationError (ValueError)
-    │   bad arguments or configuration
+    │   │   bad arguments or configuration
+    │   ├── InvalidInput
+    │   │   data passed to a function cannot be used as given
+    │   └── TooCostly
+    │       a run whose estimated cost exceeds its limit; nothing ran
     ├── SchemaError (ValueError)
     │   data failed validation; carries the report
     ├── MissingDependency (ImportError)
@@ -18,12 +22,25 @@ base of its own is an ``Exception`` through ``MlprodError``)::
     ├── NotFound (LookupError)
     │   no such dataset, model, version or alias; suggests the closest
     ├── BudgetExceeded (TimeoutError)
-    │   a latency or cost budget ran out
+    │   a latency or cost budget ran out; says which quantity and unit
+    ├── StorageError (OSError)
+    │   a stored file could not be written or read (full disk, permissions)
+    ├── DatabaseUnavailable (ConnectionError)
+    │   the registry's database cannot be reached
     ├── IntegrityError
+    │   stored bytes or records no longer match their digest
     ├── SerializationError
+    │   │   an object could not be serialised or deserialised
+    │   ├── EncodingError (TypeError)
+    │   │   a value has no single canonical JSON form
+    │   └── UntrustedFormat
+    │       a registry's policy refused a model format before reading it
     ├── GateFailed
+    │   a promotion gate refused to move an alias
     ├── Conflict
+    │   other writers kept changing what the call depended on
     └── Unavailable
+        a guarded model cannot answer now and no fallback did
 
 Examples
 --------
@@ -37,8 +54,12 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as _dt
 import difflib
-from collections.abc import Iterable, Sequence
+import enum
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -89,23 +110,43 @@ class MlprodError(Exception):
 
 
 def _plain(value: Any) -> Any:
-    """JSON-ready facts without the canonical encoder (errors sit below it)."""
+    """JSON-ready facts, without the canonical encoder (which sits above errors).
+
+    Plain JSON types pass; mappings, sequences and sets recurse; objects with
+    ``to_dict()`` (reports, verdicts), dataclasses, datetimes, enums and
+    numpy scalars convert; anything else becomes its ``repr``.
+    """
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
-        return value if value == value and abs(value) != float("inf") else str(value)
-    if isinstance(value, dict):
+        return value if value == value and abs(value) != float("inf") else repr(value)
+    if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
-        return [_plain(v) for v in items]
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted((_plain(v) for v in value), key=repr)
+    if isinstance(value, _dt.datetime | _dt.date | _dt.time):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return _plain(value.value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        try:
+            return _plain(to_dict())
+        except TypeError:
+            pass
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _plain(dataclasses.asdict(value))
     item = getattr(value, "item", None)  # numpy scalars
     if callable(item):
         try:
             return _plain(item())
         except (TypeError, ValueError):
             pass
-    return str(value)
+    return repr(value)
 
 
 class ConfigurationError(MlprodError, ValueError):

@@ -110,10 +110,12 @@ def check_background(model: Any, background: Any, columns: Sequence[str]) -> Non
         raise ConfigurationError("background has no rows", parameter="background")
 
 
+# Tree ensembles whose own split rules route missing values.
+_NAN_TREES = ("HistGradientBoosting", "XGB", "LGBM", "Booster")
+
+
 def check_nan(data: Any, *, parameter: str, method: str, estimator: Any) -> None:
     """Refuse missing values where the chosen explainer cannot take them."""
-    from mlprod.reports.explain_methods import _NAN_TREES
-
     name = type(estimator).__name__
     if method == "tree" and name.startswith(_NAN_TREES):
         return

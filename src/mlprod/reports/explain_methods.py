@@ -41,7 +41,6 @@ _TREE_TYPES = (
     "Booster",
 )
 # Trees whose shap implementation routes missing values as the model does.
-_NAN_TREES = ("HistGradientBoosting", "XGB", "LGBM", "Booster")
 _LINEAR_TYPES = (
     "LinearRegression",
     "Ridge",

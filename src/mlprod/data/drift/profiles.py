@@ -279,8 +279,6 @@ def profile(
         data = data.to_frame(name=data.name if data.name is not None else "value")
     if not isinstance(data, pd.DataFrame):
         if hasattr(data, "to_delayed") and hasattr(data, "npartitions"):
-            from mlprod.data.drift.sources import profile_dask
-
             return profile_dask(data, bins=bins, max_categories=max_categories, columns=columns)
         raise ConfigurationError(
             f"profile needs a pandas or Dask DataFrame, got {type(data).__name__}; "
@@ -300,3 +298,31 @@ def profile(
         str(name): summarise(data[name], bins=bins, max_categories=max_categories) for name in names
     }
     return Profile(summaries, rows=len(data), bins=bins, max_categories=max_categories)
+
+
+def profile_dask(
+    ddf: Any,
+    *,
+    bins: int = DEFAULT_BINS,
+    max_categories: int = DEFAULT_MAX_CATEGORIES,
+    columns: Iterable[str] | None = None,
+) -> Profile:
+    """Profile a Dask DataFrame partition-wise on its scheduler and merge the profiles.
+
+    Only the profiles (kilobytes) travel back from the workers. Runs on the
+    current ``distributed`` client when one is active.
+    """
+    from mlprod._internal.lazy import optional_import
+
+    dask = optional_import("dask", feature="profiling a Dask DataFrame")
+    if columns is not None:
+        ddf = ddf[list(columns)]
+    task = dask.delayed(_profile_partition)
+    parts = dask.compute(*[task(part, bins, max_categories) for part in ddf.to_delayed()])
+    if not parts:
+        return Profile({}, rows=0, bins=bins, max_categories=max_categories)
+    return Profile.merge(list(parts))
+
+
+def _profile_partition(frame: pd.DataFrame, bins: int, max_categories: int) -> Profile:
+    return profile(frame, bins=bins, max_categories=max_categories)

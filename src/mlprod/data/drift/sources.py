@@ -8,16 +8,15 @@ and a few kilobytes per column.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from mlprod.data.drift.profiles import DEFAULT_BINS, DEFAULT_MAX_CATEGORIES, Profile, profile
 from mlprod.errors import ConfigurationError
 
-__all__ = ["iter_frames", "profile_dask", "profile_files"]
+__all__ = ["iter_frames", "profile_files"]
 
 
 def iter_frames(
@@ -92,31 +91,3 @@ def profile_files(
     if not parts:
         return Profile({}, rows=0, bins=bins, max_categories=max_categories)
     return Profile.merge(parts)
-
-
-def profile_dask(
-    ddf: Any,
-    *,
-    bins: int = DEFAULT_BINS,
-    max_categories: int = DEFAULT_MAX_CATEGORIES,
-    columns: Iterable[str] | None = None,
-) -> Profile:
-    """Profile a Dask DataFrame partition-wise on its scheduler and merge the profiles.
-
-    Only the profiles (kilobytes) travel back from the workers. Runs on the
-    current ``distributed`` client when one is active.
-    """
-    from mlprod._internal.lazy import optional_import
-
-    dask = optional_import("dask", feature="profiling a Dask DataFrame")
-    if columns is not None:
-        ddf = ddf[list(columns)]
-    task = dask.delayed(_profile_partition)
-    parts = dask.compute(*[task(part, bins, max_categories) for part in ddf.to_delayed()])
-    if not parts:
-        return Profile({}, rows=0, bins=bins, max_categories=max_categories)
-    return Profile.merge(list(parts))
-
-
-def _profile_partition(frame: pd.DataFrame, bins: int, max_categories: int) -> Profile:
-    return profile(frame, bins=bins, max_categories=max_categories)
