@@ -78,7 +78,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "RegistryVerification": ("mlprod.models.verify", "RegistryVerification"),
     "JoblibSerializer": ("mlprod.models.serializers", "JoblibSerializer"),
     "SkopsSerializer": ("mlprod.models.serializers", "SkopsSerializer"),
-    "gates": ("mlprod.models.gates", ""),
+    "gates": ("mlprod.gates", ""),
     # runtime: the guard
     "guard": ("mlprod.runtime.factory", "guard"),
     "Guard": ("mlprod.runtime.guard", "Guard"),
@@ -109,6 +109,7 @@ _LAZY: dict[str, tuple[str, str]] = {
 __all__ = ["__version__", *_LAZY]
 
 if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZY by a test
+    from mlprod import gates as gates
     from mlprod import protocols as protocols
     from mlprod._internal.clock import ManualClock as ManualClock
     from mlprod._internal.clock import SystemClock as SystemClock
@@ -235,7 +236,6 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.errors import (
         UntrustedFormat as UntrustedFormat,
     )
-    from mlprod.models import gates as gates
     from mlprod.models._lifecycle import GcReport as GcReport
     from mlprod.models.lineage import LineageGraph as LineageGraph
     from mlprod.models.registry import ModelRegistry as ModelRegistry
