@@ -489,3 +489,6 @@ def explainer(
 
 def _label(value: Any) -> str:
     return str(value.item() if hasattr(value, "item") else value)
+
+
+explainer.__module__ = "mlprod"  # documented and reported under its public path

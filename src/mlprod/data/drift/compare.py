@@ -426,3 +426,6 @@ def _with(res: ColumnDrift, **changes: Any) -> ColumnDrift:
     from dataclasses import replace
 
     return replace(res, **changes)
+
+
+drift.__module__ = "mlprod"  # documented and reported under its public path

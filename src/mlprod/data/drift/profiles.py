@@ -326,3 +326,6 @@ def profile_dask(
 
 def _profile_partition(frame: pd.DataFrame, bins: int, max_categories: int) -> Profile:
     return profile(frame, bins=bins, max_categories=max_categories)
+
+
+profile.__module__ = "mlprod"  # documented and reported under its public path

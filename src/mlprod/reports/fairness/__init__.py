@@ -149,3 +149,6 @@ def _fingerprints(y_true: Any, y_pred: Any, y_score: Any, sf: Any, data: Any) ->
     if y_score is not None:
         out["y_score"] = str(fingerprint(col(y_score)))
     return out
+
+
+fairness_report.__module__ = "mlprod"  # documented and reported under its public path
