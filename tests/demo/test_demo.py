@@ -12,13 +12,13 @@ from mlprod.demo import run_demo
 
 pytest.importorskip("sklearn")
 
-ROWS = 1_500
+ROWS = 2_000
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     lines: list[str] = []
-    result = run_demo(tmp_path_factory.mktemp("demo") / "out", rows=ROWS, seed=3, echo=lines.append)
+    result = run_demo(tmp_path_factory.mktemp("demo") / "out", rows=ROWS, seed=7, echo=lines.append)
     return result, lines
 
 
@@ -78,7 +78,7 @@ def test_trace_names_the_version_and_the_training_data(demo):
 
 def test_same_seed_same_numbers(demo, tmp_path):
     result, _ = demo
-    again = run_demo(tmp_path / "again", rows=ROWS, seed=3, echo=lambda _: None)
+    again = run_demo(tmp_path / "again", rows=ROWS, seed=7, echo=lambda _: None)
     for key in ("train_fingerprint", "accuracy", "dirty_rows", "production_version"):
         assert again.facts[key] == result.facts[key]
 
@@ -89,7 +89,7 @@ def test_too_few_rows_is_a_clear_error(tmp_path):
 
 
 def test_cli_runs_the_demo(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path / "cli"), "--rows", str(ROWS), "--seed", "1"]) == 0
+    assert main(["demo", "--out", str(tmp_path / "cli"), "--rows", str(ROWS), "--seed", "7"]) == 0
     out = capsys.readouterr().out
     assert "index.html" in out
     assert "[9/9]" in out
@@ -101,3 +101,38 @@ def test_index_page_is_not_blank_in_a_browser(demo, tmp_path):
     result, _ = demo
     png = screenshot(result.files["index"], tmp_path / "index.png", height=900)
     assert ink(png) > 0.01
+
+
+def test_the_fairness_gate_catches_the_injected_bias(demo):
+    result, _ = demo
+    assert result.facts["refused_gates"] == ["fairness"]
+    evidence = " ".join(result.facts["fairness_evidence"])
+    assert "selection rate" in evidence
+    assert "sex=female" in evidence
+    assert "fails the 0.8–1.25 ratio rule" in evidence
+    assert (
+        result.facts["selection_rate_ratio"]["gbm"]
+        < 0.8
+        <= result.facts["selection_rate_ratio"]["gbm_fixed"]
+    )
+
+
+def test_the_refusal_and_the_promotion_are_on_the_registry_chain(demo):
+    result, _ = demo
+    reg = mp.ModelRegistry(result.out / "registry")
+    history = reg.alias_history("credit", "production")
+    assert [change.version for change in history] == [3]
+    events = reg.events(name="credit")
+    kinds = [e["record"]["event"] for e in events]
+    assert kinds[-2:] == ["alias.refused", "alias.set"]
+
+
+def test_the_drifted_batch_is_flagged(demo):
+    result, _ = demo
+    assert {"income", "debt_ratio", "purpose"} <= set(result.facts["drifted_columns"])
+    assert (result.out / "reports" / "drift.html").exists()
+
+
+def test_behaviour_suite_passes_for_the_production_model(demo):
+    result, _ = demo
+    assert result.facts["behaviour_ok"]

@@ -132,21 +132,64 @@ def dirty(df: pd.DataFrame, *, seed: int) -> tuple[pd.DataFrame, dict[int, str]]
     return out, where
 
 
-def encode(df: pd.DataFrame, features: tuple[str, ...]) -> pd.DataFrame:
-    """The model's input frame: numbers as they are, categories one-hot (``purpose=car``).
+_CATEGORIES = {"purpose": _PURPOSES, "region": _REGIONS}
 
-    Every category gets its column whether or not it occurs in ``df``, so
-    training, serving and drifted batches share one layout.
+
+def encode(df: pd.DataFrame, features: tuple[str, ...]) -> pd.DataFrame:
+    """The model's input frame: numbers as floats, categories one-hot (``purpose=car``).
+
+    Every known category gets its column whether or not it occurs in ``df``
+    (an unknown one sets none), and categories are matched by their text
+    whatever the column's dtype (categorical, ``str``, object), so training,
+    serving and drifted batches share one layout.
     """
-    parts: list[pd.DataFrame | pd.Series] = []
+    names: list[str] = []
+    columns: list[np.ndarray] = []
     for col in features:
         s = df[col]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            for cat in s.cat.categories:
-                parts.append((s == cat).astype("float64").rename(f"{col}={cat}"))
+        if col in _CATEGORIES:
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                labels = np.asarray(s.cat.categories.astype(str), dtype=object)
+                codes = s.cat.codes.to_numpy()
+                text = np.where(codes >= 0, labels[np.maximum(codes, 0)], "")
+            else:
+                text = s.astype("object").to_numpy()
+            for cat in _CATEGORIES[col]:
+                names.append(f"{col}={cat}")
+                columns.append((text == cat).astype("float64"))
         else:
-            parts.append(s.astype("float64"))
-    return pd.concat(parts, axis=1)
+            names.append(col)
+            columns.append(s.to_numpy(dtype="float64", na_value=np.nan))
+    matrix = np.column_stack(columns) if columns else np.empty((len(df), 0))
+    return pd.DataFrame(matrix, index=df.index, columns=names)
+
+
+class CreditModel:
+    """A fitted model behind the encoding: takes application rows as the lender stores them.
+
+    What the registry holds and the gates judge: every version takes the same
+    raw frame, whatever features it uses. ``model`` is the fitted estimator
+    on the encoded frame (what the explanations look inside).
+    """
+
+    def __init__(self, model: object, features: tuple[str, ...]) -> None:
+        self.model = model
+        self.features = tuple(features)
+
+    def encode(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The estimator's input for application rows ``X``."""
+        return encode(X, self.features)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Approve (1) or refuse (0) each application."""
+        return np.asarray(self.model.predict(self.encode(X)))  # type: ignore[attr-defined]
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """The probability of each class, refuse then approve."""
+        return np.asarray(self.model.predict_proba(self.encode(X)))  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        return f"CreditModel({type(self.model).__name__}, features={list(self.features)})"
 
 
 def reweighing(group: pd.Series, label: pd.Series) -> np.ndarray:
@@ -170,3 +213,35 @@ def reweighing(group: pd.Series, label: pd.Series) -> np.ndarray:
     joint = pd.Series(list(zip(g, y)))
     p_gy = joint.map(joint.value_counts() / n)
     return np.asarray(p_g * p_y / p_gy, dtype="float64")
+
+
+def drifted(df: pd.DataFrame, *, seed: int) -> pd.DataFrame:
+    """A production batch six months on: lower incomes, more debt, a new loan purpose.
+
+    Incomes fall by a fifth, debt ratios rise by 0.08, late payments double
+    for a third of applicants, a tenth of loans are for ``"crypto"`` (a
+    purpose the model never saw), and the region mix tilts north.
+
+    Examples
+    --------
+    >>> from mlprod.demo._credit import credit_applications, drifted
+    >>> batch = drifted(credit_applications(500, seed=0), seed=0)
+    >>> "crypto" in set(batch["purpose"].astype(str))
+    True
+    """
+    rng = np.random.default_rng(seed + 2)
+    out = df.copy()
+    n = len(out)
+    out["income"] = np.round(out["income"] * 0.8, -1)
+    out["debt_ratio"] = np.clip(out["debt_ratio"] + 0.08, 0.0, 0.95)
+    late = out["late_payments"].to_numpy().copy()
+    bump = rng.random(n) < 1 / 3
+    late[bump] = late[bump] * 2 + 1
+    out["late_payments"] = late.astype("int64")
+    purpose = out["purpose"].astype("object").to_numpy().copy()
+    purpose[rng.random(n) < 0.1] = "crypto"
+    out["purpose"] = pd.Categorical(purpose, categories=[*_PURPOSES, "crypto"])
+    region = out["region"].astype("object").to_numpy().copy()
+    region[rng.random(n) < 0.3] = "north"
+    out["region"] = pd.Categorical(region, categories=_REGIONS)
+    return out
