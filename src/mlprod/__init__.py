@@ -58,6 +58,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "Fingerprint": ("mlprod.data.fingerprint", "Fingerprint"),
     "DatasetStore": ("mlprod.data.snapshots", "DatasetStore"),
     "DatasetVersion": ("mlprod.data.snapshots", "DatasetVersion"),
+    "StoreGcReport": ("mlprod.data.snapshots", "StoreGcReport"),
+    "StoreProblem": ("mlprod.data.snapshots", "StoreProblem"),
+    "StoreVerification": ("mlprod.data.snapshots", "StoreVerification"),
     "DatasetDiff": ("mlprod.data.snapshots", "DatasetDiff"),
     # models: registry and lineage
     "ModelRegistry": ("mlprod.models.registry", "ModelRegistry"),
@@ -122,6 +125,15 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     )
     from mlprod.data.snapshots import (
         DatasetVersion as DatasetVersion,
+    )
+    from mlprod.data.snapshots import (
+        StoreGcReport as StoreGcReport,
+    )
+    from mlprod.data.snapshots import (
+        StoreProblem as StoreProblem,
+    )
+    from mlprod.data.snapshots import (
+        StoreVerification as StoreVerification,
     )
     from mlprod.data.validation import (
         Column as Column,

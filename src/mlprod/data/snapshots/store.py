@@ -30,6 +30,9 @@ from mlprod._internal.environment import environment
 from mlprod.data.fingerprint import fingerprint
 from mlprod.data.snapshots.backend import Backend
 from mlprod.data.snapshots.diff import DatasetDiff
+from mlprod.data.snapshots.gc import StoreGcReport, collect
+from mlprod.data.snapshots.objects import object_location, write_object
+from mlprod.data.snapshots.verify import StoreVerification, check_content, verify_store
 from mlprod.data.snapshots.version import FORMAT, DatasetVersion
 from mlprod.errors import ConfigurationError, IntegrityError, NotFound
 
@@ -252,7 +255,7 @@ class DatasetStore:
         True
         """
         version = name if isinstance(name, DatasetVersion) else self.get(name, ref)
-        path = self._object_path(version.object_key, ".parquet")
+        path = object_location(self._backend, version)
         if not self._backend.exists(path):
             raise IntegrityError(
                 f"The data of {version.ref} is missing from the store ({path}). Restore it from a "
@@ -284,16 +287,12 @@ class DatasetStore:
                     expected=version.object_key,
                     actual=key.hex,
                 )
+            check_content(frame, version, path)
         return frame
 
     # ------------------------------------------------------------ writing
 
     def _write_object(self, frame: pd.DataFrame, key: str) -> tuple[str, int]:
-        meta_path = self._object_path(key, ".json")
-        data_path = self._object_path(key, ".parquet")
-        if self._backend.exists(meta_path) and self._backend.exists(data_path):
-            meta = json.loads(self._backend.read_bytes(meta_path))
-            return str(meta["sha256"]), int(meta["bytes"])
         buf = io.BytesIO()
         try:
             frame.to_parquet(buf, engine="pyarrow", compression="zstd")
@@ -320,9 +319,9 @@ class DatasetStore:
                 value=changed,
             )
         digest = sha256_bytes(data)
-        self._backend.write_atomic(self._object_path(key, ".parquet"), data)
-        meta = {"sha256": digest, "bytes": len(data), "rows": len(frame), "format": FORMAT}
-        self._backend.write_atomic(meta_path, canonical_json(meta))
+        # Keyed by the digest of the bytes, not by the logical fingerprint: two writers of
+        # equal content but different bytes (object vs str columns) never share a file.
+        write_object(self._backend, self._object_path(digest, ".parquet"), data)
         return digest, len(data)
 
     def _resolve_parent(self, parent: Any) -> str:
@@ -453,6 +452,25 @@ class DatasetStore:
                 )
             self._write_tag(name, tag, target.version)
         return self._read_version(name, target.version)
+
+    def verify(self) -> StoreVerification:
+        """Check every version: data present, bytes as recorded, fingerprint as committed.
+
+        Returns
+        -------
+        StoreVerification
+        """
+        return verify_store(self)
+
+    def gc(self, *, grace: float = 86_400.0, dry_run: bool = True) -> StoreGcReport:
+        """Remove data no version references, older than ``grace`` seconds (a dry run by default).
+
+        Returns
+        -------
+        StoreGcReport
+            What was removed (or, with ``dry_run=True``, would be); each removal is logged.
+        """
+        return collect(self, grace=grace, dry_run=dry_run)
 
     # ------------------------------------------------------------ diff
 
