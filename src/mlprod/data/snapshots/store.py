@@ -30,6 +30,9 @@ from mlprod._internal.environment import environment
 from mlprod.data.fingerprint import fingerprint
 from mlprod.data.snapshots.backend import Backend
 from mlprod.data.snapshots.diff import DatasetDiff
+from mlprod.data.snapshots.dtypes import describe as describe_dtypes
+from mlprod.data.snapshots.dtypes import describe_index
+from mlprod.data.snapshots.dtypes import restore as restore_dtypes
 from mlprod.data.snapshots.gc import StoreGcReport, collect
 from mlprod.data.snapshots.objects import object_location, write_object
 from mlprod.data.snapshots.verify import StoreVerification, check_content, verify_store
@@ -406,7 +409,8 @@ class DatasetStore:
                 "object_key": key,
                 "sha256": sha,
                 "bytes": size,
-                "dtypes": {str(c): str(t) for c, t in frame.dtypes.items()},
+                "dtypes": describe_dtypes(frame),
+                "index": describe_index(frame.index),
             }
             folder = self._versions_dir(name)
             while not self._backend.create_exclusive(
@@ -515,16 +519,9 @@ class DatasetStore:
 def _restore_dtypes(
     frame: pd.DataFrame, version: DatasetVersion | None, original: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """Give object columns back their ``object`` dtype (Parquet reads strings as ``str``)."""
+    """Give the columns and index back the exact dtypes recorded at commit."""
     if original is not None:
-        wanted = {str(c): str(t) for c, t in original.dtypes.items()}
-    elif version is not None:
-        wanted = dict(version.pandas_dtypes)
-    else:
-        return frame
-    for column in frame.columns:
-        if wanted.get(str(column)) == "object" and frame[column].dtype != object:
-            values = frame[column].astype(object)
-            # None is the missing marker object columns usually hold (all are one to a fingerprint)
-            frame[column] = values.where(values.notna(), None)
+        return restore_dtypes(frame, describe_dtypes(original), describe_index(original.index))
+    if version is not None:
+        return restore_dtypes(frame, version.pandas_dtypes, version.pandas_index)
     return frame
