@@ -36,6 +36,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "EncodingError": ("mlprod.errors", "EncodingError"),
     "UntrustedFormat": ("mlprod.errors", "UntrustedFormat"),
     "StorageError": ("mlprod.errors", "StorageError"),
+    "UnstorableColumn": ("mlprod.errors", "UnstorableColumn"),
     "DatabaseUnavailable": ("mlprod.errors", "DatabaseUnavailable"),
     "configure_logging": ("mlprod._internal.logging", "configure_logging"),
     "environment": ("mlprod._internal.environment", "environment"),
@@ -185,6 +186,9 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     )
     from mlprod.errors import (
         StorageError as StorageError,
+    )
+    from mlprod.errors import (
+        UnstorableColumn as UnstorableColumn,
     )
     from mlprod.errors import (
         Unavailable as Unavailable,

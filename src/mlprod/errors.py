@@ -431,3 +431,29 @@ class DatabaseUnavailable(MlprodError, ConnectionError):
         super().__init__(message)
         self.url = url
         self.reason = reason
+
+
+class UnstorableColumn(ConfigurationError):
+    """A column of a frame cannot be stored so that it loads back exactly.
+
+    Raised by :meth:`~mlprod.DatasetStore.commit` before anything is written.
+
+    Attributes
+    ----------
+    column:
+        The offending column's name (as given).
+    reason:
+        Why it cannot be stored (``"complex numbers"``, ``"name is NaN"``, ...).
+
+    Examples
+    --------
+    >>> import mlprod as mp
+    >>> err = mp.UnstorableColumn("no", column="z", reason="complex numbers")
+    >>> isinstance(err, ValueError), err.column, err.reason
+    (True, 'z', 'complex numbers')
+    """
+
+    def __init__(self, message: str, *, column: Any, reason: str) -> None:
+        super().__init__(message, parameter="df", value=repr(column))
+        self.column = column
+        self.reason = reason

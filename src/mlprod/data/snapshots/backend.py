@@ -16,7 +16,28 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from mlprod.errors import StorageError
+
 __all__ = ["Backend"]
+
+
+@contextlib.contextmanager
+def _storage_errors(path: str, operation: str) -> Iterator[None]:
+    """Turn a failed write (full disk, size limit, no permission) into a StorageError."""
+    try:
+        yield
+    except StorageError:
+        raise
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise StorageError(
+            f"Could not {operation} {path}: {reason}. Nothing was committed and the previous "
+            "versions are intact; free space (or raise the limit, or fix permissions) and "
+            "commit again.",
+            path=path,
+            operation=f"{operation} dataset file",
+            reason=reason,
+        ) from exc
 
 _PROCESS_LOCKS: dict[str, threading.Lock] = {}
 _PROCESS_LOCKS_GUARD = threading.Lock()
@@ -59,6 +80,10 @@ class Backend:
 
     def write_atomic(self, path: str, data: bytes) -> None:
         """Write ``data`` to ``path`` so readers see the old file or the whole new one."""
+        with _storage_errors(path, "write"):
+            self._write_atomic(path, data)
+
+    def _write_atomic(self, path: str, data: bytes) -> None:
         parent = path.rsplit("/", 1)[0]
         self.fs.makedirs(parent, exist_ok=True)
         tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"
@@ -80,6 +105,10 @@ class Backend:
 
     def create_exclusive(self, path: str, data: bytes) -> bool:
         """Write ``path`` only if it does not exist yet; ``False`` if it did."""
+        with _storage_errors(path, "create"):
+            return self._create_exclusive(path, data)
+
+    def _create_exclusive(self, path: str, data: bytes) -> bool:
         if self.local:
             parent = os.path.dirname(path)
             os.makedirs(parent, exist_ok=True)
@@ -100,7 +129,7 @@ class Backend:
                     os.unlink(tmp)
         if self.fs.exists(path):
             return False
-        self.write_atomic(path, data)
+        self._write_atomic(path, data)
         return True
 
     @contextlib.contextmanager

@@ -33,6 +33,7 @@ from mlprod.data.snapshots.diff import DatasetDiff
 from mlprod.data.snapshots.dtypes import describe as describe_dtypes
 from mlprod.data.snapshots.dtypes import describe_index
 from mlprod.data.snapshots.dtypes import restore as restore_dtypes
+from mlprod.data.snapshots.frames import check_frame, check_root, read_frame
 from mlprod.data.snapshots.gc import StoreGcReport, collect
 from mlprod.data.snapshots.objects import object_location, write_object
 from mlprod.data.snapshots.verify import StoreVerification, check_content, verify_store
@@ -115,6 +116,7 @@ class DatasetStore:
     def __init__(
         self, root: str | os.PathLike[str], *, storage_options: Mapping[str, Any] | None = None
     ) -> None:
+        check_root(root)
         self._backend = Backend(root, dict(storage_options or {}))
         self.root = self._backend.url
 
@@ -278,7 +280,7 @@ class DatasetStore:
                     expected=version.sha256,
                     actual=actual,
                 )
-        frame = _restore_dtypes(pd.read_parquet(io.BytesIO(data)), version)
+        frame = _restore_dtypes(read_frame(data), version)
         if verify:
             key = fingerprint(frame, index=True)
             if key.hex != version.object_key:
@@ -298,7 +300,9 @@ class DatasetStore:
     def _write_object(self, frame: pd.DataFrame, key: str) -> tuple[str, int]:
         buf = io.BytesIO()
         try:
-            frame.to_parquet(buf, engine="pyarrow", compression="zstd")
+            frame.to_parquet(
+                buf, engine="pyarrow", compression="zstd", use_compliant_nested_type=False
+            )
         except (TypeError, ValueError, ImportError) as exc:
             raise ConfigurationError(
                 f"Cannot store this frame as Parquet: {exc}. Convert the offending column "
@@ -307,7 +311,7 @@ class DatasetStore:
                 parameter="df",
             ) from exc
         data = buf.getvalue()
-        back = _restore_dtypes(pd.read_parquet(io.BytesIO(data)), None, frame)
+        back = _restore_dtypes(read_frame(data), None, frame)
         if fingerprint(back, index=True).hex != key:
             changed = [
                 str(c)
@@ -385,6 +389,7 @@ class DatasetStore:
             _check_tag(_check_name("tag", t)) for t in ([tags] if isinstance(tags, str) else tags)
         ]
         frame = _to_frame(df)
+        check_frame(frame)
         key = fingerprint(frame, index=True).hex
         content = fingerprint(frame)
         sha, size = self._write_object(frame, key)
