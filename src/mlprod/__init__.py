@@ -188,10 +188,10 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
         StorageError as StorageError,
     )
     from mlprod.errors import (
-        UnstorableColumn as UnstorableColumn,
+        Unavailable as Unavailable,
     )
     from mlprod.errors import (
-        Unavailable as Unavailable,
+        UnstorableColumn as UnstorableColumn,
     )
     from mlprod.errors import (
         UntrustedFormat as UntrustedFormat,

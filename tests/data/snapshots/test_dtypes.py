@@ -79,7 +79,8 @@ def test_all_dtypes_in_one_frame(store: mp.DatasetStore) -> None:
 def test_nan_in_an_object_column_stays_nan(store: mp.DatasetStore) -> None:
     df = pd.DataFrame({"c": pd.Series(["a", np.nan], dtype=object)})
     value = store.load(store.commit(df, name="nan"))["c"].iloc[1]
-    assert isinstance(value, float) and np.isnan(value)
+    assert isinstance(value, float)
+    assert np.isnan(value)
 
 
 @pytest.mark.skipif(not _PANDAS3, reason="the str dtype is pandas 3's")

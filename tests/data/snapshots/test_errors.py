@@ -47,7 +47,8 @@ def test_unstorable_columns_are_named(
         store.commit(frame, name="t")
     assert repr(err.value.column) == column
     assert reason in err.value.reason
-    assert isinstance(err.value, mp.MlprodError) and isinstance(err.value, ValueError)
+    assert isinstance(err.value, mp.MlprodError)
+    assert isinstance(err.value, ValueError)
     assert not (tmp_path / "datasets").exists()  # nothing written
 
 
@@ -108,9 +109,7 @@ def test_full_disk_raises_storage_error_and_keeps_the_previous_state(tmp_path: P
         env={**os.environ, "PYTHONPATH": _SRC},
         check=True,
     ).stdout
-    assert out.startswith("StorageError|write dataset file") or out.startswith(
-        "StorageError|create dataset file"
-    ), out
+    assert out.startswith(("StorageError|write dataset", "StorageError|create dataset")), out
     assert "File too large" in out
     after = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert after == before  # no partial object, no temporary, no manifest

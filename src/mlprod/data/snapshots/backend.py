@@ -39,6 +39,7 @@ def _storage_errors(path: str, operation: str) -> Iterator[None]:
             reason=reason,
         ) from exc
 
+
 _PROCESS_LOCKS: dict[str, threading.Lock] = {}
 _PROCESS_LOCKS_GUARD = threading.Lock()
 

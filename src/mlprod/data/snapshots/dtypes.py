@@ -21,6 +21,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["describe", "describe_index", "restore"]
@@ -34,7 +35,7 @@ def _spec(dtype: Any, values: pd.Series | pd.Index | None = None) -> str:
         return "str" if dtype.storage == "pyarrow" else "str[python]"
     if isinstance(dtype, pd.ArrowDtype):
         return f"arrow:{dtype.pyarrow_dtype}"
-    if dtype == object and values is not None:
+    if isinstance(dtype, np.dtype) and dtype.kind == "O" and values is not None:
         missing = values[pd.isna(values)]
         if len(missing) and all(isinstance(v, float) and math.isnan(v) for v in missing):
             return "object:nan"
@@ -46,7 +47,7 @@ def _dtype(spec: str) -> Any:
         return pd.StringDtype(spec[7:-1])
     if spec in {"str", "str[python]"}:
         storage = "pyarrow" if spec == "str" else "python"
-        return pd.StringDtype(storage, na_value=float("nan"))  # type: ignore[call-arg]
+        return pd.StringDtype(storage, na_value=float("nan"))
     if spec.startswith("arrow:"):
         return pd.ArrowDtype(_arrow_type(spec[6:]))
     return pd.api.types.pandas_dtype(spec)
@@ -58,7 +59,8 @@ def _arrow_type(text: str) -> Any:
     aliases = {"date32[day]": pa.date32(), "date64[ms]": pa.date64(), "string": pa.string()}
     if text in aliases:
         return aliases[text]
-    return pd.ArrowDtype.construct_from_string(f"{text}[pyarrow]").pyarrow_dtype
+    dtype: Any = pd.ArrowDtype.construct_from_string(f"{text}[pyarrow]")
+    return dtype.pyarrow_dtype
 
 
 def describe(frame: pd.DataFrame) -> dict[str, str]:
@@ -103,7 +105,7 @@ def restore(
         if spec is None:
             continue
         try:
-            cast = _cast(frame.iloc[:, i], spec)
+            cast: Any = _cast(frame.iloc[:, i], spec)
         except (TypeError, ValueError, ImportError):
             continue
         if cast is not frame.iloc[:, i]:

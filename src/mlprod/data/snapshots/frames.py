@@ -53,8 +53,9 @@ def _refuse(column: Any, reason: str, fix: str) -> UnstorableColumn:
 def check_frame(frame: pd.DataFrame) -> None:
     """Raise :class:`~mlprod.UnstorableColumn` for the first column that cannot round-trip."""
     seen: dict[str, Any] = {}
-    for column in frame.columns:
-        parts = column if isinstance(column, tuple) else (column,)
+    columns: list[Any] = list(frame.columns)
+    for column in columns:
+        parts: tuple[Any, ...] = column if isinstance(column, tuple) else (column,)
         if any(isinstance(p, float) and math.isnan(p) for p in parts):
             raise _refuse(column, "name is NaN", "Rename it: df.columns = [...].")
         text = str(column)
@@ -89,4 +90,5 @@ def read_frame(data: bytes) -> pd.DataFrame:
         def mapper(kind: Any) -> Any:
             return pd.ArrowDtype(kind) if pa.types.is_nested(kind) else None
 
-        return table.to_pandas(types_mapper=mapper)
+        out: pd.DataFrame = table.to_pandas(types_mapper=mapper)
+        return out

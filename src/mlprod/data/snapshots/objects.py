@@ -17,7 +17,7 @@ from mlprod.data.snapshots.backend import Backend
 if TYPE_CHECKING:
     from mlprod.data.snapshots.version import DatasetVersion
 
-__all__ = ["object_location", "write_object", "referenced_objects"]
+__all__ = ["object_location", "referenced_objects", "write_object"]
 
 
 def _path(backend: Backend, key: str) -> str:
