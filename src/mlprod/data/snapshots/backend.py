@@ -28,12 +28,14 @@ def _storage_errors(path: str, operation: str) -> Iterator[None]:
         yield
     except StorageError:
         raise
-    except OSError as exc:
-        reason = exc.strerror or str(exc) or type(exc).__name__
+    except (FileNotFoundError, FileExistsError, ValueError, TypeError, KeyError):
+        raise
+    except Exception as exc:  # a storage service's own errors (botocore's) are OSErrors too
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise StorageError(
             f"Could not {operation} {path}: {reason}. Nothing was committed and the previous "
-            "versions are intact; free space (or raise the limit, or fix permissions) and "
-            "commit again.",
+            "versions are intact; free space (or raise the limit, fix permissions, or check "
+            "that the storage service is reachable) and try again.",
             path=path,
             operation=f"{operation} dataset file",
             reason=reason,
@@ -60,24 +62,30 @@ class Backend:
         self.local = "file" in (protocol if isinstance(protocol, tuple) else (protocol,))
         if self.local:
             self.root = os.path.abspath(self.root)
-        self.fs.makedirs(self.root, exist_ok=True)
+        with _storage_errors(self.root, "create the store folder"):
+            self.fs.makedirs(self.root, exist_ok=True)
 
     def path(self, *parts: str) -> str:
         """The full path of ``parts`` under the root."""
         return "/".join([self.root, *parts])
 
     def exists(self, path: str) -> bool:
-        return bool(self.fs.exists(path))
+        with _storage_errors(path, "check"):
+            return bool(self.fs.exists(path))
 
     def read_bytes(self, path: str) -> bytes:
-        data: bytes = self.fs.cat_file(path)
+        with _storage_errors(path, "read"):
+            data: bytes = self.fs.cat_file(path)
         return data
 
     def list_names(self, folder: str) -> list[str]:
         """Base names of the entries directly in ``folder`` (empty if it does not exist)."""
-        if not self.fs.exists(folder):
+        if not self.exists(folder):
             return []
-        return sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(folder, detail=False))
+        with _storage_errors(folder, "list"):
+            return sorted(
+                p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(folder, detail=False)
+            )
 
     def write_atomic(self, path: str, data: bytes) -> None:
         """Write ``data`` to ``path`` so readers see the old file or the whole new one."""
@@ -128,9 +136,15 @@ class Backend:
             finally:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
-        if self.fs.exists(path):
+        try:
+            # A conditional create (S3 If-None-Match, a local "xb" open): one writer wins.
+            self.fs.pipe_file(path, data, mode="create")
+        except FileExistsError:
             return False
-        self._write_atomic(path, data)
+        except TypeError:  # a backend without create mode: check, then write whole
+            if self.fs.exists(path):
+                return False
+            self._write_atomic(path, data)
         return True
 
     @contextlib.contextmanager
