@@ -87,7 +87,8 @@ _WORKER = textwrap.dedent(
     url, options, kind, rounds = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]
     store = mp.DatasetStore(url, storage_options=options)
     for i in range(int(rounds)):
-        text = pd.Series([f"v{i}-{j}" for j in range(20)], dtype=object if kind == "object" else "str")
+        dtype = object if kind == "object" else "str"
+        text = pd.Series([f"v{i}-{j}" for j in range(20)], dtype=dtype)
         store.commit(pd.DataFrame({"text": text}), name="t", message=kind)
     print("done")
     """
