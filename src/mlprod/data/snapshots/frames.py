@@ -12,6 +12,7 @@ import math
 import os
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mlprod.errors import ConfigurationError, UnstorableColumn
@@ -66,6 +67,33 @@ def check_frame(frame: pd.DataFrame) -> None:
                 "Parquet names columns by text; rename one of them.",
             )
         seen[text] = column
+    flat = not isinstance(frame.columns, pd.MultiIndex)
+    kinds = {type(c) for c in columns}
+    for column in columns:
+        if isinstance(column, bool | np.bool_):
+            raise _refuse(column, "name is a boolean", "Rename it to text: df.columns = [...].")
+        if flat and isinstance(column, tuple):
+            raise _refuse(
+                column,
+                "name is a tuple in flat columns",
+                "Use pd.MultiIndex.from_tuples(df.columns) or rename it to text.",
+            )
+    if len(kinds) > 1:
+        names = sorted(t.__name__ for t in kinds)
+        odd = next(c for c in columns if type(c) is not type(columns[0]))
+        raise _refuse(
+            odd,
+            f"column names mix types ({', '.join(names)}), and Parquet stores them as text",
+            "Give every column a name of one type, e.g. df.columns = df.columns.map(str).",
+        )
+    if not columns and len(frame):
+        raise ConfigurationError(
+            f"Cannot commit a frame with {len(frame)} rows but no columns: Parquet keeps no "
+            "rows without columns, so it would load back empty. Add a column (e.g. the index "
+            "with df.reset_index()).",
+            parameter="df",
+            value=len(frame),
+        )
     for i, column in enumerate(frame.columns):
         dtype = frame.dtypes.iloc[i]
         if getattr(dtype, "kind", "") == "c":
