@@ -36,8 +36,15 @@ def test_roots_that_cannot_be_a_store(tmp_path: Path, root: Any) -> None:
         (pd.DataFrame({np.nan: [1]}), "nan", "NaN"),
         (pd.DataFrame({0: [1], "0": [2]}), "'0'", "same as column 0"),
         (pd.DataFrame({"z": np.array([1 + 2j, 3j])}), "'z'", "complex"),
+        (pd.DataFrame({True: [1]}), "True", "boolean"),
+        (pd.DataFrame({"a": [1], 1: [2]}), "1", "mix types (int, str)"),
+        (
+            pd.DataFrame([[1]], columns=pd.Index([("a", 1)], tupleize_cols=False)),
+            "('a', 1)",
+            "tuple",
+        ),
     ],
-    ids=["nan-name", "0-and-'0'", "complex128"],
+    ids=["nan-name", "0-and-'0'", "complex128", "bool-name", "mixed-names", "tuple-name"],
 )
 def test_unstorable_columns_are_named(
     tmp_path: Path, frame: pd.DataFrame, column: str, reason: str
@@ -75,6 +82,11 @@ def test_nested_arrow_columns_round_trip(tmp_path: Path, kind: Any) -> None:
     loaded = store.load(store.commit(df, name="t"))
     pd.testing.assert_frame_equal(loaded, df)
     assert store.verify().ok
+
+
+def test_rows_without_columns_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(mp.ConfigurationError, match="3 rows but no columns"):
+        mp.DatasetStore(tmp_path).commit(pd.DataFrame(index=range(3)), name="t")
 
 
 _FULL_DISK = textwrap.dedent(
