@@ -26,9 +26,9 @@ _WRITER = textwrap.dedent(
     root, kind, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
     store = mp.DatasetStore(root)
     for i in range(rounds):
-        values = [f"city-{i}-{j}" for j in range(50)]
+        values = [f"city-{i}-{j}" for j in range(2000)]
         column = pd.Series(values, dtype=object if kind == "object" else "str")
-        store.commit(pd.DataFrame({"city": column, "n": range(50)}), name="t", message=kind)
+        store.commit(pd.DataFrame({"city": column, "n": range(2000)}), name="t", message=kind)
         print(i, flush=True)
     """
 )
@@ -46,13 +46,13 @@ def _writer(root: Path, kind: str, rounds: int) -> subprocess.Popen[str]:
 
 def test_equal_content_different_bytes_from_two_processes(tmp_path: Path) -> None:
     # object vs str text columns: one fingerprint, different Parquet bytes, committed at once
-    writers = [_writer(tmp_path, "object", 6), _writer(tmp_path, "str", 6)]
+    writers = [_writer(tmp_path, "object", 8), _writer(tmp_path, "str", 8)]
     for w in writers:
         assert w.wait(timeout=120) == 0
     store = mp.DatasetStore(tmp_path)
     versions = store.log("t")
-    assert len(versions) == 12
-    assert len({v.version for v in versions}) == 12
+    assert len(versions) == 16
+    assert len({v.version for v in versions}) == 16
     for v in versions:
         loaded = store.load(v)
         assert loaded["city"].tolist()[0].startswith("city-")
@@ -64,7 +64,7 @@ def test_equal_content_different_bytes_from_two_processes(tmp_path: Path) -> Non
     assert any(len(shas) == 2 for shas in by_round.values())
     result = store.verify()
     assert result.ok, result.summary()
-    assert result.versions == 12
+    assert result.versions == 16
 
 
 def test_kill_minus_nine_mid_commit_leaves_every_version_loadable(tmp_path: Path) -> None:

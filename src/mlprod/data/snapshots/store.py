@@ -2,16 +2,15 @@
 
 Layout under the store root (a local directory or any fsspec URL)::
 
-    objects/ab/<key>.parquet    the frame, content-addressed (stored once)
-    objects/ab/<key>.json       its SHA-256 and size, written after the data
+    objects/ab/<sha256>.parquet               the frame's bytes, named by their digest
     datasets/<name>/versions/00000001.json    one immutable manifest per version
     datasets/<name>/tags/<tag>.json           a movable name for a version
 
-``<key>`` is the frame's fingerprint including its index, so two commits of
-the same content share one object. Every file is written under a temporary
-name and renamed into place, and a version exists exactly when its manifest
-does, so a crash mid-commit leaves the store as it was.
-"""
+Objects are named by the SHA-256 of their bytes (see ``objects``), so equal
+bytes are stored once and a manifest can never point at bytes it did not
+record. Every file is written under a temporary name and renamed into place
+(or created exclusively), and a version exists exactly when its manifest
+does, so a crash mid-commit leaves the store as it was."""
 
 from __future__ import annotations
 
