@@ -36,6 +36,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "EncodingError": ("mlprod.errors", "EncodingError"),
     "UntrustedFormat": ("mlprod.errors", "UntrustedFormat"),
     "StorageError": ("mlprod.errors", "StorageError"),
+    "UnstorableColumn": ("mlprod.errors", "UnstorableColumn"),
     "DatabaseUnavailable": ("mlprod.errors", "DatabaseUnavailable"),
     "configure_logging": ("mlprod._internal.logging", "configure_logging"),
     "environment": ("mlprod._internal.environment", "environment"),
@@ -60,6 +61,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "PartialFingerprint": ("mlprod.data.fingerprint", "PartialFingerprint"),
     "DatasetStore": ("mlprod.data.snapshots", "DatasetStore"),
     "DatasetVersion": ("mlprod.data.snapshots", "DatasetVersion"),
+    "StoreGcReport": ("mlprod.data.snapshots", "StoreGcReport"),
+    "StoreProblem": ("mlprod.data.snapshots", "StoreProblem"),
+    "StoreVerification": ("mlprod.data.snapshots", "StoreVerification"),
     "DatasetDiff": ("mlprod.data.snapshots", "DatasetDiff"),
     # data: drift
     "profile": ("mlprod.data.drift", "profile"),
@@ -170,6 +174,15 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     from mlprod.data.snapshots import (
         DatasetVersion as DatasetVersion,
     )
+    from mlprod.data.snapshots import (
+        StoreGcReport as StoreGcReport,
+    )
+    from mlprod.data.snapshots import (
+        StoreProblem as StoreProblem,
+    )
+    from mlprod.data.snapshots import (
+        StoreVerification as StoreVerification,
+    )
     from mlprod.data.validation import (
         CheckFailures as CheckFailures,
     )
@@ -232,6 +245,9 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
     )
     from mlprod.errors import (
         Unavailable as Unavailable,
+    )
+    from mlprod.errors import (
+        UnstorableColumn as UnstorableColumn,
     )
     from mlprod.errors import (
         UntrustedFormat as UntrustedFormat,

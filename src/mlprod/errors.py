@@ -13,8 +13,10 @@ base of its own is an ``Exception`` through ``MlprodError``)::
     │   │   bad arguments or configuration
     │   ├── InvalidInput
     │   │   data passed to a function cannot be used as given
-    │   └── TooCostly
-    │       a run whose estimated cost exceeds its limit; nothing ran
+    │   ├── TooCostly
+    │   │   a run whose estimated cost exceeds its limit; nothing ran
+    │   └── UnstorableColumn
+    │       a column the dataset store cannot round-trip exactly (names the column)
     ├── SchemaError (ValueError)
     │   data failed validation; carries the report
     ├── MissingDependency (ImportError)
@@ -79,6 +81,7 @@ __all__ = [
     "StorageError",
     "TooCostly",
     "Unavailable",
+    "UnstorableColumn",
     "UntrustedFormat",
 ]
 
@@ -600,6 +603,32 @@ class TooCostly(ConfigurationError):
         self.estimated_seconds = estimated_seconds
         self.limit_seconds = limit_seconds
         self.suggestion = suggestion
+
+
+class UnstorableColumn(ConfigurationError):
+    """A column of a frame cannot be stored so that it loads back exactly.
+
+    Raised by :meth:`~mlprod.DatasetStore.commit` before anything is written.
+
+    Attributes
+    ----------
+    column:
+        The offending column's name (as given).
+    reason:
+        Why it cannot be stored (``"complex numbers"``, ``"name is NaN"``, ...).
+
+    Examples
+    --------
+    >>> import mlprod as mp
+    >>> err = mp.UnstorableColumn("no", column="z", reason="complex numbers")
+    >>> isinstance(err, ValueError), err.column, err.reason
+    (True, 'z', 'complex numbers')
+    """
+
+    def __init__(self, message: str, *, column: Any, reason: str) -> None:
+        super().__init__(message, parameter="df", value=repr(column))
+        self.column = column
+        self.reason = reason
 
 
 # Every error reports its public path (mlprod.NotFound), however it was added.

@@ -1,4 +1,4 @@
-"""``mlprod hash`` and ``mlprod data commit|log|diff|show``."""
+"""``mlprod hash`` and ``mlprod data commit|log|diff|show|verify|gc``."""
 
 from __future__ import annotations
 
@@ -245,3 +245,48 @@ def register(sub: Any) -> None:
     show_p.add_argument("--store", help=store_help)
     show_p.add_argument("--json", action="store_true")
     show_p.set_defaults(handler=_show)
+    _register_upkeep(data_sub, store_help)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    result = _store(args).verify()
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        print(result.summary())
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _gc(args: argparse.Namespace) -> int:
+    report = _store(args).gc(grace=args.grace, dry_run=not args.apply)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        print(report.summary())
+    return EXIT_OK
+
+
+def _register_upkeep(data_sub: Any, store_help: str) -> None:
+    verify_p = data_sub.add_parser(
+        "verify", help="check every version's data: present, unmodified, as committed"
+    )
+    verify_p.add_argument("--store", help=store_help)
+    verify_p.add_argument("--json", action="store_true")
+    verify_p.set_defaults(handler=_verify)
+
+    gc_p = data_sub.add_parser(
+        "gc",
+        help="remove data no version references (dry run unless --apply)",
+        description="List (or with --apply remove) stored objects no version references and "
+        "temporary files of stopped writes, older than the grace period.",
+    )
+    gc_p.add_argument("--apply", action="store_true", help="remove them (default: only list)")
+    gc_p.add_argument(
+        "--grace",
+        type=float,
+        default=86_400.0,
+        help="minimum age in seconds of a file to remove (default: 86400, a day)",
+    )
+    gc_p.add_argument("--store", help=store_help)
+    gc_p.add_argument("--json", action="store_true")
+    gc_p.set_defaults(handler=_gc)

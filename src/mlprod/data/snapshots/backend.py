@@ -16,7 +16,31 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from mlprod.errors import StorageError
+
 __all__ = ["Backend"]
+
+
+@contextlib.contextmanager
+def _storage_errors(path: str, operation: str) -> Iterator[None]:
+    """Turn a failed write (full disk, size limit, no permission) into a StorageError."""
+    try:
+        yield
+    except StorageError:
+        raise
+    except (FileNotFoundError, FileExistsError, ValueError, TypeError, KeyError):
+        raise
+    except Exception as exc:  # a storage service's own errors (botocore's) are OSErrors too
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise StorageError(
+            f"Could not {operation} {path}: {reason}. Nothing was committed and the previous "
+            "versions are intact; free space (or raise the limit, fix permissions, or check "
+            "that the storage service is reachable) and try again.",
+            path=path,
+            operation=f"{operation} dataset file",
+            reason=reason,
+        ) from exc
+
 
 _PROCESS_LOCKS: dict[str, threading.Lock] = {}
 _PROCESS_LOCKS_GUARD = threading.Lock()
@@ -38,27 +62,37 @@ class Backend:
         self.local = "file" in (protocol if isinstance(protocol, tuple) else (protocol,))
         if self.local:
             self.root = os.path.abspath(self.root)
-        self.fs.makedirs(self.root, exist_ok=True)
+        with _storage_errors(self.root, "create the store folder"):
+            self.fs.makedirs(self.root, exist_ok=True)
 
     def path(self, *parts: str) -> str:
         """The full path of ``parts`` under the root."""
         return "/".join([self.root, *parts])
 
     def exists(self, path: str) -> bool:
-        return bool(self.fs.exists(path))
+        with _storage_errors(path, "check"):
+            return bool(self.fs.exists(path))
 
     def read_bytes(self, path: str) -> bytes:
-        data: bytes = self.fs.cat_file(path)
+        with _storage_errors(path, "read"):
+            data: bytes = self.fs.cat_file(path)
         return data
 
     def list_names(self, folder: str) -> list[str]:
         """Base names of the entries directly in ``folder`` (empty if it does not exist)."""
-        if not self.fs.exists(folder):
+        if not self.exists(folder):
             return []
-        return sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(folder, detail=False))
+        with _storage_errors(folder, "list"):
+            return sorted(
+                p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(folder, detail=False)
+            )
 
     def write_atomic(self, path: str, data: bytes) -> None:
         """Write ``data`` to ``path`` so readers see the old file or the whole new one."""
+        with _storage_errors(path, "write"):
+            self._write_atomic(path, data)
+
+    def _write_atomic(self, path: str, data: bytes) -> None:
         parent = path.rsplit("/", 1)[0]
         self.fs.makedirs(parent, exist_ok=True)
         tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"
@@ -80,6 +114,10 @@ class Backend:
 
     def create_exclusive(self, path: str, data: bytes) -> bool:
         """Write ``path`` only if it does not exist yet; ``False`` if it did."""
+        with _storage_errors(path, "create"):
+            return self._create_exclusive(path, data)
+
+    def _create_exclusive(self, path: str, data: bytes) -> bool:
         if self.local:
             parent = os.path.dirname(path)
             os.makedirs(parent, exist_ok=True)
@@ -98,9 +136,15 @@ class Backend:
             finally:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
-        if self.fs.exists(path):
+        try:
+            # A conditional create (S3 If-None-Match, a local "xb" open): one writer wins.
+            self.fs.pipe_file(path, data, mode="create")
+        except FileExistsError:
             return False
-        self.write_atomic(path, data)
+        except TypeError:  # a backend without create mode: check, then write whole
+            if self.fs.exists(path):
+                return False
+            self._write_atomic(path, data)
         return True
 
     @contextlib.contextmanager

@@ -2,16 +2,15 @@
 
 Layout under the store root (a local directory or any fsspec URL)::
 
-    objects/ab/<key>.parquet    the frame, content-addressed (stored once)
-    objects/ab/<key>.json       its SHA-256 and size, written after the data
+    objects/ab/<sha256>.parquet               the frame's bytes, named by their digest
     datasets/<name>/versions/00000001.json    one immutable manifest per version
     datasets/<name>/tags/<tag>.json           a movable name for a version
 
-``<key>`` is the frame's fingerprint including its index, so two commits of
-the same content share one object. Every file is written under a temporary
-name and renamed into place, and a version exists exactly when its manifest
-does, so a crash mid-commit leaves the store as it was.
-"""
+Objects are named by the SHA-256 of their bytes (see ``objects``), so equal
+bytes are stored once and a manifest can never point at bytes it did not
+record. Every file is written under a temporary name and renamed into place
+(or created exclusively), and a version exists exactly when its manifest
+does, so a crash mid-commit leaves the store as it was."""
 
 from __future__ import annotations
 
@@ -30,6 +29,13 @@ from mlprod._internal.environment import environment
 from mlprod.data.fingerprint import fingerprint
 from mlprod.data.snapshots.backend import Backend
 from mlprod.data.snapshots.diff import DatasetDiff
+from mlprod.data.snapshots.dtypes import describe as describe_dtypes
+from mlprod.data.snapshots.dtypes import describe_index
+from mlprod.data.snapshots.dtypes import restore as restore_dtypes
+from mlprod.data.snapshots.frames import check_frame, check_root, read_frame
+from mlprod.data.snapshots.gc import StoreGcReport, collect
+from mlprod.data.snapshots.objects import object_location, write_object
+from mlprod.data.snapshots.verify import StoreVerification, check_content, verify_store
 from mlprod.data.snapshots.version import FORMAT, DatasetVersion
 from mlprod.errors import ConfigurationError, IntegrityError, NotFound
 
@@ -111,6 +117,7 @@ class DatasetStore:
     def __init__(
         self, root: str | os.PathLike[str], *, storage_options: Mapping[str, Any] | None = None
     ) -> None:
+        check_root(root)
         self._backend = Backend(root, dict(storage_options or {}))
         self.root = self._backend.url
 
@@ -254,7 +261,7 @@ class DatasetStore:
         True
         """
         version = name if isinstance(name, DatasetVersion) else self.get(name, ref)
-        path = self._object_path(version.object_key, ".parquet")
+        path = object_location(self._backend, version)
         if not self._backend.exists(path):
             raise IntegrityError(
                 f"The data of {version.ref} is missing from the store ({path}). Restore it from a "
@@ -274,7 +281,7 @@ class DatasetStore:
                     expected=version.sha256,
                     actual=actual,
                 )
-        frame = _restore_dtypes(pd.read_parquet(io.BytesIO(data)), version)
+        frame = _restore_dtypes(read_frame(data), version)
         if verify:
             key = fingerprint(frame, index=True)
             if key.hex != version.object_key:
@@ -286,19 +293,17 @@ class DatasetStore:
                     expected=version.object_key,
                     actual=key.hex,
                 )
+            check_content(frame, version, path)
         return frame
 
     # ------------------------------------------------------------ writing
 
     def _write_object(self, frame: pd.DataFrame, key: str) -> tuple[str, int]:
-        meta_path = self._object_path(key, ".json")
-        data_path = self._object_path(key, ".parquet")
-        if self._backend.exists(meta_path) and self._backend.exists(data_path):
-            meta = json.loads(self._backend.read_bytes(meta_path))
-            return str(meta["sha256"]), int(meta["bytes"])
         buf = io.BytesIO()
         try:
-            frame.to_parquet(buf, engine="pyarrow", compression="zstd")
+            frame.to_parquet(
+                buf, engine="pyarrow", compression="zstd", use_compliant_nested_type=False
+            )
         except (TypeError, ValueError, ImportError) as exc:
             raise ConfigurationError(
                 f"Cannot store this frame as Parquet: {exc}. Convert the offending column "
@@ -307,7 +312,7 @@ class DatasetStore:
                 parameter="df",
             ) from exc
         data = buf.getvalue()
-        back = _restore_dtypes(pd.read_parquet(io.BytesIO(data)), None, frame)
+        back = _restore_dtypes(read_frame(data), None, frame)
         if fingerprint(back, index=True).hex != key:
             changed = [
                 str(c)
@@ -322,9 +327,9 @@ class DatasetStore:
                 value=changed,
             )
         digest = sha256_bytes(data)
-        self._backend.write_atomic(self._object_path(key, ".parquet"), data)
-        meta = {"sha256": digest, "bytes": len(data), "rows": len(frame), "format": FORMAT}
-        self._backend.write_atomic(meta_path, canonical_json(meta))
+        # Keyed by the digest of the bytes, not by the logical fingerprint: two writers of
+        # equal content but different bytes (object vs str columns) never share a file.
+        write_object(self._backend, self._object_path(digest, ".parquet"), data)
         return digest, len(data)
 
     def _resolve_parent(self, parent: Any) -> str:
@@ -385,6 +390,7 @@ class DatasetStore:
             _check_tag(_check_name("tag", t)) for t in ([tags] if isinstance(tags, str) else tags)
         ]
         frame = _to_frame(df)
+        check_frame(frame)
         key = fingerprint(frame, index=True).hex
         content = fingerprint(frame)
         sha, size = self._write_object(frame, key)
@@ -409,7 +415,8 @@ class DatasetStore:
                 "object_key": key,
                 "sha256": sha,
                 "bytes": size,
-                "dtypes": {str(c): str(t) for c, t in frame.dtypes.items()},
+                "dtypes": describe_dtypes(frame),
+                "index": describe_index(frame.index),
             }
             folder = self._versions_dir(name)
             while not self._backend.create_exclusive(
@@ -456,6 +463,25 @@ class DatasetStore:
             self._write_tag(name, tag, target.version)
         return self._read_version(name, target.version)
 
+    def verify(self) -> StoreVerification:
+        """Check every version: data present, bytes as recorded, fingerprint as committed.
+
+        Returns
+        -------
+        StoreVerification
+        """
+        return verify_store(self)
+
+    def gc(self, *, grace: float = 86_400.0, dry_run: bool = True) -> StoreGcReport:
+        """Remove data no version references, older than ``grace`` seconds (a dry run by default).
+
+        Returns
+        -------
+        StoreGcReport
+            What was removed (or, with ``dry_run=True``, would be); each removal is logged.
+        """
+        return collect(self, grace=grace, dry_run=dry_run)
+
     # ------------------------------------------------------------ diff
 
     def _frame_of(self, ref: Any) -> tuple[pd.DataFrame, str]:
@@ -499,16 +525,9 @@ class DatasetStore:
 def _restore_dtypes(
     frame: pd.DataFrame, version: DatasetVersion | None, original: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """Give object columns back their ``object`` dtype (Parquet reads strings as ``str``)."""
+    """Give the columns and index back the exact dtypes recorded at commit."""
     if original is not None:
-        wanted = {str(c): str(t) for c, t in original.dtypes.items()}
-    elif version is not None:
-        wanted = dict(version.pandas_dtypes)
-    else:
-        return frame
-    for column in frame.columns:
-        if wanted.get(str(column)) == "object" and frame[column].dtype != object:
-            values = frame[column].astype(object)
-            # None is the missing marker object columns usually hold (all are one to a fingerprint)
-            frame[column] = values.where(values.notna(), None)
+        return restore_dtypes(frame, describe_dtypes(original), describe_index(original.index))
+    if version is not None:
+        return restore_dtypes(frame, version.pandas_dtypes, version.pandas_index)
     return frame

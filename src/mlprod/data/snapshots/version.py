@@ -48,7 +48,10 @@ class DatasetVersion(Rendered):
     sha256:
         SHA-256 of the stored Parquet bytes.
     pandas_dtypes:
-        The pandas dtype of each column as committed (``str(dtype)``).
+        The pandas dtype of each column as committed (a precise spec, see
+        :mod:`mlprod.data.snapshots.dtypes`).
+    pandas_index:
+        The index's dtype spec and ``freq``, restored on load.
 
     Examples
     --------
@@ -74,6 +77,7 @@ class DatasetVersion(Rendered):
     object_key: str = field(default="", repr=False)
     sha256: str = field(default="", repr=False)
     pandas_dtypes: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    pandas_index: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ref(self) -> str:
@@ -105,6 +109,7 @@ class DatasetVersion(Rendered):
             "object_key": self.object_key,
             "sha256": self.sha256,
             "dtypes": dict(self.pandas_dtypes),
+            "index": dict(self.pandas_index),
         }
 
     @classmethod
@@ -124,6 +129,7 @@ class DatasetVersion(Rendered):
             object_key=data.get("object_key", ""),
             sha256=data.get("sha256", ""),
             pandas_dtypes=data.get("dtypes", {}),
+            pandas_index=data.get("index", {}),
         )
 
     def _document(self, **options: Any) -> Document:
