@@ -290,9 +290,7 @@ def test_structured_array_fingerprints_as_its_fields() -> None:
     assert mp.fingerprint(arr, ordered=False) == mp.fingerprint(frame, ordered=False)
 
 
-@pytest.mark.parametrize(
-    "typ", ["date32", "time32", "date64", "timestamp"], ids=lambda t: str(t)
-)
+@pytest.mark.parametrize("typ", ["date32", "time32", "date64", "timestamp"], ids=lambda t: str(t))
 def test_arrow_temporal_columns_fingerprint(typ: str) -> None:
     import datetime
 

@@ -227,7 +227,7 @@ def _categorical_encoder(series: pd.Series) -> ColumnEncoder:
     cat_words, _ = inner.encode(0, n_cats, np.empty(n_cats, np.uint64))
     cat_words = [w.copy() for w in cat_words]
     codes = np.asarray(series.array.codes)
-    name = categorical_dtype_name(inner.dtype, dtype.ordered, cat_words)
+    name = categorical_dtype_name(inner.dtype, bool(dtype.ordered), cat_words)
 
     def encode(s: int, e: int, out: U64) -> tuple[Words, npt.NDArray[np.bool_] | None]:
         block = codes[s:e]

@@ -34,8 +34,8 @@ from mlprod._internal.canonical import canonical_json, sha256_bytes
 from mlprod.data.fingerprint import runs as fingerprint_runs
 from mlprod.data.fingerprint.blocks import block_encoder_for
 from mlprod.data.fingerprint.columns import encoder_for, unify_dtypes
-from mlprod.data.fingerprint.options import check_options
 from mlprod.data.fingerprint.kernels import finish_rows, fold_column, new_accumulator
+from mlprod.data.fingerprint.options import check_options
 from mlprod.data.fingerprint.runs import BlockRun, run_of
 from mlprod.data.fingerprint.value import ALGORITHM, Fingerprint
 from mlprod.errors import ConfigurationError

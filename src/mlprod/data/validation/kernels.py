@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlprod.data.validation.temporal import comparable
 from mlprod.errors import ConfigurationError
 
 __all__ = [
@@ -109,6 +110,7 @@ def bound_for(values: Any, bound: Any) -> Any:
 def violations(values: Any, op: str, bound: Any) -> np.ndarray | None:
     """Cells where ``values <op> bound`` is false (missing cells never count)."""
     bound = bound_for(values, bound)
+    values = comparable(values, bound)
     num = numeric_view(values)
     if num is not None and len(num):
         # Cheap check first: the extremes decide without allocating a mask.

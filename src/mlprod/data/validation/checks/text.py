@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from mlprod.data.validation.checks.base import BuiltinCheck
+from mlprod.data.validation.checks.settings import check_bounds, check_pattern, check_text_values
 from mlprod.data.validation.kernels import (
     DISTINCT_MIN_ROWS,
     arrow_failures,
@@ -85,6 +86,10 @@ class str_matches(_TextCheck):  # noqa: N801
     pattern: str
     kind: ClassVar[str] = "str_matches"
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_pattern(self.kind, self.pattern)
+
     def _arrow(self, strings: Any) -> Any:
         import pyarrow.compute as pc
 
@@ -107,6 +112,10 @@ class str_contains(_TextCheck):  # noqa: N801
 
     pattern: str
     kind: ClassVar[str] = "str_contains"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_pattern(self.kind, self.pattern)
 
     def _arrow(self, strings: Any) -> Any:
         import pyarrow.compute as pc
@@ -138,6 +147,7 @@ class str_length(_TextCheck):  # noqa: N801
             raise ConfigurationError(
                 "str_length needs min_value, max_value or both.", parameter="min_value"
             )
+        check_bounds(self.kind, self.min_value, self.max_value, integral=True)
 
     def _arrow(self, strings: Any) -> Any:
         import pyarrow.compute as pc
@@ -172,6 +182,10 @@ class str_startswith(_TextCheck):  # noqa: N801
     prefix: str
     kind: ClassVar[str] = "str_startswith"
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_text_values(self.kind, "prefix", self.prefix)
+
     def _arrow(self, strings: Any) -> Any:
         import pyarrow.compute as pc
 
@@ -194,6 +208,10 @@ class str_endswith(_TextCheck):  # noqa: N801
 
     suffix: str
     kind: ClassVar[str] = "str_endswith"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_text_values(self.kind, "suffix", self.suffix)
 
     def _arrow(self, strings: Any) -> Any:
         import pyarrow.compute as pc
