@@ -16,13 +16,12 @@ import pandas as pd
 from mlprod.data.validation.checks.base import BuiltinCheck
 from mlprod.data.validation.checks.settings import check_bounds, check_pattern, check_text_values
 from mlprod.data.validation.kernels import (
-    DISTINCT_MIN_ROWS,
     arrow_failures,
     arrow_strings,
-    few_distinct,
     object_text_failures,
     strip_nulls,
 )
+from mlprod.data.validation.textpath import category_failures, use_distinct
 from mlprod.errors import ConfigurationError
 
 __all__ = [
@@ -44,13 +43,18 @@ class _TextCheck(BuiltinCheck):
     def _python(self, series: pd.Series) -> pd.Series:
         raise TypeError
 
+    #: Estimated cost of the Arrow kernel per row, in ns (see :mod:`..textpath`).
+    row_cost_ns: ClassVar[float] = 3.0
+
     def failures(self, values: Any, null: np.ndarray | None) -> np.ndarray | None:
+        if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+            return category_failures(self, values)
         strings = arrow_strings(values)
         if strings is not None:
             import pyarrow as pa
 
             try:
-                if len(strings) >= DISTINCT_MIN_ROWS and few_distinct(strings):
+                if use_distinct(strings, self.row_cost_ns):
                     return strip_nulls(self._by_distinct(strings), null)
                 return strip_nulls(arrow_failures(self._arrow(strings)), null)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -85,6 +89,7 @@ class str_matches(_TextCheck):  # noqa: N801
 
     pattern: str
     kind: ClassVar[str] = "str_matches"
+    row_cost_ns: ClassVar[float] = 30.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -112,6 +117,7 @@ class str_contains(_TextCheck):  # noqa: N801
 
     pattern: str
     kind: ClassVar[str] = "str_contains"
+    row_cost_ns: ClassVar[float] = 30.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -140,6 +146,7 @@ class str_length(_TextCheck):  # noqa: N801
     min_value: int | None = None
     max_value: int | None = None
     kind: ClassVar[str] = "str_length"
+    row_cost_ns: ClassVar[float] = 6.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
