@@ -29,7 +29,7 @@ __all__ = ["HASH_ROW_NS", "MIN_ROWS", "SAMPLE", "estimate_distinct", "use_distin
 
 #: Columns shorter than this always run per row: a sample costs more than it saves.
 MIN_ROWS = 50_000
-#: The sample's size, taken as an evenly spaced stride through the column.
+#: The sample's size (positions drawn at random with a fixed seed).
 SAMPLE = 8_192
 #: One hash pass (``pc.unique``) per row when few values are distinct.
 HASH_ROW_NS = 9.0
@@ -51,8 +51,13 @@ def estimate_distinct(strings: Any) -> int:
     import pyarrow.compute as pc
 
     n = len(strings)
-    step = max(n // SAMPLE, 1)
-    sample = strings[::step] if step > 1 else strings
+    if n > SAMPLE:
+        # random positions (fixed seed: the choice is reproducible), not a stride, which a
+        # periodic column would alias
+        positions = np.random.default_rng(0).integers(0, n, SAMPLE)
+        sample = strings.take(positions)
+    else:
+        sample = strings
     counts = pc.value_counts(sample).field("counts").to_numpy(zero_copy_only=False)
     seen = len(counts)
     f1 = int(np.count_nonzero(counts == 1))
