@@ -257,7 +257,9 @@ def _arrow_encoder(series: pd.Series) -> ColumnEncoder:
         or pa.types.is_temporal(typ)
     )
     if not numeric:
-        values = np.asarray(series.array.to_numpy(dtype=object, na_value=None), dtype=object)
+        # Arrow's own Python values: pandas' conversion turns a struct's ints into floats
+        # when a null is present in the chunk, so the value would depend on the chunking
+        values = pd.Series(chunked.to_pylist(), dtype=object).to_numpy()
         enc = _object_encoder(values)
         return ColumnEncoder(dtype, enc.encode)
     floating = pa.types.is_floating(typ)
