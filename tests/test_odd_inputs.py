@@ -207,3 +207,73 @@ STORE_RAW = {"nan-name", "0-and-'0'", "complex", "list[pyarrow]"}
 )
 def test_dataset_store_commit_load(tmp_path: Any, case: str) -> None:
     _store_roundtrip(tmp_path, FRONT_CASES[case]())
+
+
+class _Echo:
+    """A model that returns one finite number per input row."""
+
+    def predict(self, X: Any) -> np.ndarray:
+        return np.zeros(len(X))
+
+
+def _guard_predict(frame: pd.DataFrame) -> None:
+    g = mp.guard(_Echo())
+    try:
+        out = g.predict(frame)
+    except mp.MlprodError as err:
+        _names_a_column_or_reason(err, frame)
+        return
+    assert len(out) == len(frame)
+
+
+def _audit_append(tmp_path: Any, frame: pd.DataFrame) -> None:
+    log = mp.AuditLog(str(tmp_path / "audit.jsonl"))
+    try:
+        log.append({"inputs": frame.to_dict(orient="list"), "columns": list(frame.columns)})
+    except mp.MlprodError as err:
+        _names_a_column_or_reason(err, frame)
+        return
+    finally:
+        log.close()
+    assert mp.verify_audit_log(str(tmp_path / "audit.jsonl")).ok
+
+
+def _registry_roundtrip(tmp_path: Any, frame: pd.DataFrame) -> None:
+    reg = mp.ModelRegistry(str(tmp_path / "reg"))
+    try:
+        mv = reg.register("odd", {"weights": [1, 2]}, signature=frame)
+    except mp.MlprodError as err:
+        _names_a_column_or_reason(err, frame)
+        return
+    assert reg.load("odd", mv.version) == {"weights": [1, 2]}
+
+
+# raw errors seen in code this sweep does not own (models/, audit/)
+OTHER_RAW = {
+    ("audit", "complex"): "audit/: AuditLog.append of a complex value raises a raw TypeError "
+    "from canonical JSON",
+    ("registry", "date32[pyarrow]"): "models/: register(signature=frame) with a date32[pyarrow] "
+    "column raises NotImplementedError (as_unit)",
+    ("registry", "duplicate-names"): "models/: register(signature=frame) with duplicate column "
+    "names raises a raw pandas ValueError",
+}
+
+
+@pytest.mark.parametrize(
+    ("door", "case"),
+    [
+        pytest.param(d, c, marks=pytest.mark.xfail(strict=True, reason=OTHER_RAW[(d, c)]))
+        if (d, c) in OTHER_RAW
+        else (d, c)
+        for d in ("guard", "audit", "registry")
+        for c in FRONT_CASES
+    ],
+)
+def test_other_front_doors(tmp_path: Any, door: str, case: str) -> None:
+    frame = FRONT_CASES[case]()
+    if door == "guard":
+        _guard_predict(frame)
+    elif door == "audit":
+        _audit_append(tmp_path, frame)
+    else:
+        _registry_roundtrip(tmp_path, frame)
