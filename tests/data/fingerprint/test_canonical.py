@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 
 import mlprod as mp
+from mlprod.data.fingerprint.compute import PartialFingerprint
 from mlprod.data.fingerprint.kernels import hash_bytes_reference, hash_utf8
 
 
@@ -189,7 +190,7 @@ def test_categoricals_hash_their_values_not_their_codes():
     assert mp.fingerprint(a) == mp.fingerprint(b)
     assert mp.fingerprint(a) != mp.fingerprint(a.astype(str))
     ordered = pd.DataFrame({"c": pd.Categorical(["x", "y", "x"], ordered=True)})
-    assert mp.fingerprint(ordered).schema[0][1] == "category[string, ordered]"
+    assert mp.fingerprint(ordered).schema[0][1].startswith("category[string, ordered, order=")
 
 
 def test_numpy_arrays_and_series_are_accepted():
@@ -253,3 +254,60 @@ def test_bad_inputs_get_clear_errors():
         mp.fingerprint(iter([]))
     with pytest.raises(mp.ConfigurationError, match="fingerprint_files"):
         mp.fingerprint("data.parquet")
+
+
+@pytest.mark.parametrize("ordered_fp", [True, False])
+def test_ordered_categoricals_with_reversed_category_order_differ(ordered_fp: bool) -> None:
+    values = ["x", "y", "x"]
+    a = pd.DataFrame({"c": pd.Categorical(values, categories=["x", "y"], ordered=True)})
+    b = pd.DataFrame({"c": pd.Categorical(values, categories=["y", "x"], ordered=True)})
+    assert (a["c"] < "y").tolist() != (b["c"] < "y").tolist()  # they compare differently
+    assert mp.fingerprint(a, ordered=ordered_fp) != mp.fingerprint(b, ordered=ordered_fp)
+    same = pd.DataFrame({"c": pd.Categorical(values, categories=["x", "y"], ordered=True)})
+    assert mp.fingerprint(a, ordered=ordered_fp) == mp.fingerprint(same, ordered=ordered_fp)
+    # unordered categoricals still ignore category order
+    ua, ub = a.astype({"c": "category"}), b.copy()
+    ub["c"] = ub["c"].cat.as_unordered()
+    ua["c"] = ua["c"].cat.as_unordered()
+    assert mp.fingerprint(ua, ordered=ordered_fp) == mp.fingerprint(ub, ordered=ordered_fp)
+
+
+@pytest.mark.parametrize("option", ["ordered", "index", "columns_ordered"])
+@pytest.mark.parametrize("value", ["no", 0, None, "False"])
+def test_fingerprint_refuses_non_boolean_options(option: str, value: object) -> None:
+    df = pd.DataFrame({"a": [1, 2]})
+    with pytest.raises(mp.ConfigurationError, match=option) as err:
+        mp.fingerprint(df, **{option: value})  # type: ignore[arg-type]
+    assert err.value.parameter == option
+    with pytest.raises(mp.ConfigurationError):
+        PartialFingerprint.of(df, **{option: value})  # type: ignore[arg-type]
+
+
+def test_structured_array_fingerprints_as_its_fields() -> None:
+    arr = np.array([(1, 2.0), (3, 4.5)], dtype=[("a", "i8"), ("b", "f8")])
+    frame = pd.DataFrame({"a": [1, 3], "b": [2.0, 4.5]})
+    assert mp.fingerprint(arr) == mp.fingerprint(frame)
+    assert mp.fingerprint(arr, ordered=False) == mp.fingerprint(frame, ordered=False)
+
+
+@pytest.mark.parametrize("typ", ["date32", "time32", "date64", "timestamp"], ids=lambda t: str(t))
+def test_arrow_temporal_columns_fingerprint(typ: str) -> None:
+    import datetime
+
+    import pyarrow as pa
+
+    types = {
+        "date32": (pa.date32(), [datetime.date(2020, 1, 1), None, datetime.date(1969, 12, 31)]),
+        "date64": (pa.date64(), [datetime.date(2020, 1, 1), None, datetime.date(1969, 12, 31)]),
+        "time32": (pa.time32("s"), [datetime.time(1), None, datetime.time(23, 59)]),
+        "timestamp": (pa.timestamp("us"), [datetime.datetime(2020, 1, 1), None, None]),
+    }
+    pa_type, values = types[typ]
+    df = pd.DataFrame({"d": pd.array(values, dtype=pd.ArrowDtype(pa_type))})
+    whole = mp.fingerprint(df)
+    assert whole == mp.fingerprint([df.iloc[:1], df.iloc[1:]])
+    assert mp.fingerprint(df, ordered=False) == mp.fingerprint(df.iloc[::-1], ordered=False)
+    changed = df.copy()
+    changed.loc[0, "d"] = values[2] if values[2] is not None else values[0]
+    if values[2] is not None:
+        assert mp.fingerprint(changed) != whole

@@ -32,7 +32,7 @@ import numpy.typing as npt
 import pandas as pd
 import xxhash
 
-from mlprod.data.fingerprint.columns import _object_text, encoder_for
+from mlprod.data.fingerprint.columns import _object_text, categorical_dtype_name, encoder_for
 from mlprod.data.fingerprint.kernels import U64
 
 __all__ = [
@@ -405,7 +405,7 @@ def _categorical_encoder(series: pd.Series) -> tuple[str, BlockEncoder] | None:
     table = CategoryTable.of(np.array(words[0], dtype=np.uint64, copy=True))
     codes = np.asarray(series.array.codes)
     # the dtype name of mlprod.data.fingerprint.columns, without a second encoder
-    name = f"category[{inner.dtype}{', ordered' if dtype.ordered else ''}]"
+    name = categorical_dtype_name(inner.dtype, bool(dtype.ordered), words)
 
     def encode(s: int, e: int, scratch: U64) -> ColumnPiece:
         return ColumnPiece(e - s, (codes[s:e],), categorical=True, categories=table)

@@ -201,6 +201,23 @@ def _object_encoder(values: np.ndarray) -> ColumnEncoder:
     return ColumnEncoder("object", encode)
 
 
+def categorical_dtype_name(inner: str, ordered: bool, words: Sequence[U64]) -> str:
+    """The canonical dtype of a categorical: ``category[string]``, or with its order.
+
+    An ordered categorical's category order decides how its values sort and
+    compare, so it is part of the dtype: a short digest of the categories'
+    words in order (``category[string, ordered, order=1f0c...]``).
+    """
+    if not ordered:
+        return f"category[{inner}]"
+    import hashlib
+
+    h = hashlib.sha256()
+    for w in words:
+        h.update(np.ascontiguousarray(w, dtype=np.uint64).tobytes())
+    return f"category[{inner}, ordered, order={h.hexdigest()[:16]}]"
+
+
 def _categorical_encoder(series: pd.Series) -> ColumnEncoder:
     dtype = series.dtype
     assert isinstance(dtype, pd.CategoricalDtype)
@@ -210,7 +227,7 @@ def _categorical_encoder(series: pd.Series) -> ColumnEncoder:
     cat_words, _ = inner.encode(0, n_cats, np.empty(n_cats, np.uint64))
     cat_words = [w.copy() for w in cat_words]
     codes = np.asarray(series.array.codes)
-    name = f"category[{inner.dtype}{', ordered' if dtype.ordered else ''}]"
+    name = categorical_dtype_name(inner.dtype, bool(dtype.ordered), cat_words)
 
     def encode(s: int, e: int, out: U64) -> tuple[Words, npt.NDArray[np.bool_] | None]:
         block = codes[s:e]
@@ -240,7 +257,9 @@ def _arrow_encoder(series: pd.Series) -> ColumnEncoder:
         or pa.types.is_temporal(typ)
     )
     if not numeric:
-        values = np.asarray(series.array.to_numpy(dtype=object, na_value=None), dtype=object)
+        # Arrow's own Python values: pandas' conversion turns a struct's ints into floats
+        # when a null is present in the chunk, so the value would depend on the chunking
+        values = pd.Series(chunked.to_pylist(), dtype=object).to_numpy()
         enc = _object_encoder(values)
         return ColumnEncoder(dtype, enc.encode)
     floating = pa.types.is_floating(typ)
@@ -255,7 +274,11 @@ def _arrow_encoder(series: pd.Series) -> ColumnEncoder:
             vals = pc.fill_null(piece, False).to_numpy(zero_copy_only=False).astype(np.int64)
         elif pa.types.is_temporal(typ):
             vals = pc.fill_null(
-                piece.view(pa.int64()) if typ.bit_width == 64 else piece.cast(pa.int64()), 0
+                # 32-bit temporals (date32, time32) have no direct cast to int64
+                piece.view(pa.int64())
+                if typ.bit_width == 64
+                else piece.view(pa.int32()).cast(pa.int64()),
+                0,
             ).to_numpy(zero_copy_only=False)
         else:
             vals = pc.fill_null(piece, 0).to_numpy(zero_copy_only=False)

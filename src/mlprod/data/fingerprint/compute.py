@@ -35,6 +35,7 @@ from mlprod.data.fingerprint import runs as fingerprint_runs
 from mlprod.data.fingerprint.blocks import block_encoder_for
 from mlprod.data.fingerprint.columns import encoder_for, unify_dtypes
 from mlprod.data.fingerprint.kernels import finish_rows, fold_column, new_accumulator
+from mlprod.data.fingerprint.options import check_options
 from mlprod.data.fingerprint.runs import BlockRun, run_of
 from mlprod.data.fingerprint.value import ALGORITHM, Fingerprint
 from mlprod.errors import ConfigurationError
@@ -121,6 +122,7 @@ class PartialFingerprint:
 
         ``start`` is the table position of the chunk's first row.
         """
+        check_options({"ordered": ordered, "index": index, "columns_ordered": columns_ordered})
         return _state_of(
             _as_frame(frame),
             ordered=ordered,
@@ -274,6 +276,9 @@ def _as_frame(data: Any) -> pd.DataFrame:
     if isinstance(data, pd.Index):
         return _as_frame(pd.Series(data, copy=False))
     if isinstance(data, np.ndarray):
+        if data.dtype.names is not None and data.ndim == 1:
+            # a structured (record) array: one column per field
+            return pd.DataFrame(data)
         if data.ndim == 1:
             return _as_frame(pd.Series(data, copy=False))
         if data.ndim == 2:
@@ -512,6 +517,7 @@ def fingerprint(
     True
     """
     opts = {"ordered": ordered, "index": index, "columns_ordered": columns_ordered}
+    check_options(opts)
     if _is_dask(data):
         return _dask_state(data, **opts).result()
     if isinstance(data, pd.DataFrame | pd.Series | pd.Index | np.ndarray):

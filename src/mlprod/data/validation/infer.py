@@ -9,6 +9,7 @@ import pandas as pd
 
 from mlprod.data.validation import checks as _checks
 from mlprod.data.validation.dtypes import describe_column
+from mlprod.data.validation.nested import unnamed_dtype_reason
 from mlprod.data.validation.schema import Column, Schema
 from mlprod.errors import ConfigurationError
 
@@ -23,9 +24,12 @@ def _infer_column(
     series: pd.Series, *, ranges: bool, max_categories: int, uniqueness: bool
 ) -> Column:
     dtype = series.dtype
-    name = describe_column(series)
     present = series.dropna()
     nullable = len(present) < len(series)
+    reason = unnamed_dtype_reason(dtype)
+    if reason is not None:
+        return Column(None, nullable=nullable, description=reason)
+    name = describe_column(series)
     column_checks: list[Any] = []
     categories = None
     unique = False

@@ -16,15 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlprod.data.validation.temporal import comparable
 from mlprod.errors import ConfigurationError
 
 __all__ = [
-    "DISTINCT_MIN_ROWS",
     "OPS",
     "VIOLATION",
     "arrow_failures",
     "arrow_strings",
-    "few_distinct",
     "null_mask",
     "numeric_view",
     "object_text_failures",
@@ -109,6 +108,7 @@ def bound_for(values: Any, bound: Any) -> Any:
 def violations(values: Any, op: str, bound: Any) -> np.ndarray | None:
     """Cells where ``values <op> bound`` is false (missing cells never count)."""
     bound = bound_for(values, bound)
+    values = comparable(values, bound)
     num = numeric_view(values)
     if num is not None and len(num):
         # Cheap check first: the extremes decide without allocating a mask.
@@ -138,21 +138,6 @@ def arrow_strings(values: Any) -> Any:
         return pa.array(np.asarray(values, dtype=object), type=pa.large_string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         return None
-
-
-# Text columns this long are sampled for their number of distinct values; when
-# few, a check runs on the distinct values (a hash pass) instead of every row.
-DISTINCT_MIN_ROWS = 50_000
-DISTINCT_SAMPLE = 8_192
-DISTINCT_RATIO = 0.02
-
-
-def few_distinct(strings: Any) -> bool:
-    import pyarrow.compute as pc
-
-    step = max(len(strings) // DISTINCT_SAMPLE, 1)
-    sample = strings[::step] if step > 1 else strings
-    return bool(pc.count_distinct(sample).as_py() <= DISTINCT_RATIO * len(sample))
 
 
 def arrow_failures(result: Any) -> np.ndarray | None:

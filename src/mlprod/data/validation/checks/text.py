@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 
 from mlprod.data.validation.checks.base import BuiltinCheck
+from mlprod.data.validation.checks.settings import check_bounds, check_pattern, check_text_values
 from mlprod.data.validation.kernels import (
-    DISTINCT_MIN_ROWS,
     arrow_failures,
     arrow_strings,
-    few_distinct,
     object_text_failures,
     strip_nulls,
 )
+from mlprod.data.validation.textpath import category_failures, use_distinct
 from mlprod.errors import ConfigurationError
 
 __all__ = [
@@ -43,13 +43,18 @@ class _TextCheck(BuiltinCheck):
     def _python(self, series: pd.Series) -> pd.Series:
         raise TypeError
 
+    #: Estimated cost of the Arrow kernel per row, in ns (see :mod:`..textpath`).
+    row_cost_ns: ClassVar[float] = 3.0
+
     def failures(self, values: Any, null: np.ndarray | None) -> np.ndarray | None:
+        if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+            return category_failures(self, values)
         strings = arrow_strings(values)
         if strings is not None:
             import pyarrow as pa
 
             try:
-                if len(strings) >= DISTINCT_MIN_ROWS and few_distinct(strings):
+                if use_distinct(strings, self.row_cost_ns):
                     return strip_nulls(self._by_distinct(strings), null)
                 return strip_nulls(arrow_failures(self._arrow(strings)), null)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -84,6 +89,11 @@ class str_matches(_TextCheck):  # noqa: N801
 
     pattern: str
     kind: ClassVar[str] = "str_matches"
+    row_cost_ns: ClassVar[float] = 30.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_pattern(self.kind, self.pattern)
 
     def _arrow(self, strings: Any) -> Any:
         import pyarrow.compute as pc
@@ -107,6 +117,11 @@ class str_contains(_TextCheck):  # noqa: N801
 
     pattern: str
     kind: ClassVar[str] = "str_contains"
+    row_cost_ns: ClassVar[float] = 30.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_pattern(self.kind, self.pattern)
 
     def _arrow(self, strings: Any) -> Any:
         import pyarrow.compute as pc
@@ -131,6 +146,7 @@ class str_length(_TextCheck):  # noqa: N801
     min_value: int | None = None
     max_value: int | None = None
     kind: ClassVar[str] = "str_length"
+    row_cost_ns: ClassVar[float] = 6.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -138,6 +154,7 @@ class str_length(_TextCheck):  # noqa: N801
             raise ConfigurationError(
                 "str_length needs min_value, max_value or both.", parameter="min_value"
             )
+        check_bounds(self.kind, self.min_value, self.max_value, integral=True)
 
     def _arrow(self, strings: Any) -> Any:
         import pyarrow.compute as pc
@@ -172,6 +189,10 @@ class str_startswith(_TextCheck):  # noqa: N801
     prefix: str
     kind: ClassVar[str] = "str_startswith"
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_text_values(self.kind, "prefix", self.prefix)
+
     def _arrow(self, strings: Any) -> Any:
         import pyarrow.compute as pc
 
@@ -194,6 +215,10 @@ class str_endswith(_TextCheck):  # noqa: N801
 
     suffix: str
     kind: ClassVar[str] = "str_endswith"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_text_values(self.kind, "suffix", self.suffix)
 
     def _arrow(self, strings: Any) -> Any:
         import pyarrow.compute as pc

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from mlprod.data.validation.checks.base import BuiltinCheck
+from mlprod.data.validation.checks.settings import check_bounds
 from mlprod.data.validation.kernels import numeric_view, strip_nulls, violations
 from mlprod.errors import ConfigurationError
 
@@ -156,6 +157,13 @@ class in_range(BuiltinCheck):  # noqa: N801
             raise ConfigurationError(
                 "in_range needs min_value, max_value or both.", parameter="min_value"
             )
+        check_bounds(
+            self.kind,
+            self.min_value,
+            self.max_value,
+            include_min=self.include_min,
+            include_max=self.include_max,
+        )
 
     @property
     def name(self) -> str:
