@@ -194,7 +194,7 @@ def parse_ref(text: str, *, kind: Kind = "dataset", stacklevel: int = 2) -> Ref:
             f"{text!r}: '@' followed by a number is the old spelling of a version; write "
             f"'{name}:{number}' ('@' names an alias).",
             DeprecationWarning,
-            stacklevel=stacklevel + 1,
+            stacklevel=stacklevel,
         )
         return Ref(name, version=number)
     return Ref(name, alias=_check_part(text, kind, "alias", tail, _ALIASES[kind]))
