@@ -498,7 +498,7 @@ class DatasetStore:
     def tag(
         self, name: str, tag: str, ref: int | str | None = None, *, move: bool = False
     ) -> DatasetVersion:
-        """Deprecated spelling of :meth:`set_alias` (an existing tag moves only with ``move=True``)."""
+        """Deprecated spelling of :meth:`set_alias` (a tag moves only with ``move=True``)."""
         _deprecated("tag(name, tag, ref)", "set_alias(name, alias, version)")
         return self._point(name, tag, ref, move=move, parameter="tag")
 
