@@ -63,9 +63,7 @@ def _check_tag(tag: str, parameter: str = "alias") -> str:
 
 
 def _deprecated(old: str, new: str) -> None:
-    warnings.warn(
-        f"DatasetStore.{old} is deprecated: use {new}.", DeprecationWarning, stacklevel=3
-    )
+    warnings.warn(f"DatasetStore.{old} is deprecated: use {new}.", DeprecationWarning, stacklevel=3)
 
 
 def _to_frame(data: Any) -> pd.DataFrame:
