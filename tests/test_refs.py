@@ -22,13 +22,15 @@ model_names = st.builds(
     st.sampled_from("abcXYZ019"),
     st.text(_TAIL + "/", max_size=20),
 )
-aliases = st.builds(
+# an alias is never 'latest' nor a number (those name versions)
+dataset_aliases = dataset_names.filter(lambda a: a != "latest" and not a.isdigit())
+model_aliases = st.builds(
     lambda head, tail: head + tail, st.sampled_from("abc_XYZ"), st.text(_TAIL, max_size=20)
 ).filter(lambda a: a != "latest")
 versions = st.integers(min_value=1, max_value=MAX_VERSION)
 
 
-def refs(names: st.SearchStrategy[str]) -> st.SearchStrategy[Ref]:
+def refs(names: st.SearchStrategy[str], aliases: st.SearchStrategy[str]) -> st.SearchStrategy[Ref]:
     return st.one_of(
         st.builds(Ref, names),
         st.builds(lambda n, v: Ref(n, version=v), names, versions),
@@ -36,14 +38,14 @@ def refs(names: st.SearchStrategy[str]) -> st.SearchStrategy[Ref]:
     )
 
 
-@given(refs(dataset_names))
+@given(refs(dataset_names, dataset_aliases))
 def test_a_dataset_ref_reads_back_from_its_text(ref: Ref) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the canonical spelling never warns
         assert parse_ref(str(ref)) == ref
 
 
-@given(refs(model_names))
+@given(refs(model_names, model_aliases))
 def test_a_model_ref_reads_back_from_its_text(ref: Ref) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
