@@ -122,3 +122,17 @@ def test_the_warning_points_at_the_caller() -> None:
     with pytest.warns(DeprecationWarning, match="train:3") as record:
         parse_ref("train@3")
     assert record[0].filename == __file__
+
+
+def test_warnings_read_deep_inside_mlprod_name_the_users_line(tmp_path) -> None:
+    import pandas as pd
+
+    from mlprod.cli import main
+
+    store = mp.DatasetStore(tmp_path)
+    store.commit(pd.DataFrame({"a": [1]}), name="t")
+    with pytest.warns(DeprecationWarning, match="t:1") as load:
+        store.load("t@1")  # load -> get -> parse_ref, all inside mlprod
+    with pytest.warns(DeprecationWarning, match="t:1") as cli:
+        main(["data", "show", "t@1", "--store", str(tmp_path)])
+    assert [w.filename for w in [*load, *cli]] == [__file__, __file__]

@@ -21,14 +21,16 @@ Ref(name='train', version=3, alias=None)
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import Literal
 
 from mlprod.errors import ConfigurationError
 
-__all__ = ["MAX_VERSION", "Ref", "parse_ref"]
+__all__ = ["MAX_VERSION", "Ref", "outside_stacklevel", "parse_ref"]
 
 Kind = Literal["dataset", "model"]
 
@@ -46,6 +48,7 @@ _ALIASES: dict[str, re.Pattern[str]] = {
 }
 _VERSION = re.compile(r"[1-9][0-9]*")
 _DIGITS = re.compile(r"[0-9]+")
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _GRAMMAR = "'name' (the latest), 'name:version' (a number) or 'name@alias'"
 _RULES = {
     ("dataset", "name"): "letters, digits, '.', '_' or '-', starting with a letter or digit, "
@@ -113,6 +116,21 @@ class Ref:
         return self.name
 
 
+def outside_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside mlprod.
+
+    Call it from the function that calls :func:`warnings.warn`. Python's
+    default filters show a :class:`DeprecationWarning` only when it is
+    attributed to ``__main__``, so it must name the user's line, however
+    deep inside mlprod the old spelling was read.
+    """
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
+
+
 def _malformed(text: str, kind: str, why: str) -> ConfigurationError:
     return ConfigurationError(
         f"Malformed {kind} reference {text!r}: {why}. Write {_GRAMMAR}, e.g. "
@@ -129,7 +147,7 @@ def _check_part(text: str, kind: str, what: str, value: str, pattern: re.Pattern
     return value
 
 
-def parse_ref(text: str, *, kind: Kind = "dataset", stacklevel: int = 2) -> Ref:
+def parse_ref(text: str, *, kind: Kind = "dataset", stacklevel: int | None = None) -> Ref:
     """Read a reference: ``name``, ``name:version`` or ``name@alias``.
 
     Parameters
@@ -140,8 +158,8 @@ def parse_ref(text: str, *, kind: Kind = "dataset", stacklevel: int = 2) -> Ref:
         ``"dataset"`` or ``"model"``: which name and alias rules apply.
         Only datasets still read the old ``name@3`` (with a warning).
     stacklevel:
-        Passed to :func:`warnings.warn` for the deprecated spelling, so the
-        warning points at the caller's code.
+        Passed to :func:`warnings.warn` for the deprecated spelling; by
+        default the warning points at the first caller outside mlprod.
 
     Returns
     -------
@@ -194,7 +212,7 @@ def parse_ref(text: str, *, kind: Kind = "dataset", stacklevel: int = 2) -> Ref:
             f"{text!r}: '@' followed by a number is the old spelling of a version; write "
             f"'{name}:{number}' ('@' names an alias).",
             DeprecationWarning,
-            stacklevel=stacklevel,
+            stacklevel=outside_stacklevel() if stacklevel is None else stacklevel,
         )
         return Ref(name, version=number)
     return Ref(name, alias=_check_part(text, kind, "alias", tail, _ALIASES[kind]))

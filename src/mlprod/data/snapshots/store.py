@@ -28,7 +28,7 @@ import pandas as pd
 
 from mlprod._internal.canonical import canonical_json, sha256_bytes
 from mlprod._internal.environment import environment
-from mlprod._internal.refs import Ref, parse_ref
+from mlprod._internal.refs import Ref, outside_stacklevel, parse_ref
 from mlprod.data.fingerprint import fingerprint
 from mlprod.data.snapshots.backend import Backend
 from mlprod.data.snapshots.diff import DatasetDiff
@@ -63,7 +63,11 @@ def _check_tag(tag: str, parameter: str = "alias") -> str:
 
 
 def _deprecated(old: str, new: str) -> None:
-    warnings.warn(f"DatasetStore.{old} is deprecated: use {new}.", DeprecationWarning, stacklevel=3)
+    warnings.warn(
+        f"DatasetStore.{old} is deprecated: use {new}.",
+        DeprecationWarning,
+        stacklevel=outside_stacklevel(),
+    )
 
 
 def _to_frame(data: Any) -> pd.DataFrame:
@@ -239,7 +243,7 @@ class DatasetStore:
         1
         """
         if isinstance(name, str) and ref is None and ("@" in name or ":" in name):
-            parsed = parse_ref(name, kind="dataset", stacklevel=3)
+            parsed = parse_ref(name, kind="dataset")
             name, ref = parsed.name, parsed.version or parsed.alias
         _check_name("name", name)
         numbers = self._version_numbers(name)
@@ -374,7 +378,7 @@ class DatasetStore:
                 parameter="parents",
                 value=repr(parent),
             )
-        ref = parse_ref(parent, kind="dataset", stacklevel=4)
+        ref = parse_ref(parent, kind="dataset")
         return self.get(ref.name, ref.version or ref.alias).ref
 
     def commit(

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlprod._internal.refs import outside_stacklevel
 from mlprod._internal.render import Document, Rendered, Section, Table
 from mlprod.data.fingerprint import Fingerprint
 
@@ -95,7 +96,9 @@ class DatasetVersion(Rendered):
     def tags(self) -> tuple[str, ...]:
         """Deprecated spelling of :attr:`aliases`."""
         warnings.warn(
-            "DatasetVersion.tags is deprecated: use aliases.", DeprecationWarning, stacklevel=2
+            "DatasetVersion.tags is deprecated: use aliases.",
+            DeprecationWarning,
+            stacklevel=outside_stacklevel(),
         )
         return self.aliases
 
