@@ -5,6 +5,8 @@ pandas 3 string column, which pyarrow backs) is hashed by every method in the
 same run; each round runs all methods once, in turn, so machine noise hits
 them alike. Prints median seconds, MB/s, ratios against the targets of issue
 4, and the peak extra memory of mp.fingerprint next to the largest column.
+Then DatasetStore.commit and load on the same frame, next to the fingerprint
+passes they make, so the share of fingerprinting in a commit is visible.
 
 Run: python benchmarks/bench_fingerprint.py [--rows N] [--repeat K] [--quick]
 """
@@ -12,7 +14,9 @@ Run: python benchmarks/bench_fingerprint.py [--rows N] [--repeat K] [--quick]
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -79,6 +83,42 @@ def peak_extra_memory(fn: Callable[[], Any]) -> tuple[int, int]:
     finally:
         pa.set_memory_pool(default)
     return peak, fresh.max_memory() or 0
+
+
+def store_lines(df: pd.DataFrame, repeat: int) -> None:
+    """Median seconds of DatasetStore.commit/load and of the fingerprint passes inside them."""
+    root = tempfile.mkdtemp(prefix="bench-store-")
+    store = mp.DatasetStore(root)
+    version = store.commit(df, name="bench")
+    made: list[str] = []
+
+    def commit_new() -> None:  # a new store each time, so the object is written
+        made.append(f"{root}-{len(made)}")
+        mp.DatasetStore(made[-1]).commit(df, name="bench")
+
+    methods: dict[str, Callable[[], Any]] = {
+        "fingerprint (content)": lambda: mp.fingerprint(df),
+        "fingerprint(index=True) (key)": lambda: mp.fingerprint(df, index=True),
+        "commit, new content": commit_new,
+        "commit, same content": lambda: store.commit(df, name="bench"),
+        "load(verify=True)": lambda: store.load(version),
+        "load(verify=False)": lambda: store.load(version, verify=False),
+    }
+    times: dict[str, list[float]] = {name: [] for name in methods}
+    for _ in range(repeat):
+        for name, fn in methods.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    for folder in [root, *made]:
+        shutil.rmtree(folder, ignore_errors=True)
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+    anchor = med["fingerprint (content)"]
+    print(f"\n{'DatasetStore':<32}{'median s':>10}{'/ fingerprint':>15}")
+    for name, seconds in med.items():
+        print(f"{name:<32}{seconds:>10.4f}{seconds / anchor:>15.1f}")
+    fp_share = (anchor + med["fingerprint(index=True) (key)"]) / med["commit, same content"]
+    print(f"fingerprint passes / commit of same content: {fp_share:.2f}")
 
 
 def main() -> None:
@@ -171,6 +211,7 @@ def main() -> None:
         f"largest column {largest / 1e6:.1f} MB; ratio {extra / largest:.2f} "
         f"(target < 1{'  ok' if extra < largest else '  MISSED'})"
     )
+    store_lines(df, repeat)
 
 
 if __name__ == "__main__":

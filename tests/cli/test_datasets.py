@@ -50,7 +50,7 @@ def test_data_commit_log_show_diff(files, capsys):
                 store,
                 "-m",
                 "first",
-                "--tag",
+                "--alias",
                 "g",
             ]
         )
@@ -63,22 +63,23 @@ def test_data_commit_log_show_diff(files, capsys):
         == 0
     )
     out = capsys.readouterr().out
-    assert out.splitlines()[0].startswith(f"t@1  {mp.fingerprint(a)}")
+    assert out.splitlines()[0].startswith(f"t:1  {mp.fingerprint(a)}")
     assert main(["data", "log", "t", "--store", store]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("t@2")
+    assert lines[0].startswith("t:2")
     assert "[g]" in lines[1]
     assert lines[1].endswith("first")
     assert main(["data", "show", "t@g", "--store", store, "--head", "2"]) == 0
     out = capsys.readouterr().out
     assert "fingerprint: " + mp.fingerprint(a) in out
     assert "x: float64" in out
-    assert main(["data", "diff", "t@1", "t@2", "--store", store, "--key", "id"]) == 0
+    assert main(["data", "diff", "t:1", "t:2", "--store", store, "--key", "id"]) == 0
     out = capsys.readouterr().out
     assert "rows added: 1" in out
     assert "rows changed: 1" in out
-    assert main(["data", "diff", "t@1", "t@2", "--store", store, "--key", "id", "--exit-code"]) == 1
-    assert main(["data", "diff", "t@1", "t@1", "--store", store, "--exit-code"]) == 0
+    assert main(["data", "diff", "t:1", "t:2", "--store", store, "--key", "id", "--exit-code"]) == 1
+    assert main(["data", "diff", "t:1", "t:1", "--store", store, "--exit-code"]) == 0
+    assert main(["data", "diff", "t:1", "t", "--store", store, "--exit-code"]) == 1
     capsys.readouterr()
     assert main(["data", "diff", str(root / "a.parquet"), str(root / "b.csv"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["rows_added"] == 2

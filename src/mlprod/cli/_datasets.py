@@ -98,7 +98,7 @@ def _commit(args: argparse.Namespace) -> int:
         frame,
         name=args.name,
         message=args.message,
-        tags=args.tag or (),
+        aliases=args.alias or (),
         parents=args.parent if args.parent else None,
     )
     if args.json:
@@ -109,12 +109,13 @@ def _commit(args: argparse.Namespace) -> int:
 
 
 def _log(args: argparse.Namespace) -> int:
-    versions = _store(args).log(args.name, limit=args.limit)
+    newest_first = _store(args).versions(args.name)[::-1]
+    versions = newest_first[: args.limit] if args.limit is not None else newest_first
     if args.json:
         print(json.dumps([v.to_dict() for v in versions], indent=2, default=str))
         return EXIT_OK
     for v in versions:
-        tags = f" [{', '.join(v.tags)}]" if v.tags else ""
+        tags = f" [{', '.join(v.aliases)}]" if v.aliases else ""
         when = v.created_at.isoformat(timespec="seconds")
         print(
             f"{v.ref:<20} {v.fingerprint.hex[:12]}  {v.rows:>10,} rows  {when}{tags}  {v.message}"
@@ -127,13 +128,12 @@ def _side(text: str, store: Any, args: argparse.Namespace) -> Any:
         return _read_file(text, args)
     if store is None:
         raise ConfigurationError(
-            f"{text!r} is not a file, and no store was given to look up 'name@version' in: "
+            f"{text!r} is not a file, and no store was given to look up 'name:version' in: "
             f"pass --store or set {_STORE_ENV}.",
             parameter="A/B",
             value=text,
         )
-    name, _, ref = text.partition("@")
-    return store.get(name, ref or None)
+    return store.get(text)
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -157,8 +157,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     store = _store(args)
-    name, _, ref = args.ref.partition("@")
-    version = store.get(name, ref or None)
+    version = store.get(args.ref)
     if args.json:
         print(json.dumps(version.to_dict(), indent=2, default=str))
     else:
@@ -168,7 +167,7 @@ def _show(args: argparse.Namespace) -> int:
         print(f"  created: {version.created_at.isoformat(timespec='seconds')}")
         print(f"  message: {version.message}")
         print(f"  parents: {', '.join(version.parents) or '-'}")
-        print(f"  tags: {', '.join(version.tags) or '-'}")
+        print(f"  aliases: {', '.join(version.aliases) or '-'}")
         print("  schema:")
         for column, dtype in version.schema:
             print(f"    {column}: {dtype}")
@@ -210,8 +209,14 @@ def register(sub: Any) -> None:
     commit_p.add_argument("data", metavar="DATA")
     commit_p.add_argument("--name", required=True)
     commit_p.add_argument("-m", "--message", default="")
-    commit_p.add_argument("--tag", action="append", help="tag the new version (repeatable)")
-    commit_p.add_argument("--parent", action="append", help="parent 'name@version' (repeatable)")
+    commit_p.add_argument(
+        "--alias",
+        "--tag",
+        dest="alias",
+        action="append",
+        help="point an alias at the new version (repeatable; --tag is the old spelling)",
+    )
+    commit_p.add_argument("--parent", action="append", help="parent 'name:version' (repeatable)")
     commit_p.add_argument("--format", choices=["parquet", "csv", "tsv", "jsonl", "feather"])
     commit_p.add_argument("--dtype", help="CSV/JSON column dtypes as JSON")
     commit_p.add_argument("--store", help=store_help)
@@ -225,8 +230,8 @@ def register(sub: Any) -> None:
     log_p.add_argument("--json", action="store_true")
     log_p.set_defaults(handler=_log)
 
-    diff_p = data_sub.add_parser("diff", help="compare two versions (name@ref) or files")
-    diff_p.add_argument("a", metavar="A", help="name@version|tag|fingerprint, or a data file")
+    diff_p = data_sub.add_parser("diff", help="compare two versions (name:version) or files")
+    diff_p.add_argument("a", metavar="A", help="name, name:version, name@alias, or a data file")
     diff_p.add_argument("b", metavar="B")
     diff_p.add_argument("--key", help="key column(s), comma-separated")
     diff_p.add_argument("--show", type=int, default=10, help="example rows to show per section")
@@ -240,7 +245,7 @@ def register(sub: Any) -> None:
     diff_p.set_defaults(handler=_diff)
 
     show_p = data_sub.add_parser("show", help="show one version's metadata (and rows with --head)")
-    show_p.add_argument("ref", metavar="NAME[@REF]")
+    show_p.add_argument("ref", metavar="NAME[:VERSION|@ALIAS]")
     show_p.add_argument("--head", type=int, default=0, help="also print the first N rows")
     show_p.add_argument("--store", help=store_help)
     show_p.add_argument("--json", action="store_true")

@@ -82,13 +82,13 @@ def test_store_diff_accepts_versions_refs_and_frames(tmp_path):
     store = mp.DatasetStore(tmp_path)
     v1 = store.commit(pd.DataFrame({"id": [1, 2], "x": [1, 2]}), name="t")
     v2 = store.commit(pd.DataFrame({"id": [1, 2], "x": [1, 3]}), name="t")
-    for a, b in [(v1, v2), ("t@1", "t@2"), (("t", 1), ("t", "latest"))]:
+    for a, b in [(v1, v2), ("t:1", "t:2"), ("t:1", "t"), (("t", 1), ("t", "latest"))]:
         d = store.diff(a, b, key="id")
-        assert d.labels == ("t@1", "t@2")
+        assert d.labels == ("t:1", "t:2")
         assert d.rows_changed == 1
     d = store.diff(v1, pd.DataFrame({"id": [1, 2], "x": [1, 2]}))
     assert d.identical
-    assert d.labels == ("t@1", "frame")
+    assert d.labels == ("t:1", "frame")
 
 
 # ----------------------------------------------------------------- laws

@@ -1,4 +1,4 @@
-"""DatasetStore: round trips, dedup, tags, integrity, crash safety and concurrent commits."""
+"""DatasetStore: round trips, dedup, aliases, integrity, crash safety and concurrent commits."""
 
 from __future__ import annotations
 
@@ -78,35 +78,34 @@ def test_same_content_is_stored_once(tmp_path):
     assert v1.object_key == v2.object_key == v3.object_key
     objects = list((tmp_path / "objects").rglob("*.parquet"))
     assert len(objects) == 1
-    assert [v.version for v in store.log("train")] == [2, 1]
-    assert v2.parents == ("train@1",)
+    assert [v.version for v in store.versions("train")] == [1, 2]
+    assert v2.parents == ("train:1",)
     assert store.names() == ["other", "train"]
 
 
-def test_refs_tags_and_log(tmp_path):
+def test_refs_aliases_and_versions(tmp_path):
     store = mp.DatasetStore(tmp_path)
-    a = store.commit(pd.DataFrame({"a": [1]}), name="t", tags=["first"])
+    a = store.commit(pd.DataFrame({"a": [1]}), name="t", aliases=["first"])
     b = store.commit(pd.DataFrame({"a": [2]}), name="t", parents=[a], message="second")
     assert store.get("t").version == 2
     assert store.get("t", "latest") == b
     assert store.get("t", 1) == a
     assert store.get("t", "1") == a
-    assert store.get("t@1") == a
+    assert store.get("t:1") == a
+    assert store.get("t@first") == a
     assert store.get("t", "first") == a
     assert store.get("t", a.fingerprint.hex[:10]).version == 1
     assert store.load("t", "first").equals(pd.DataFrame({"a": [1]}))
-    assert store.tag("t", "prod").tags == ("prod",)
+    assert store.set_alias("t", "prod", 2).aliases == ("prod",)
     with pytest.raises(mp.ConfigurationError, match="'latest'"):
-        store.tag("t", "latest")
-    with pytest.raises(mp.ConfigurationError, match="move=True"):
-        store.tag("t", "prod", 1)
-    assert store.tag("t", "prod", 1, move=True).version == 1
-    assert store.tags("t") == {"first": 1, "prod": 1}
-    assert [v.message for v in store.log("t", limit=1)] == ["second"]
-    assert b.parents == ("t@1",)
-    assert store.log("t")[1].tags == ("first", "prod")
+        store.set_alias("t", "latest", 1)
+    assert store.set_alias("t", "prod", 1).version == 1  # an alias moves
+    assert store.aliases("t") == {"first": 1, "prod": 1}
+    assert [v.message for v in store.versions("t")[-1:]] == ["second"]
+    assert b.parents == ("t:1",)
+    assert store.versions("t")[0].aliases == ("first", "prod")
     with pytest.raises(mp.NotFound, match="Existing: 't'"):
-        store.log("u")
+        store.versions("u")
     with pytest.raises(mp.NotFound):
         store.get("t", 9)
     with pytest.raises(mp.NotFound):
@@ -179,7 +178,7 @@ def test_crash_while_writing_data_leaves_the_store_as_it_was(tmp_path, monkeypat
         store.commit(pd.DataFrame({"a": [2]}), name="t")
     monkeypatch.undo()
     assert _store_files(tmp_path) == before
-    assert [v.version for v in store.log("t")] == [1]
+    assert [v.version for v in store.versions("t")] == [1]
     assert store.commit(pd.DataFrame({"a": [2]}), name="t").version == 2
 
 
@@ -192,10 +191,10 @@ def test_crash_while_publishing_the_version_leaves_no_gap(tmp_path, monkeypatch)
 
     monkeypatch.setattr(_store_io.os, "link", failing_link)
     with pytest.raises(OSError, match="killed"):
-        store.commit(pd.DataFrame({"a": [2]}), name="t", tags=["new"])
+        store.commit(pd.DataFrame({"a": [2]}), name="t", aliases=["new"])
     monkeypatch.undo()
-    assert [v.version for v in store.log("t")] == [1]
-    assert store.tags("t") == {}
+    assert [v.version for v in store.versions("t")] == [1]
+    assert store.aliases("t") == {}
     assert not list(tmp_path.rglob(".tmp-*"))
     assert store.commit(pd.DataFrame({"a": [3]}), name="t").version == 2
 
@@ -218,7 +217,7 @@ def test_concurrent_commits_from_processes_number_without_gaps(tmp_path):
     numbers = sorted(n for r in results for n in r)
     assert numbers == list(range(1, workers * each + 1))
     store = mp.DatasetStore(tmp_path)
-    log = store.log("shared")
+    log = store.versions("shared")[::-1]
     assert [v.version for v in log] == list(range(workers * each, 0, -1))
     assert sorted(v.message for v in log) == sorted(
         f"{w}:{i}" for w in range(workers) for i in range(each)
@@ -231,7 +230,7 @@ def test_concurrent_commits_from_processes_number_without_gaps(tmp_path):
 def test_any_fsspec_url(tmp_path):
     store = mp.DatasetStore("memory://mlprod-store-test")
     df = every_dtype()
-    v = store.commit(df, name="mem", tags=["x"])
+    v = store.commit(df, name="mem", aliases=["x"])
     pd.testing.assert_frame_equal(store.load("mem", "x"), df)
     assert store.commit(df, name="mem").version == 2 == store.get("mem").version
     assert repr(store) == "DatasetStore('memory://mlprod-store-test')"

@@ -32,7 +32,7 @@ class DatasetDiff(Rendered):
     Attributes
     ----------
     labels:
-        Names of the two sides (``"train@1"``, ``"train@2"``).
+        Names of the two sides (``"train:1"``, ``"train:2"``).
     key:
         Key columns rows were matched on, or ``()`` for a multiset comparison.
     rows_a, rows_b:

@@ -4,7 +4,7 @@ Layout under the store root (a local directory or any fsspec URL)::
 
     objects/ab/<sha256>.parquet               the frame's bytes, named by their digest
     datasets/<name>/versions/00000001.json    one immutable manifest per version
-    datasets/<name>/tags/<tag>.json           a movable name for a version
+    datasets/<name>/tags/<alias>.json         an alias: a movable name for a version
 
 Objects are named by the SHA-256 of their bytes (see ``objects``), so equal
 bytes are stored once and a manifest can never point at bytes it did not
@@ -19,6 +19,7 @@ import io
 import json
 import os
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ import pandas as pd
 
 from mlprod._internal.canonical import canonical_json, sha256_bytes
 from mlprod._internal.environment import environment
+from mlprod._internal.refs import Ref, outside_stacklevel, parse_ref
 from mlprod.data.fingerprint import fingerprint
 from mlprod.data.snapshots.backend import Backend
 from mlprod.data.snapshots.diff import DatasetDiff
@@ -55,15 +57,23 @@ def _check_name(kind: str, value: str) -> str:
     return value
 
 
-def _check_tag(tag: str) -> str:
-    if tag == "latest":
+def _check_tag(tag: str, parameter: str = "alias") -> str:
+    if tag == "latest" or tag.isdigit():
         raise ConfigurationError(
-            "'latest' always means the newest version and cannot be a tag; pick another name "
-            "such as 'latest-good'.",
-            parameter="tag",
+            f"{tag!r} cannot be an alias: 'latest' always means the newest version and a number "
+            "names a version ('name:3'); pick another name such as 'latest-good' or 'golden'.",
+            parameter=parameter,
             value=tag,
         )
     return tag
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(
+        f"DatasetStore.{old} is deprecated: use {new}.",
+        DeprecationWarning,
+        stacklevel=outside_stacklevel(),
+    )
 
 
 def _to_frame(data: Any) -> pd.DataFrame:
@@ -102,14 +112,14 @@ class DatasetStore:
     >>> import pandas as pd, mlprod as mp, tempfile
     >>> store = mp.DatasetStore(tempfile.mkdtemp())
     >>> df = pd.DataFrame({"id": [1, 2, 3], "y": [0.5, 0.25, 1.0]})
-    >>> v1 = store.commit(df, name="train", message="initial", tags=["golden"])
+    >>> v1 = store.commit(df, name="train", message="initial", aliases=["golden"])
     >>> v2 = store.commit(df.iloc[:2], name="train", message="drop row 3")
-    >>> [v.version for v in store.log("train")]
-    [2, 1]
-    >>> store.load("train", "golden").equals(df)
+    >>> [v.version for v in store.versions("train")]
+    [1, 2]
+    >>> store.load("train@golden").equals(df)
     True
-    >>> print(store.diff(v1, v2, key="id").summary().splitlines()[0])
-    Dataset diff train@1 → train@2
+    >>> print(store.diff(v1, "train:2", key="id").summary().splitlines()[0])
+    Dataset diff train:1 → train:2
     """
 
     __module__ = "mlprod"
@@ -159,8 +169,25 @@ class DatasetStore:
                 found.append(int(stem))
         return sorted(found)
 
+    def aliases(self, name: str) -> dict[str, int]:
+        """Aliases of dataset ``name`` and the version each points at.
+
+        Examples
+        --------
+        >>> import pandas as pd, mlprod as mp, tempfile
+        >>> store = mp.DatasetStore(tempfile.mkdtemp())
+        >>> _ = store.commit(pd.DataFrame({"a": [1]}), name="train", aliases=["golden"])
+        >>> store.aliases("train")
+        {'golden': 1}
+        """
+        return self._alias_map(name)
+
     def tags(self, name: str) -> dict[str, int]:
-        """Tags of dataset ``name`` and the version each points at."""
+        """Deprecated spelling of :meth:`aliases`."""
+        _deprecated("tags(name)", "aliases(name)")
+        return self._alias_map(name)
+
+    def _alias_map(self, name: str) -> dict[str, int]:
         out = {}
         for entry in self._backend.list_names(self._tags_dir(name)):
             if entry.endswith(".json") and not entry.startswith("."):
@@ -173,52 +200,66 @@ class DatasetStore:
     ) -> DatasetVersion:
         path = f"{self._versions_dir(name)}/{number:08d}.json"
         data = json.loads(self._backend.read_bytes(path))
-        tag_map = self.tags(name) if tags is None else tags
-        data["tags"] = sorted(t for t, v in tag_map.items() if v == number)
+        tag_map = self._alias_map(name) if tags is None else tags
+        data["aliases"] = sorted(t for t, v in tag_map.items() if v == number)
         return DatasetVersion.from_dict(data)
 
-    def log(self, name: str, *, limit: int | None = None) -> list[DatasetVersion]:
-        """The versions of ``name``, newest first.
+    def versions(self, name: str) -> list[DatasetVersion]:
+        """Every version of ``name``, oldest first (the listing pair is ``names``/``versions``).
 
         Examples
         --------
         >>> import pandas as pd, mlprod as mp, tempfile
         >>> store = mp.DatasetStore(tempfile.mkdtemp())
         >>> _ = store.commit(pd.DataFrame({"a": [1]}), name="train", message="one")
-        >>> [v.message for v in store.log("train")]
-        ['one']
+        >>> _ = store.commit(pd.DataFrame({"a": [2]}), name="train", message="two")
+        >>> [v.message for v in store.versions("train")]
+        ['one', 'two']
         """
+        return self._newest_first(name)[::-1]
+
+    def log(self, name: str, *, limit: int | None = None) -> list[DatasetVersion]:
+        """Deprecated: the versions of ``name``, newest first; use :meth:`versions`."""
+        _deprecated("log(name)", "versions(name) (oldest first)")
+        return self._newest_first(name, limit)
+
+    def _newest_first(self, name: str, limit: int | None = None) -> list[DatasetVersion]:
         numbers = self._version_numbers(_check_name("name", name))
         if not numbers:
             raise NotFound("dataset", name, candidates=self.names())
-        tag_map = self.tags(name)
+        tag_map = self._alias_map(name)
         chosen = numbers[::-1][:limit] if limit is not None else numbers[::-1]
         return [self._read_version(name, n, tag_map) for n in chosen]
 
     def get(self, name: str, ref: int | str | None = None) -> DatasetVersion:
         """The :class:`DatasetVersion` that ``ref`` names, without loading data.
 
-        ``ref`` is a version number, a tag, ``"latest"``/``None``, or a
-        fingerprint (or a unique prefix of at least 6 characters).
+        ``name`` is a dataset name or a whole reference (``"train:3"``,
+        ``"train@golden"``; see :mod:`mlprod._internal.refs`). ``ref`` is a
+        version number, an alias, ``"latest"``/``None``, or a fingerprint (or
+        a unique prefix of at least 6 characters).
 
         Examples
         --------
         >>> import pandas as pd, mlprod as mp, tempfile
         >>> store = mp.DatasetStore(tempfile.mkdtemp())
-        >>> v = store.commit(pd.DataFrame({"a": [1]}), name="train")
+        >>> v = store.commit(pd.DataFrame({"a": [1]}), name="train", aliases=["golden"])
+        >>> store.get("train:1") == store.get("train@golden") == store.get("train", 1) == v
+        True
         >>> store.get("train", v.fingerprint[:8]).version
         1
         """
-        if "@" in str(name) and ref is None:
-            name, ref = str(name).split("@", 1)
+        if isinstance(name, str) and ref is None and ("@" in name or ":" in name):
+            parsed = parse_ref(name, kind="dataset")
+            name, ref = parsed.name, parsed.version or parsed.alias
         _check_name("name", name)
         numbers = self._version_numbers(name)
         if not numbers:
             raise NotFound("dataset", name, candidates=self.names())
         if ref is None or ref == "latest":
             return self._read_version(name, numbers[-1])
-        tag_map = self.tags(name) if isinstance(ref, str) else {}
-        if ref in tag_map:  # a tag wins over a number it happens to look like
+        tag_map = self._alias_map(name) if isinstance(ref, str) else {}
+        if ref in tag_map:  # an (old) alias wins over a number it happens to look like
             return self._read_version(name, tag_map[str(ref)], tag_map)
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and len(ref) < 9):
             number = int(ref)
@@ -231,14 +272,14 @@ class DatasetStore:
             return self._read_version(name, number)
         text = str(ref).lower()
         if len(text) >= 6 and all(c in "0123456789abcdef" for c in text):
-            matches = [v for v in self.log(name) if v.fingerprint.hex.startswith(text)]
+            matches = [v for v in self._newest_first(name) if v.fingerprint.hex.startswith(text)]
             if matches:
                 return matches[-1]  # the first version with that content
         raise NotFound(
-            f"version, tag or fingerprint of {name!r}",
+            f"version, alias or fingerprint of {name!r}",
             ref,
             candidates=list(tag_map),
-            hint="Use a version number, a tag, 'latest', or a fingerprint prefix.",
+            hint="Use a version number, an alias, 'latest', or a fingerprint prefix.",
         )
 
     def load(
@@ -246,7 +287,8 @@ class DatasetStore:
     ) -> pd.DataFrame:
         """Load a version's frame, equal to what was committed, with its dtypes.
 
-        ``name`` may also be a :class:`DatasetVersion` (``ref`` is then ignored).
+        ``name`` may also be a reference (``"train:3"``) or a
+        :class:`DatasetVersion` (``ref`` is then ignored).
         With ``verify=True`` (the default) the stored bytes are checked
         against their recorded SHA-256 and the frame is re-fingerprinted;
         any mismatch raises :class:`~mlprod.IntegrityError`.
@@ -335,15 +377,14 @@ class DatasetStore:
     def _resolve_parent(self, parent: Any) -> str:
         if isinstance(parent, DatasetVersion):
             return parent.ref
-        text = str(parent)
-        if "@" not in text:
+        if not isinstance(parent, str):
             raise ConfigurationError(
-                f"Parent {parent!r} is not a DatasetVersion or 'name@version' reference.",
+                f"Parent {parent!r} is not a DatasetVersion or a 'name:version' reference.",
                 parameter="parents",
-                value=text,
+                value=repr(parent),
             )
-        n, r = text.split("@", 1)
-        return self.get(n, r).ref
+        ref = parse_ref(parent, kind="dataset")
+        return self.get(ref.name, ref.version or ref.alias).ref
 
     def commit(
         self,
@@ -351,8 +392,9 @@ class DatasetStore:
         *,
         name: str,
         message: str = "",
-        tags: Iterable[str] = (),
+        aliases: Iterable[str] = (),
         parents: Sequence[DatasetVersion | str] | None = None,
+        tags: Iterable[str] | None = None,
     ) -> DatasetVersion:
         """Store ``df`` as the next version of ``name``.
 
@@ -367,11 +409,14 @@ class DatasetStore:
             Dataset name: letters, digits, ``.``, ``_``, ``-``.
         message:
             What changed and why.
-        tags:
-            Tags to point at the new version (moved if they exist).
+        aliases:
+            Aliases to point at the new version (moved if they exist).
         parents:
             Versions this one derives from (``DatasetVersion`` objects or
-            ``"name@version"``). By default the previous version of ``name``.
+            references such as ``"name:version"``). By default the previous
+            version of ``name``.
+        tags:
+            Deprecated spelling of ``aliases``.
 
         Returns
         -------
@@ -386,8 +431,12 @@ class DatasetStore:
         (1, ())
         """
         _check_name("name", name)
+        if tags is not None:
+            _deprecated("commit(tags=...)", "commit(aliases=...)")
+            aliases = [*([aliases] if isinstance(aliases, str) else aliases), *tags]
         tag_list = [
-            _check_tag(_check_name("tag", t)) for t in ([tags] if isinstance(tags, str) else tags)
+            _check_tag(_check_name("alias", t))
+            for t in ([aliases] if isinstance(aliases, str) else aliases)
         ]
         frame = _to_frame(df)
         check_frame(frame)
@@ -398,7 +447,7 @@ class DatasetStore:
         with self._backend.lock(f"dataset-{name}"):
             numbers = self._version_numbers(name)
             number = numbers[-1] + 1 if numbers else 1
-            inherited = [f"{name}@{numbers[-1]}"] if numbers else []
+            inherited = [str(Ref(name, version=numbers[-1]))] if numbers else []
             record = {
                 "format": FORMAT,
                 "name": name,
@@ -433,30 +482,55 @@ class DatasetStore:
         record = {"version": number, "at": _dt.datetime.now(_dt.UTC).isoformat()}
         self._backend.write_atomic(f"{self._tags_dir(name)}/{tag}.json", canonical_json(record))
 
-    def tag(
-        self, name: str, tag: str, ref: int | str | None = None, *, move: bool = False
+    def set_alias(
+        self, name: str, alias: str, version: int | str | DatasetVersion | None = None
     ) -> DatasetVersion:
-        """Point ``tag`` at a version of ``name`` (the latest by default).
+        """Point ``alias`` at ``version`` of ``name`` (the latest by default), moving it if set.
 
-        An existing tag moves only with ``move=True``.
+        ``version`` is a number, another alias, ``"latest"``, a fingerprint
+        prefix or a :class:`DatasetVersion`; afterwards ``"name@alias"``
+        names that version.
 
         Examples
         --------
         >>> import pandas as pd, mlprod as mp, tempfile
         >>> store = mp.DatasetStore(tempfile.mkdtemp())
         >>> _ = store.commit(pd.DataFrame({"a": [1]}), name="train")
-        >>> store.tag("train", "golden").tags
+        >>> _ = store.commit(pd.DataFrame({"a": [2]}), name="train")
+        >>> store.set_alias("train", "golden", 1).aliases
         ('golden',)
+        >>> store.get("train@golden").version
+        1
         """
-        _check_name("tag", tag)
-        _check_tag(tag)
+        return self._point(name, alias, version, move=True, parameter="alias")
+
+    def tag(
+        self, name: str, tag: str, ref: int | str | None = None, *, move: bool = False
+    ) -> DatasetVersion:
+        """Deprecated spelling of :meth:`set_alias` (a tag moves only with ``move=True``)."""
+        _deprecated("tag(name, tag, ref)", "set_alias(name, alias, version)")
+        return self._point(name, tag, ref, move=move, parameter="tag")
+
+    def _point(
+        self, name: str, tag: str, ref: Any, *, move: bool, parameter: str
+    ) -> DatasetVersion:
+        _check_name(parameter, tag)
+        _check_tag(tag, parameter)
+        if isinstance(ref, DatasetVersion):
+            if ref.name != name:
+                raise ConfigurationError(
+                    f"{ref.ref} is a version of {ref.name!r}, not of {name!r}.",
+                    parameter="version",
+                    value=ref.ref,
+                )
+            ref = ref.version
         with self._backend.lock(f"dataset-{name}"):
             target = self.get(name, ref)
-            existing = self.tags(name)
+            existing = self._alias_map(name)
             if tag in existing and existing[tag] != target.version and not move:
                 raise ConfigurationError(
                     f"Tag {tag!r} of {name!r} already points at version {existing[tag]}. "
-                    "Pass move=True to move it.",
+                    "Pass move=True to move it (or use set_alias, which always moves).",
                     parameter="tag",
                     value=tag,
                 )
@@ -492,14 +566,22 @@ class DatasetStore:
         if isinstance(ref, tuple) and len(ref) == 2:
             version = self.get(ref[0], ref[1])
             return self.load(version), version.ref
-        version = self.get(str(ref))
+        if not isinstance(ref, str):
+            raise ConfigurationError(
+                f"Cannot compare a {type(ref).__name__}: pass a DatasetVersion, a reference "
+                "such as 'train:3', a (name, ref) pair or a DataFrame.",
+                parameter="a/b",
+                value=repr(ref),
+            )
+        version = self.get(ref)
         return self.load(version), version.ref
 
     def diff(self, a: Any, b: Any, *, key: str | Sequence[str] | None = None) -> Any:
         """Compare two versions (or frames): schema changes and row changes.
 
-        ``a`` and ``b`` are :class:`DatasetVersion` objects, ``"name@ref"``
-        strings, ``(name, ref)`` pairs or DataFrames. With ``key``, rows are
+        ``a`` and ``b`` are :class:`DatasetVersion` objects, references
+        (``"name:version"``, ``"name@alias"``, ``"name"``), ``(name, ref)``
+        pairs or DataFrames. With ``key``, rows are
         matched by it and reported added, removed or changed (with the
         changed columns); without, rows are compared as multisets.
 

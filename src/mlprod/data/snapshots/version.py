@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlprod._internal.refs import outside_stacklevel
 from mlprod._internal.render import Document, Rendered, Section, Table
 from mlprod.data.fingerprint import Fingerprint
 
 __all__ = ["FORMAT", "DatasetVersion"]
 
 FORMAT = "mlprod-snapshot/1"
+
+# Manifests written before the one reference grammar name parents "train@3".
+_OLD_PARENT = re.compile(r"(.+)@([1-9][0-9]*)")
+
+
+def _parent(text: str) -> str:
+    old = _OLD_PARENT.fullmatch(text)
+    return f"{old[1]}:{old[2]}" if old else text
 
 
 @dataclass(frozen=True)
@@ -38,11 +49,12 @@ class DatasetVersion(Rendered):
     message:
         The commit message.
     parents:
-        References (``"name@version"``) of the versions this one derives from.
+        References (``"name:version"``) of the versions this one derives from.
     environment:
         :func:`mlprod.environment` at commit time.
-    tags:
-        Tags pointing at this version when it was read.
+    aliases:
+        Aliases pointing at this version when it was read (``tags`` is the
+        deprecated spelling).
     object_key:
         Storage key of the data (the fingerprint including the index).
     sha256:
@@ -59,7 +71,7 @@ class DatasetVersion(Rendered):
     >>> store = mp.DatasetStore(tempfile.mkdtemp())
     >>> v = store.commit(pd.DataFrame({"a": [1, 2]}), name="train", message="first")
     >>> v.ref, v.rows, v.fingerprint == mp.fingerprint(pd.DataFrame({"a": [1, 2]}))
-    ('train@1', 2, True)
+    ('train:1', 2, True)
     """
 
     __module__ = "mlprod"
@@ -73,7 +85,7 @@ class DatasetVersion(Rendered):
     message: str = ""
     parents: tuple[str, ...] = ()
     environment: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    tags: tuple[str, ...] = field(default=(), compare=False)
+    aliases: tuple[str, ...] = field(default=(), compare=False)
     object_key: str = field(default="", repr=False)
     sha256: str = field(default="", repr=False)
     pandas_dtypes: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -81,8 +93,18 @@ class DatasetVersion(Rendered):
 
     @property
     def ref(self) -> str:
-        """``"name@version"``, accepted wherever a version is asked for."""
-        return f"{self.name}@{self.version}"
+        """``"name:version"``, accepted wherever a version is asked for."""
+        return f"{self.name}:{self.version}"
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Deprecated spelling of :attr:`aliases`."""
+        warnings.warn(
+            "DatasetVersion.tags is deprecated: use aliases.",
+            DeprecationWarning,
+            stacklevel=outside_stacklevel(),
+        )
+        return self.aliases
 
     def __repr__(self) -> str:
         return (
@@ -93,7 +115,7 @@ class DatasetVersion(Rendered):
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able data (what the manifest holds, plus tags)."""
+        """Plain JSON-able data (what the manifest holds, plus aliases)."""
         return {
             "format": FORMAT,
             "name": self.name,
@@ -105,7 +127,7 @@ class DatasetVersion(Rendered):
             "message": self.message,
             "parents": list(self.parents),
             "environment": dict(self.environment),
-            "tags": list(self.tags),
+            "aliases": list(self.aliases),
             "object_key": self.object_key,
             "sha256": self.sha256,
             "dtypes": dict(self.pandas_dtypes),
@@ -123,9 +145,9 @@ class DatasetVersion(Rendered):
             schema=tuple((n, d) for n, d in data["schema"]),
             created_at=_dt.datetime.fromisoformat(data["created_at"]),
             message=data.get("message", ""),
-            parents=tuple(data.get("parents", ())),
+            parents=tuple(_parent(p) for p in data.get("parents", ())),
             environment=data.get("environment", {}),
-            tags=tuple(data.get("tags", ())),
+            aliases=tuple(data.get("aliases", data.get("tags", ()))),
             object_key=data.get("object_key", ""),
             sha256=data.get("sha256", ""),
             pandas_dtypes=data.get("dtypes", {}),
@@ -139,7 +161,7 @@ class DatasetVersion(Rendered):
             "created": self.created_at.isoformat(timespec="seconds"),
             "message": self.message,
             "parents": ", ".join(self.parents) or "-",
-            "tags": ", ".join(self.tags) or "-",
+            "aliases": ", ".join(self.aliases) or "-",
         }
         table = Table(["column", "dtype"], [list(p) for p in self.schema])
         return Document(
