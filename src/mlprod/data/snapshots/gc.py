@@ -15,7 +15,6 @@ from mlprod.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from mlprod.data.snapshots.backend import Backend
-    from mlprod.data.snapshots.store import DatasetStore
 
 __all__ = ["StoreGcReport", "collect"]
 
@@ -107,7 +106,7 @@ def _files(backend: Backend, folder: str) -> dict[str, dict[str, Any]]:
     return {backend.fs._strip_protocol(p) if not backend.local else p: i for p, i in found.items()}
 
 
-def collect(store: DatasetStore, *, grace: float, dry_run: bool) -> StoreGcReport:
+def collect(store: Any, *, grace: float, dry_run: bool) -> StoreGcReport:
     """Remove (or list) unreferenced objects and stale temporaries older than ``grace`` seconds."""
     if (
         isinstance(grace, bool)
