@@ -1,0 +1,117 @@
+"""The walkthrough notebook runs end to end and its reports render inline."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = ROOT / "docs" / "examples" / "walkthrough.ipynb"
+SRC = ROOT / "src"
+
+
+def _cell(nb, marker):
+    """The one code cell whose source contains ``marker``."""
+    found = [c for c in nb.cells if c.cell_type == "code" and marker in c.source]
+    assert len(found) == 1, f"{len(found)} code cells contain {marker!r}"
+    return found[0]
+
+
+def _html(cell):
+    return [o["data"]["text/html"] for o in cell.outputs if "text/html" in o.get("data", {})]
+
+
+def _text(cell):
+    parts = []
+    for o in cell.outputs:
+        if o.output_type == "stream":
+            parts.append(o.text)
+        elif "text/plain" in o.get("data", {}):
+            parts.append(o["data"]["text/plain"])
+    return "".join(parts)
+
+
+def test_notebook_is_stored_clean():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert len(code) >= 15
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    # Prove which mlprod the kernel imported: the tree under test, not an installed copy.
+    nb.cells.append(nbformat.v4.new_code_cell("import mlprod\nprint(mlprod.__file__)"))
+    work = tmp_path_factory.mktemp("walkthrough")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])])
+    env["MPLBACKEND"] = "Agg"
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=240,
+        kernel_name="python3",
+        allow_errors=False,
+        resources={"metadata": {"path": str(work)}},
+    )
+    client.execute(env=env)
+    return nb
+
+
+def test_runs_against_the_tree_under_test(executed):
+    path = Path(_text(executed.cells[-1]).strip())
+    assert path.resolve().is_relative_to(SRC.resolve())
+
+
+def test_reports_render_inline(executed):
+    html = [h for c in executed.cells if c.cell_type == "code" for h in _html(c)]
+    assert len(html) >= 10
+    for h in html:
+        assert "<script" not in h.lower()
+    for marker in (
+        "validation = schema.validate(raw)",
+        "biased_fairness = mp.fairness_report(",
+        "fixed_fairness = mp.fairness_report(",
+        "explanation = mp.explain(",
+        "behaviour = behaviour_suite(",
+        "stats = g.stats()",
+        "drift_report = mp.drift(",
+        "reg.verify()",
+        "mp.verify_audit_log(",
+    ):
+        assert _html(_cell(executed, marker)), f"no HTML output from the cell with {marker!r}"
+
+
+def test_the_story_the_outputs_tell(executed):
+    validation = _text(_cell(executed, "validation = schema.validate(raw)"))
+    assert "6 failures" in validation
+
+    biased = _text(_cell(executed, "biased_fairness = mp.fairness_report("))
+    assert "'fail'" in biased
+
+    refused = _cell(executed, "except mp.GateFailed")
+    text = _text(refused)
+    assert "'fairness': False" in text
+    assert "'behaviour': True" in text
+    (evidence,) = _html(refused)
+    assert "selection_rate" in evidence
+    assert "sex=female" in evidence
+
+    promoted = _text(_cell(executed, "production = reg.resolve("))
+    assert "version=2" in promoted
+
+    assert "calls=40" in _text(_cell(executed, "stats = g.stats()"))
+    assert "DRIFT" in _text(_cell(executed, "drift_report = mp.drift("))
+    assert "credit@production" in _text(_cell(executed, "to_mermaid()"))
+    assert "ok=True" in _text(_cell(executed, "reg.verify()"))
+    assert "ok=True, records=40" in _text(_cell(executed, "mp.verify_audit_log("))
+    reasons = _text(_cell(executed, "explanation.reasons(0)"))
+    assert "the score" in reasons
