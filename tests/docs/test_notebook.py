@@ -55,6 +55,9 @@ def executed(tmp_path_factory):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])])
     env["MPLBACKEND"] = "Agg"
+    # One OpenMP thread: gradient boosting's thread pool on a busy 2-core machine
+    # (the behaviour checks call the model from several threads) is many times slower.
+    env["OMP_NUM_THREADS"] = "1"
     client = nbclient.NotebookClient(
         nb,
         timeout=240,
