@@ -111,7 +111,10 @@ def test_the_story_the_outputs_tell(executed):
     promoted = _text(_cell(executed, "production = reg.resolve("))
     assert "version=2" in promoted
 
-    assert "calls=40" in _text(_cell(executed, "stats = g.stats()"))
+    stats = _text(_cell(executed, "stats = g.stats()"))
+    assert "calls=40" in stats
+    assert "'error':" in stats  # the injected failures, answered by the fallback
+    assert "fallback_rate=0.000" not in stats
     assert "DRIFT" in _text(_cell(executed, "drift_report = mp.drift("))
     assert "credit@production" in _text(_cell(executed, "to_mermaid()"))
     assert "ok=True" in _text(_cell(executed, "reg.verify()"))
