@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -119,5 +120,16 @@ def test_the_story_the_outputs_tell(executed):
     assert "credit@production" in _text(_cell(executed, "to_mermaid()"))
     assert "ok=True" in _text(_cell(executed, "reg.verify()"))
     assert "ok=True, records=40" in _text(_cell(executed, "mp.verify_audit_log("))
+    fingerprint = re.search(
+        r"Fingerprint\('([0-9a-f]+)'", _text(_cell(executed, "train_v.fingerprint"))
+    )
+    assert fingerprint is not None
+    trace = _cell(executed, "mp.read_audit_log(")
+    assert f"decided by credit v2, trained on train:1 (fingerprint {fingerprint[1]})" in _text(
+        trace
+    )
+    assert "production then pointed at v2" in _text(trace)
+    assert "contribution" in _html(trace)[0]
+
     reasons = _text(_cell(executed, "explanation.reasons(0)"))
     assert "the score" in reasons
