@@ -56,6 +56,7 @@ def executed(tmp_path_factory):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])])
     env["MPLBACKEND"] = "Agg"
+    env["TMPDIR"] = str(work)  # the notebook's temporary folder lands in pytest's
     # One OpenMP thread: gradient boosting's thread pool on a busy 2-core machine
     # (the behaviour checks call the model from several threads) is many times slower.
     env["OMP_NUM_THREADS"] = "1"
@@ -68,6 +69,14 @@ def executed(tmp_path_factory):
     )
     client.execute(env=env)
     return nb
+
+
+def test_writes_under_its_temporary_folder(executed):
+    work = Path(_text(executed.cells[1]).split("'")[1])
+    assert work.name.startswith("mlprod-walkthrough-")
+    assert (work / "audit.jsonl").is_file()
+    assert (work / "registry").is_dir()
+    assert (work / "data-store").is_dir()
 
 
 def test_runs_against_the_tree_under_test(executed):
