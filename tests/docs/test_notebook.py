@@ -125,7 +125,7 @@ def test_the_story_the_outputs_tell(executed):
     assert "calls=40" in stats
     assert "'error':" in stats  # the injected failures, answered by the fallback
     assert "fallback_rate=0.000" not in stats
-    assert "DRIFT" in _text(_cell(executed, "drift_report = mp.drift("))
+    assert "DRIFT: 6 of 8 judged columns" in _text(_cell(executed, "drift_report = mp.drift("))
     assert "credit@production" in _text(_cell(executed, "to_mermaid()"))
     assert "ok=True" in _text(_cell(executed, "reg.verify()"))
     assert "ok=True, records=40" in _text(_cell(executed, "mp.verify_audit_log("))
