@@ -101,3 +101,41 @@ def test_rows_like_shrinks_to_one_row():
 
     frame = find(mt.rows_like(REAL, rows=(1, 8)), lambda df: len(df) >= 1)
     assert len(frame) == 1
+
+
+def test_from_profile_draws_within_the_profile():
+    from hypothesis import given, settings
+
+    import mlprod as mp
+    import mlprod.testing as mt
+
+    df = pd.DataFrame(
+        {
+            "age": pd.array([18, 40, 75], dtype="int64"),
+            "income": [1_000.0, 5_000.0, None],
+            "region": pd.Categorical(["n", "s", "n"]),
+            "vip": [True, False, True],
+        }
+    )
+    ref = mp.profile(df)
+
+    @settings(max_examples=25, database=None)
+    @given(mt.from_profile(ref, rows=(1, 6)))
+    def check(sample):
+        assert list(sample.columns) == ["age", "income", "region", "vip"]
+        assert sample["age"].dtype == "int64"
+        assert sample["age"].between(18, 75).all()
+        present = sample["income"].dropna()
+        assert present.between(1_000.0, 5_000.0).all()
+        assert set(sample["region"].dropna()) <= {"n", "s"}
+        assert sample["vip"].dtype == bool
+
+    check()
+
+
+def test_from_profile_refuses_what_is_not_a_profile():
+    import mlprod as mp
+    import mlprod.testing as mt
+
+    with pytest.raises(mp.ConfigurationError, match="Profile"):
+        mt.from_profile({"a": 1})

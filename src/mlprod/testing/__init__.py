@@ -3,8 +3,9 @@
 ``import mlprod.testing as mt`` gives both halves of testing ML code the way
 hypothesis tests parsers:
 
-* strategies of valid data: :func:`frames` (from a schema) and
-  :func:`rows_like` (around a real frame);
+* strategies of valid data: :func:`frames` (from a schema),
+  :func:`rows_like` (around a real frame) and :func:`from_profile` (from a
+  drift profile, without the data);
 * behaviour checks of models: :func:`check_predictor` (one-row and empty
   inputs, column order, dtypes, determinism, threads, pickling,
   probabilities, NaN) and the properties :func:`invariance`,
@@ -39,7 +40,7 @@ from mlprod.testing._gate import behaviour_gate
 from mlprod.testing._predictor import check_predictor
 from mlprod.testing._properties import directional, invariance
 from mlprod.testing._report import BehaviourReport, CheckResult
-from mlprod.testing._strategies import frames, rows_like
+from mlprod.testing._strategies import frames, from_profile, rows_like
 
 __all__ = [
     "BehaviourReport",
@@ -55,6 +56,7 @@ __all__ = [
     "consistency",
     "directional",
     "frames",
+    "from_profile",
     "invariance",
     "minimum_functionality",
     "rows_like",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,7 +12,7 @@ from mlprod._internal.lazy import optional_import
 from mlprod.errors import ConfigurationError
 from mlprod.testing._calls import public
 
-__all__ = ["frames", "rows_like"]
+__all__ = ["frames", "from_profile", "rows_like"]
 
 # Beyond this many distinct values a text column samples its most frequent ones.
 _MAX_CHOICES = 1000
@@ -234,4 +234,112 @@ def rows_like(df: pd.DataFrame, *, rows: int | tuple[int, int] = (1, 10)) -> Any
 
     # A list of row tuples, so shrinking deletes whole rows as well as simplifying values.
     row = st.tuples(*(elements for _, _, elements in plans))
+    return st.lists(row, min_size=low, max_size=high).map(build)
+
+
+def _profile_dtype(summary: Any) -> Any:
+    name = str(summary.dtype)
+    if summary.kind == "categorical" and name == "category":
+        return pd.CategoricalDtype(sorted(str(k) for k in summary.counts))
+    try:
+        return pd.api.types.pandas_dtype(name)
+    except TypeError:
+        return np.dtype(object)
+
+
+def _profile_elements(column: str, summary: Any) -> Any:
+    st = _st()
+    kind = summary.kind
+    if kind in ("categorical", "boolean"):
+        keys = [str(k) for k in summary.counts]
+        if not keys:
+            return st.just(None)
+        if kind == "boolean":
+            return st.sampled_from(sorted({k == "True" for k in keys}))
+        return st.sampled_from(sorted(keys)[:_MAX_CHOICES])
+    low, high = summary.min, summary.max
+    if low is None or high is None:
+        return st.just(None)
+    if kind == "datetime":
+        dtype = str(summary.dtype)
+        tz = dtype.split(",", 1)[1].rstrip("]").strip() if "," in dtype else None
+        start = pd.Timestamp(float(low), unit="s", tz="UTC")
+        span = max(int(float(high) - float(low)), 0)
+
+        def at(seconds: int) -> Any:
+            stamp = start + pd.Timedelta(seconds, "s")
+            return stamp.tz_convert(tz) if tz else stamp.tz_localize(None)
+
+        return st.integers(0, span).map(at)
+    if _profile_dtype(summary).kind in "iu":
+        return st.integers(int(np.ceil(low)), int(np.floor(high)))
+    return st.floats(float(low), float(high), allow_nan=False, allow_infinity=False)
+
+
+def from_profile(profile: Any, *, rows: int | tuple[int, int] = (1, 10)) -> Any:
+    """A hypothesis strategy of frames drawn from a drift profile (:func:`mlprod.profile`).
+
+    Each column keeps the profile's dtype; numbers and dates are drawn within
+    the profiled minimum and maximum, categories and text from the profiled
+    values (the most frequent ones past a cap), and missing values appear
+    only in columns the profile saw missing. The reference data itself is not
+    needed: a kilobyte profile stored with the model is enough to test it on
+    inputs like those it was trained on.
+
+    Parameters
+    ----------
+    profile:
+        A :class:`mlprod.Profile`.
+    rows:
+        An exact row count, or a ``(min, max)`` pair (default ``(1, 10)``).
+
+    Raises
+    ------
+    mlprod.ConfigurationError
+        ``profile`` is not a profile, has no columns, or ``rows`` is invalid.
+
+    Examples
+    --------
+    >>> import pandas as pd, mlprod as mp, mlprod.testing as mt
+    >>> from hypothesis import given, settings
+    >>> ref = mp.profile(pd.DataFrame({"income": [20.0, 90.0, 55.0], "region": ["n", "s", "n"]}))
+    >>> @settings(max_examples=10)
+    ... @given(mt.from_profile(ref, rows=3))
+    ... def test_within_range(sample):
+    ...     assert len(sample) == 3 and sample["income"].between(20, 90).all()
+    ...     assert set(sample["region"]) <= {"n", "s"}
+    >>> test_within_range()
+    """
+    columns = getattr(profile, "columns", None)
+    if not isinstance(columns, Mapping) or not hasattr(profile, "to_json"):
+        raise ConfigurationError(
+            "from_profile() needs an mlprod Profile (mp.profile(df)), got "
+            f"{type(profile).__name__}.",
+            parameter="profile",
+            value=type(profile).__name__,
+        )
+    if not columns:
+        raise ConfigurationError(
+            "from_profile() needs a profile with at least one column.", parameter="profile", value=0
+        )
+    low, high = _row_bounds(rows, (1, 10))
+    st = _st()
+    names = list(columns)
+    plans = []
+    for name in names:
+        summary = columns[name]
+        elements = _profile_elements(name, summary)
+        if summary.missing and summary.count:
+            elements = st.one_of(elements, st.none())
+        plans.append((_profile_dtype(summary), elements))
+
+    def build(records: list[tuple[Any, ...]]) -> pd.DataFrame:
+        index = pd.RangeIndex(len(records))
+        data = {
+            name: pd.Series([r[i] for r in records], dtype=dtype, index=index)
+            for i, (name, (dtype, _)) in enumerate(zip(names, plans))
+        }
+        return pd.DataFrame(data, index=index)
+
+    row = st.tuples(*(elements for _, elements in plans))
     return st.lists(row, min_size=low, max_size=high).map(build)
