@@ -184,3 +184,15 @@ def test_public_results_have_the_whole_rendering_set(cls, make, tmp_path):
         assert "<script" not in doc.lower()
         assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", doc, re.I)
         assert "url(" not in doc.lower() or "url(data:" in doc.lower()
+
+
+def test_a_validation_reports_failures_cannot_be_changed_from_outside():
+    import pandas as pd
+
+    report = mp.Schema({"x": mp.Column("int64", checks=[mp.checks.ge(0)])}).validate(
+        pd.DataFrame({"x": [-1, 2]})
+    )
+    frame = report.failures
+    frame.loc[0, "value"] = 99
+    frame.drop(index=frame.index, inplace=True)
+    assert report.failures["value"].tolist() == [-1]

@@ -96,12 +96,17 @@ class ValidationReport(Rendered):
         """Whether ``failures`` holds fewer cells than failed (``max_failures`` applied)."""
         return sum(len(c.labels) for c in self.checks) < self.n_failures
 
-    @functools.cached_property
+    @property
     def failures(self) -> pd.DataFrame:
         """Every kept failing cell: ``column``, ``check``, ``index`` (row label), ``value``.
 
         Rows come in schema order: column by column, check by check, row by row.
+        Each access returns a fresh copy, so changing it never changes the report.
         """
+        return self._failure_frame.copy()
+
+    @functools.cached_property
+    def _failure_frame(self) -> pd.DataFrame:
         if not self.checks:
             return pd.DataFrame({c: pd.Series([], dtype=object) for c in FAILURE_COLUMNS})
         sizes = [len(c.labels) for c in self.checks]
@@ -183,7 +188,7 @@ class ValidationReport(Rendered):
         title = "Validation report" + (f": {self.schema_name}" if self.schema_name else "")
         facts: dict[str, Any] = {"rows": self.rows, "failures": self.n_failures}
         if self.truncated:
-            facts["kept"] = f"{len(self.failures):,} cells (max_failures={self.max_failures})"
+            facts["kept"] = f"{len(self._failure_frame):,} cells (max_failures={self.max_failures})"
         sections = []
         if self.checks:
             by_check = Table(
@@ -192,7 +197,9 @@ class ValidationReport(Rendered):
             )
             sections.append(Section("Failures by check", table=by_check))
             sections.append(
-                Section("Failing cells", table=Table.from_frame(self.failures, max_rows=max_rows))
+                Section(
+                    "Failing cells", table=Table.from_frame(self._failure_frame, max_rows=max_rows)
+                )
             )
         return Document(title, ok=self.ok, facts=facts, sections=sections)
 
@@ -205,12 +212,13 @@ class ValidationReport(Rendered):
         >>> mp.Schema({"x": mp.Column("int64")}).validate(pd.DataFrame({"x": [1]})).to_dict()
         {'ok': True, 'rows': 1, 'n_failures': 0, 'truncated': False, 'checks': [], 'failures': []}
         """
-        cells = self.failures if max_rows is None else self.failures.head(max_rows)
+        cells = self._failure_frame if max_rows is None else self._failure_frame.head(max_rows)
         return {
             "ok": self.ok,
             "rows": self.rows,
             "n_failures": self.n_failures,
-            "truncated": self.truncated or (max_rows is not None and len(self.failures) > max_rows),
+            "truncated": self.truncated
+            or (max_rows is not None and len(self._failure_frame) > max_rows),
             "checks": [c.to_dict() for c in self.checks],
             "failures": [_jsonable_row(r) for r in cells.itertuples(index=False, name=None)],
         }
