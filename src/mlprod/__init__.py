@@ -71,6 +71,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "Profile": ("mlprod.data.drift", "Profile"),
     "drift": ("mlprod.data.drift", "drift"),
     "DriftReport": ("mlprod.data.drift", "DriftReport"),
+    "ColumnDrift": ("mlprod.data.drift", "ColumnDrift"),
     "DriftMonitor": ("mlprod.data.drift", "DriftMonitor"),
     "WindowReport": ("mlprod.data.drift", "WindowReport"),
     # models: registry and lineage
@@ -79,6 +80,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "GcReport": ("mlprod.models._lifecycle", "GcReport"),
     "AliasChange": ("mlprod.models.version", "AliasChange"),
     "LineageGraph": ("mlprod.models.lineage", "LineageGraph"),
+    "LineageNode": ("mlprod.models.lineage", "LineageNode"),
+    "LineageEdge": ("mlprod.models.lineage", "LineageEdge"),
     "RegistryVerification": ("mlprod.models.verify", "RegistryVerification"),
     "JoblibSerializer": ("mlprod.models.serializers", "JoblibSerializer"),
     "SkopsSerializer": ("mlprod.models.serializers", "SkopsSerializer"),
@@ -132,6 +135,9 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
         verify_audit_log as verify_audit_log,
     )
     from mlprod.data import checks as checks
+    from mlprod.data.drift import (
+        ColumnDrift as ColumnDrift,
+    )
     from mlprod.data.drift import (
         DriftMonitor as DriftMonitor,
     )
@@ -253,7 +259,15 @@ if _typing.TYPE_CHECKING:  # what type checkers and IDEs see; kept equal to _LAZ
         UntrustedFormat as UntrustedFormat,
     )
     from mlprod.models._lifecycle import GcReport as GcReport
-    from mlprod.models.lineage import LineageGraph as LineageGraph
+    from mlprod.models.lineage import (
+        LineageEdge as LineageEdge,
+    )
+    from mlprod.models.lineage import (
+        LineageGraph as LineageGraph,
+    )
+    from mlprod.models.lineage import (
+        LineageNode as LineageNode,
+    )
     from mlprod.models.registry import ModelRegistry as ModelRegistry
     from mlprod.models.serializers import (
         JoblibSerializer as JoblibSerializer,

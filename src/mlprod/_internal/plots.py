@@ -13,6 +13,7 @@ restyle it (``ax=`` is accepted everywhere).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from collections.abc import Sequence
@@ -61,10 +62,16 @@ def figure_to_svg(fig: Any) -> str:
     if not fig.axes:
         raise ValueError("figure_to_svg: the figure has no axes; a report never shows a blank plot")
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    matplotlib = optional_import("matplotlib", feature="report plots")
+    # a fixed salt makes matplotlib's element ids, and so the report's bytes, reproducible
+    with matplotlib.rc_context({"svg.hashsalt": "mlprod"}):
+        fig.savefig(
+            buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight"
+        )
     svg = _PROLOGUE.sub("", buf.getvalue(), count=1)
     svg = _METADATA.sub("", svg, count=1)
-    prefix = f"m{id(fig):x}-"
+    # ids unique per figure yet stable, so the same report renders to the same bytes
+    prefix = f"m{hashlib.sha1(svg.encode('utf-8')).hexdigest()[:12]}-"
     ids = set(_IDS.findall(svg))
     if ids:
         svg = _IDS.sub(lambda m: f'id="{prefix}{m.group(1)}"', svg)

@@ -31,6 +31,8 @@ class LineageNode:
     ``"model:<name>:<version>"`` or ``"alias:<name>@<alias>"``.
     """
 
+    __module__ = "mlprod"
+
     id: str
     kind: str
     label: str
@@ -55,6 +57,8 @@ class LineageEdge:
 
     ``relation`` is ``trained_on``, ``derived_from``, ``alias`` or ``same_content``.
     """
+
+    __module__ = "mlprod"
 
     source: str
     target: str

@@ -14,10 +14,11 @@ May import: the ground (``mlprod._internal``, ``mlprod.errors``,
 from mlprod.data.drift.compare import drift
 from mlprod.data.drift.monitor import DriftMonitor, WindowReport
 from mlprod.data.drift.profiles import Profile, profile
-from mlprod.data.drift.report import DriftReport
+from mlprod.data.drift.report import ColumnDrift, DriftReport
 from mlprod.data.drift.sources import profile_files
 
 __all__ = [
+    "ColumnDrift",
     "DriftMonitor",
     "DriftReport",
     "Profile",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ class ColumnDrift:
     ``histogram`` holds ``(edges or categories, reference counts, current
     counts)`` for the HTML plot.
     """
+
+    __module__ = "mlprod"
 
     column: str
     kind: str
@@ -147,6 +150,12 @@ class DriftReport(Rendered):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dtype_changes", MappingProxyType(dict(self.dtype_changes)))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # a read-only view does not pickle: ship a plain dict, wrapped again on load
+        values = [getattr(self, f.name) for f in dataclasses.fields(self)]
+        values[-1] = dict(self.dtype_changes)
+        return (DriftReport, tuple(values))
 
     def __getitem__(self, column: str) -> ColumnDrift:
         for c in self.columns:

@@ -74,6 +74,10 @@ class FairnessReport(Rendered):
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("FairnessReport is immutable")
 
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        # read-only views do not pickle; the plain data rebuilds the same report
+        return (FairnessReport, (self.to_dict(),))
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FairnessReport) and self.to_dict() == other.to_dict()
 
