@@ -36,9 +36,20 @@ def test_decorated_failure():
 """
 
 
+def _load_plugin():
+    """``-p mlprod.testing.plugin`` unless the installed entry point already loads it.
+
+    Passing ``-p`` for a plugin pytest also autoloads registers it twice.
+    """
+    from importlib.metadata import entry_points
+
+    installed = any(ep.value == "mlprod.testing.plugin" for ep in entry_points(group="pytest11"))
+    return () if installed else ("-p", "mlprod.testing.plugin")
+
+
 def _run(pytester, *args):
     pytester.makepyfile(test_inner=INNER)
-    return pytester.runpytest_subprocess("-p", "mlprod.testing.plugin", "-s", *args)
+    return pytester.runpytest_subprocess(*_load_plugin(), "-s", *args)
 
 
 def test_ci_profile_sets_hypothesis_settings_and_reports_go_to_the_dir(pytester):
@@ -68,8 +79,8 @@ def test_without_options_hypothesis_settings_are_left_alone(pytester):
 
 def test_options_are_namespaced_and_validated(pytester):
     pytester.makepyfile(test_inner=INNER)
-    result = pytester.runpytest_subprocess("-p", "mlprod.testing.plugin", "--help")
+    result = pytester.runpytest_subprocess(*_load_plugin(), "--help")
     result.stdout.fnmatch_lines(["*--mlprod-profile*", "*--mlprod-report-dir*"])
-    bad = pytester.runpytest_subprocess("-p", "mlprod.testing.plugin", "--mlprod-profile=fast")
+    bad = pytester.runpytest_subprocess(*_load_plugin(), "--mlprod-profile=fast")
     assert bad.ret != 0
     bad.stderr.fnmatch_lines(["*invalid choice*"])

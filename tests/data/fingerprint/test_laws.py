@@ -11,7 +11,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import assume, given
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from tests.strategies import frames
 
@@ -205,6 +205,8 @@ def test_chunks_cut_at_and_around_block_boundaries_merge_exactly(df, grid, data)
             )
 
 
+# the law needs frames that split into short chunks; many drawn frames do not
+@settings(suppress_health_check=[HealthCheck.filter_too_much])
 @given(frames(min_rows=1, max_rows=30), st.integers(1, 6), st.data())
 def test_short_chunks_find_their_place_without_start(df, grid, data):
     with grid_rows(grid):
