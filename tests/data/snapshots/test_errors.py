@@ -70,6 +70,8 @@ def test_unstorable_columns_are_named(
     ids=str,
 )
 def test_nested_arrow_columns_round_trip(tmp_path: Path, kind: Any) -> None:
+    if pa.types.is_struct(kind) and int(pd.__version__.split(".")[0]) < 3:
+        pytest.skip("pandas 2.2 cannot rebuild a struct ArrowDtype from its name")
     samples = {
         "list<item: int64>": [[1, 2], None, []],
         "list<item: list<item: string>>": [[["a"], ["b", None]], [], None],
