@@ -45,6 +45,8 @@ def _writer(root: Path, kind: str, rounds: int) -> subprocess.Popen[str]:
 
 
 def test_equal_content_different_bytes_from_two_processes(tmp_path: Path) -> None:
+    if int(pd.__version__.split(".")[0]) < 3:
+        pytest.skip("object and str storage of the same text differ only on pandas 3")
     # object vs str text columns: one fingerprint, different Parquet bytes, committed at once
     writers = [_writer(tmp_path, "object", 8), _writer(tmp_path, "str", 8)]
     for w in writers:
