@@ -73,7 +73,9 @@ def test_deep_profile_sets_a_deadline(pytester):
 def test_without_options_hypothesis_settings_are_left_alone(pytester):
     result = _run(pytester, "-k", "profile")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*PROFILE None 100 200.0 100*"])
+    # the deadline is hypothesis' own default: 200 ms, or none under its CI=true profile
+    result.stdout.fnmatch_lines(["*PROFILE None 100 * 100*"])
+    assert any(d in result.stdout.str() for d in (" 200.0 100", " None 100"))
     assert "mlprod: behaviour profile" not in result.stdout.str()
 
 
