@@ -36,6 +36,23 @@ def test_sketch_statistics_within_stated_error_of_raw():
     assert abs(dstats.wasserstein(sa, sb) - stats.wasserstein_distance(a, b)) <= bound * span
 
 
+@pytest.mark.parametrize(("n", "size"), [(4_000, 1024), (40_000, 128)])
+def test_wasserstein_interval_agrees_with_a_raw_data_bootstrap(n, size):
+    # the sketch bootstrap (Poisson counts; their normal limit for heavy points,
+    # the second case) against resampling the raw rows and calling scipy
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=n), rng.normal(0.1, 1.2, size=n)
+    raw = [stats.wasserstein_distance(rng.choice(a, n), rng.choice(b, n)) for _ in range(200)]
+    raw_lo, raw_hi = np.quantile(raw, [0.025, 0.975])
+    sa, sb = QuantileSketch.from_values(a, size=size), QuantileSketch.from_values(b, size=size)
+    assert (sa.weights.min() >= 100) == (n // size >= 100)
+    lo, hi = dstats.wasserstein_interval(sa, sb, draws=400, seed=1)
+    width = raw_hi - raw_lo
+    assert abs(lo - raw_lo) < 0.25 * width
+    assert abs(hi - raw_hi) < 0.25 * width
+    assert lo < stats.wasserstein_distance(a, b) < hi
+
+
 def test_categorical_statistics_agree_with_scipy():
     rng = np.random.default_rng(2)
     ref = pd.DataFrame({"c": rng.choice(list("abc"), p=[0.5, 0.3, 0.2], size=3000)})

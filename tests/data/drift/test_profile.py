@@ -34,7 +34,28 @@ def test_merged_sketch_within_stated_error(parts, size):
     x = np.concatenate([np.asarray(p, dtype=float) for p in parts])
     qs = np.r_[x, 0.0]
     assert np.all(np.abs(merged.rank(qs) - _true_rank(x, qs)) <= merged.error)
-    assert len(merged.items) <= 2 * size + len(parts)
+    assert len(merged.items) <= size
+    run = -(-len(x) // size)
+    assert merged.error <= sum(s.error for s in sketches) + run // 2
+
+
+@given(
+    st.lists(st.tuples(st.integers(-50, 50), st.integers(1, 5_000)), min_size=1, max_size=300),
+    st.integers(2, 40),
+)
+def test_compaction_of_any_weights_moves_ranks_by_half_a_run(points, size):
+    # heavy and light points alike: a compaction adds at most ceil(n / size) // 2
+    values = np.repeat(np.asarray([v for v, _ in points], dtype=float), [w for _, w in points])
+    exact = QuantileSketch.from_values(values, size=len(values) + 1)
+    items = np.asarray(sorted({float(v) for v, _ in points}))
+    weights = np.asarray([int((values == v).sum()) for v in items], dtype=np.int64)
+    s = QuantileSketch.merge([QuantileSketch(items, weights, 0, size)], size=size)
+    assert len(s.items) <= size
+    assert s.n == len(values)
+    assert exact.error == 0
+    qs = np.r_[items, items - 0.5, 100.0]
+    assert np.all(np.abs(s.rank(qs) - _true_rank(values, qs)) <= s.error)
+    assert s.error <= -(-len(values) // size) // 2
 
 
 frames = st.integers(0, 300).flatmap(
@@ -67,6 +88,41 @@ def test_sum_of_profiles_equals_profile_of_concatenation(data):
         mp.Profile.merge([mp.profile(df.iloc[:cut], bins=32), mp.profile(df.iloc[cut:], bins=32)])
         == merged
     )
+
+
+special = st.lists(
+    st.one_of(
+        st.floats(-1e6, 1e6, allow_nan=False),
+        st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0]),
+    ),
+    min_size=0,
+    max_size=200,
+)
+
+
+@given(special, st.sampled_from(["float64", "float32", "Float64", "double[pyarrow]"]))
+def test_numeric_counts_moments_and_the_callers_data_untouched(values, dtype):
+    # one in-place sort serves every statistic: it must count NaN and the
+    # infinities exactly, agree with numpy on the finite values and never
+    # write into the user's column
+    series = pd.Series(np.asarray(values, dtype=float)).astype(dtype)
+    before = series.copy()
+    s = mp.profile(series.to_frame("x"), bins=16)["x"]
+    x = series.to_numpy(dtype=float, na_value=np.nan)
+    finite = x[np.isfinite(x)]
+    assert (s.count, s.missing, s.pos_inf, s.neg_inf) == (
+        len(finite),
+        int(np.isnan(x).sum()),
+        int((x == np.inf).sum()),
+        int((x == -np.inf).sum()),
+    )
+    if len(finite):
+        assert (s.min, s.max) == (finite.min(), finite.max())
+        assert s.mean == pytest.approx(finite.mean(), rel=1e-9, abs=1e-9)
+        assert s.m2 == pytest.approx(((finite - finite.mean()) ** 2).sum(), rel=1e-9, abs=1e-6)
+        qs = np.r_[finite, 0.0]
+        assert np.all(np.abs(s.sketch.rank(qs) - _true_rank(finite, qs)) <= s.sketch.error)
+    pd.testing.assert_series_equal(series, before)
 
 
 def test_moments_match_numpy_and_size_is_independent_of_rows():
@@ -163,3 +219,35 @@ def test_dask_partitions_on_a_local_cluster():
     assert p.rows == 4000
     assert p["x"].mean == pytest.approx(whole["x"].mean, rel=1e-9)
     assert dict(p["c"].counts) == dict(whole["c"].counts)
+
+
+@given(special, st.integers(8, 64))
+def test_long_columns_summarised_in_pieces_keep_moments_and_stated_error(values, piece):
+    # the piece-by-piece path (memory: one piece) on small pieces: the same
+    # counts and moments as numpy, ranks within the tracked error, and that
+    # error within the documented 1/32 + 1/2 of a run
+    from mlprod.data.drift import summaries
+
+    x = np.asarray(values, dtype=float)
+    saved = summaries.PIECE_ROWS
+    summaries.PIECE_ROWS = piece
+    try:
+        s = mp.profile(pd.DataFrame({"x": x}), bins=16)["x"]
+    finally:
+        summaries.PIECE_ROWS = saved
+    finite = x[np.isfinite(x)]
+    assert (s.count, s.missing, s.pos_inf, s.neg_inf) == (
+        len(finite),
+        int(np.isnan(x).sum()),
+        int((x == np.inf).sum()),
+        int((x == -np.inf).sum()),
+    )
+    if len(finite):
+        assert s.mean == pytest.approx(finite.mean(), rel=1e-9, abs=1e-9)
+        assert s.m2 == pytest.approx(((finite - finite.mean()) ** 2).sum(), rel=1e-9, abs=1e-6)
+        qs = np.r_[finite, 0.0]
+        assert np.all(np.abs(s.sketch.rank(qs) - _true_rank(finite, qs)) <= s.sketch.error)
+        pieces = -(-len(x) // piece)
+        run = -(-len(finite) // 16)
+        assert s.sketch.error <= run // 2 + pieces * (-(-piece // (16 * 16)) // 2)
+        assert len(s.sketch.items) <= 16

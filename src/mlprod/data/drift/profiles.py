@@ -36,8 +36,8 @@ class Profile:
     rows:
         Rows profiled.
     bins:
-        Sketch size of numeric columns (the rank error of one batch is at most
-        ``1 / (2 * bins)``).
+        Sketch size of numeric columns (at most ``bins`` points; the rank
+        error of one batch is at most about ``1 / (2 * bins)``, tracked exactly).
     max_categories:
         Values counted per categorical column before the "other" bucket.
 
@@ -258,9 +258,12 @@ def profile(
         A pandas DataFrame or Series, or a Dask DataFrame (profiled partition
         by partition on its scheduler, then merged).
     bins:
-        Sketch size per numeric column: about ``2 * bins`` numbers kept,
-        whatever the row count; rank error at most ``1 / (2 * bins)`` per
-        batch, plus the same again per merge (the exact bound is tracked).
+        Sketch size per numeric column: at most ``bins`` weighted points
+        kept, whatever the row count; rank error at most ``1 / (2 * bins)``
+        for up to :data:`~mlprod.data.drift.summaries.PIECE_ROWS` rows and
+        ``(1/2 + 1/32) / bins`` above (longer columns are sorted piece by
+        piece, so memory stays at one piece), plus ``1 / (2 * bins)`` per
+        merge (the exact bound is tracked in ``sketch.error``).
     max_categories:
         Distinct values counted per categorical column; the rest are counted
         together as "other".

@@ -1,13 +1,13 @@
 """A mergeable quantile sketch with a guaranteed rank error (KLL-style compaction).
 
 The sketch keeps at most about ``size`` weighted points of a column. Built
-from one batch it sorts the values and keeps the weighted median of each run
-of ``ceil(n / size)`` consecutive values; merging concatenates the points
-and compacts runs the same way when they outgrow ``size``. Every compaction
-moves any rank by at most half the weight of the run it replaced, and the
-sketch adds those halves up in :attr:`QuantileSketch.error`: the estimated
-number of values ``<= x`` is within ``error`` of the true number, for every
-``x``, always (a deterministic bound, not a probability).
+from one batch it sorts the values and keeps the median of each run of
+``ceil(n / size)`` consecutive values; merging concatenates the points and,
+when they outgrow ``size``, keeps one point per run of ranks again (the point
+at the run's middle rank). Every compaction moves any rank by at most half a
+run, and the sketch adds those halves up in :attr:`QuantileSketch.error`:
+the estimated number of values ``<= x`` is within ``error`` of the true
+number, for every ``x``, always (a deterministic bound, not a probability).
 """
 
 from __future__ import annotations
@@ -30,20 +30,29 @@ def _readonly(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
 
 
 def _compact(items: FloatArray, weights: IntArray, size: int) -> tuple[FloatArray, IntArray, int]:
-    """Runs of total weight about ``n / size`` become their weighted median."""
-    n = int(weights.sum())
+    """At most ``size`` points of weight ``run = ceil(n / size)``; adds at most ``run // 2``.
+
+    Point ``j`` stands for ranks ``j * run`` to ``(j + 1) * run`` and is the
+    first input point whose running weight reaches the middle of that range.
+    The estimated count of values ``<= x`` then moves by at most half a run
+    whatever the input weights are (the proof is a line: the input's running
+    weight at ``x`` lies between the middles of the two ranges around ``x``).
+    """
     if len(items) <= size:
         return items, weights, 0
+    n = int(weights.sum())
     run = -(-n // size)
-    cum = np.cumsum(weights)
-    group = (cum - weights) // run
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    totals = np.add.reduceat(weights, starts)
-    # the weighted median of a run: the first point whose running weight reaches half the run
-    before = np.r_[0, cum[starts[1:] - 1]]
-    half = before + (totals + 1) // 2
-    reps = np.searchsorted(cum, half, side="left")
-    return items[reps], totals.astype(np.int64), int(totals.max() // 2)
+    k = -(-n // run)
+    new_weights = np.full(k, run, dtype=np.int64)
+    new_weights[-1] = n - run * (k - 1)
+    targets = np.arange(k, dtype=np.int64) * run + (new_weights + 1) // 2
+    reps = np.searchsorted(np.cumsum(weights), targets, side="left")
+    new_items = items[reps]
+    distinct = np.r_[True, new_items[1:] != new_items[:-1]]
+    if not distinct.all():  # a heavy value chosen twice becomes one point
+        keep = np.flatnonzero(distinct)
+        new_items, new_weights = new_items[keep], np.add.reduceat(new_weights, keep)
+    return new_items, new_weights, run // 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,10 +106,17 @@ class QuantileSketch:
     @classmethod
     def from_values(cls, values: npt.ArrayLike, *, size: int) -> QuantileSketch:
         """Sketch finite values (NaN and infinities must be removed by the caller)."""
-        x = np.sort(np.asarray(values, dtype=np.float64))
+        return cls.from_sorted(np.sort(np.asarray(values, dtype=np.float64)), size=size)
+
+    @classmethod
+    def from_sorted(cls, x: FloatArray, *, size: int) -> QuantileSketch:
+        """Sketch finite values already sorted ascending; ``x`` is not kept or changed.
+
+        The items are copies, so the caller may reuse ``x``'s memory afterwards.
+        """
         n = len(x)
         if n <= size:
-            return cls(_readonly(x), _readonly(np.ones(n, np.int64)), 0, size)
+            return cls(_readonly(x.copy()), _readonly(np.ones(n, np.int64)), 0, size)
         run = -(-n // size)
         starts = np.arange(0, n, run)
         totals = np.diff(np.r_[starts, n]).astype(np.int64)
@@ -108,9 +124,13 @@ class QuantileSketch:
         return cls(_readonly(x[reps]), _readonly(totals), int(run // 2), size)
 
     @classmethod
-    def merge(cls, sketches: list[QuantileSketch]) -> QuantileSketch:
-        """One sketch of all the values behind ``sketches`` (all of one ``size``)."""
-        size = sketches[0].size
+    def merge(cls, sketches: list[QuantileSketch], *, size: int | None = None) -> QuantileSketch:
+        """One sketch of all the values behind ``sketches``, compacted to ``size`` points.
+
+        ``size`` defaults to the first sketch's. The error is the sum of the
+        inputs' errors plus at most half a run for the compaction.
+        """
+        size = sketches[0].size if size is None else size
         items = np.concatenate([s.items for s in sketches])
         weights = np.concatenate([s.weights for s in sketches])
         order = np.argsort(items, kind="stable")

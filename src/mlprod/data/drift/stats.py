@@ -69,12 +69,23 @@ def wasserstein(ref: QuantileSketch, cur: QuantileSketch) -> float:
     return float(stats.wasserstein_distance(ref.items, cur.items, ref.weights, cur.weights))
 
 
-def _w1_many(
-    grid: npt.NDArray[np.float64], f_ref: npt.NDArray[np.float64], f_cur: npt.NDArray[np.float64]
+_NORMAL_FROM = 100
+_DRAW_BLOCK = 20
+
+
+def _poisson_counts(
+    rng: np.random.Generator, weights: npt.NDArray[np.int64], draws: int
 ) -> npt.NDArray[np.float64]:
-    """W1 = integral of |F_ref - F_cur| over the grid, row by row."""
-    widths = np.diff(grid)
-    return np.asarray(np.abs(f_ref[..., :-1] - f_cur[..., :-1]) @ widths, dtype=np.float64)
+    """``draws`` rows of Poisson counts with means ``weights`` (normal where the mean is large)."""
+    w = weights.astype(np.float64)
+    counts = rng.standard_normal((draws, len(w)))
+    counts *= np.sqrt(w)
+    counts += w
+    np.maximum(counts, 0.0, out=counts)
+    small = np.flatnonzero(w < _NORMAL_FROM)
+    if small.size:
+        counts[:, small] = rng.poisson(w[small], size=(draws, small.size))
+    return counts
 
 
 def wasserstein_interval(
@@ -89,19 +100,28 @@ def wasserstein_interval(
 
     Each draw gives every sketch point a Poisson count with its weight as
     mean (the Poisson bootstrap), so it costs ``O(bins)`` whatever ``n``.
+    Points of weight :data:`_NORMAL_FROM` or more draw the count from the
+    normal law of the same mean and variance (the Poisson law's limit; its
+    quantiles differ by well under one percent of the spread there), which is
+    several times cheaper to draw.
     """
     rng = np.random.default_rng(seed)
     grid = np.union1d(ref.items, cur.items)
-    out = []
-    for sk in (ref, cur):
-        # Poisson bootstrap: independent Poisson counts per point, far cheaper than multinomial
-        counts = rng.poisson(sk.weights, size=(draws, len(sk.weights))).astype(float)
-        cum = np.cumsum(counts, axis=1)
-        cum /= np.maximum(cum[:, -1:], 1.0)
-        pos = np.searchsorted(sk.items, grid, side="right")
-        padded = np.concatenate([np.zeros((draws, 1)), cum], axis=1)
-        out.append(padded[:, pos])
-    values = _w1_many(grid, out[0], out[1])
+    widths = np.diff(grid)
+    positions = [np.searchsorted(sk.items, grid[:-1], side="right") for sk in (ref, cur)]
+    values = np.empty(draws)
+    for start in range(0, draws, _DRAW_BLOCK):  # blocks keep the arrays a few hundred kB
+        block = min(_DRAW_BLOCK, draws - start)
+        cdfs = []
+        for sk, pos in zip((ref, cur), positions):
+            cum = np.zeros((block, len(sk.weights) + 1))
+            np.cumsum(_poisson_counts(rng, sk.weights, block), axis=1, out=cum[:, 1:])
+            cdf = cum[:, pos]
+            cdf /= np.maximum(cum[:, -1:], 1.0)
+            cdfs.append(cdf)
+        np.subtract(cdfs[0], cdfs[1], out=cdfs[0])
+        np.abs(cdfs[0], out=cdfs[0])
+        values[start : start + block] = cdfs[0] @ widths
     tail = (1 - level) / 2
     lo, hi = np.quantile(values, [tail, 1 - tail])
     return float(lo), float(hi)
