@@ -79,6 +79,44 @@ def _missing_change(
     return a, b, bool(p < alpha and abs(a - b) >= 0.01)
 
 
+def _not_enough_data(
+    base: dict[str, Any], method: str, notes: list[str], min_rows: int
+) -> ColumnDrift:
+    counts = f"{base['n_reference']:,} vs {base['n_current']:,}"
+    notes.append(f"fewer than {min_rows} values on one side ({counts})")
+    return ColumnDrift(**base, method=method, verdict="not enough data", notes=tuple(notes))
+
+
+def _test_verdict(
+    result: dict[str, Any],
+    method: str,
+    test: str,
+    combined: str,
+    kind: str,
+    statistic: float,
+    pvalue: float,
+    threshold: float | None,
+) -> None:
+    """A p-value test's fields; ``"auto"`` decides later, after the correction across columns."""
+    result.update(statistic=statistic, p_value=pvalue)
+    if method == "auto":
+        floor = threshold if threshold is not None else EFFECT_FLOOR[kind]
+        result.update(method=combined, threshold=floor)
+    else:
+        t = threshold if threshold is not None else METHOD_THRESHOLDS[test]
+        result.update(method=test, threshold=t, verdict="drift" if pvalue < t else "no drift")
+
+
+def _effect_verdict(
+    result: dict[str, Any], method: str, value: float, threshold: float | None
+) -> None:
+    """A single statistic's fields: drift at ``value >= threshold``."""
+    t = threshold if threshold is not None else METHOD_THRESHOLDS[method]
+    result.update(
+        method=method, statistic=value, threshold=t, verdict="drift" if value >= t else "no drift"
+    )
+
+
 def _numeric(
     name: str,
     ref: NumericSummary,
@@ -118,10 +156,7 @@ def _numeric(
             notes=(*notes, "datetime columns are reported, not tested"),
         ), None
     if ref.count < min_rows or cur.count < min_rows:
-        notes.append(f"fewer than {min_rows} values on one side ({ref.count:,} vs {cur.count:,})")
-        return ColumnDrift(
-            **base, method=method, verdict="not enough data", notes=tuple(notes)
-        ), None
+        return _not_enough_data(base, method, notes, min_rows), None
     sd = ref.std
     w = stats.wasserstein(ref.sketch, cur.sketch)
     lo, hi = stats.wasserstein_interval(ref.sketch, cur.sketch, seed=seed)
@@ -147,35 +182,15 @@ def _numeric(
     if method in ("auto", "ks"):
         d, bound = stats.ks_statistic(ref.sketch, cur.sketch)
         pvalue = stats.ks_pvalue(max(0.0, d - bound), ref.count, cur.count)
-        result.update(statistic=d, p_value=pvalue)
-        if method == "auto":
-            result.update(
-                method="ks+wasserstein",
-                threshold=threshold if threshold is not None else EFFECT_FLOOR["numeric"],
-            )
-        else:
-            t = threshold if threshold is not None else METHOD_THRESHOLDS["ks"]
-            result.update(method="ks", threshold=t, verdict="drift" if pvalue < t else "no drift")
+        _test_verdict(result, method, "ks", "ks+wasserstein", "numeric", d, pvalue, threshold)
     elif method == "wasserstein":
-        t = threshold if threshold is not None else METHOD_THRESHOLDS["wasserstein"]
-        result.update(
-            method="wasserstein",
-            statistic=w_sd,
-            threshold=t,
-            verdict="drift" if w_sd >= t else "no drift",
-        )
+        _effect_verdict(result, method, w_sd, threshold)
     else:
         _edges, r, c = stats.quantile_bins(
             ref.sketch, cur.sketch, bins=10 if method == "psi" else 20
         )
         value = stats.psi(r, c) if method == "psi" else stats.jensen_shannon(r, c)
-        t = threshold if threshold is not None else METHOD_THRESHOLDS[method]
-        result.update(
-            method=method,
-            statistic=value,
-            threshold=t,
-            verdict="drift" if value >= t else "no drift",
-        )
+        _effect_verdict(result, method, value, threshold)
     result.setdefault("verdict", "no drift")
     result["histogram"] = _numeric_hist(ref, cur)
     return ColumnDrift(**base, notes=tuple(notes), **result), pvalue
@@ -222,10 +237,7 @@ def _categorical(
         "vanished_categories": gone,
     }
     if ref.count < min_rows or cur.count < min_rows:
-        notes.append(f"fewer than {min_rows} values on one side ({ref.count:,} vs {cur.count:,})")
-        return ColumnDrift(
-            **base, method=method, verdict="not enough data", notes=tuple(notes)
-        ), None
+        return _not_enough_data(base, method, notes, min_rows), None
     names, r, c = stats.category_table(ref, cur)
     js = stats.jensen_shannon(r, c)
     lo, hi = stats.js_interval(r, c, seed=seed)
@@ -244,26 +256,19 @@ def _categorical(
     pvalue = None
     if method in ("auto", "chisquare"):
         chi, pvalue = stats.chi_square(r, c)
-        result.update(statistic=chi, p_value=pvalue)
-        if method == "auto":
-            result.update(
-                method="chisquare+jensenshannon",
-                threshold=threshold if threshold is not None else EFFECT_FLOOR["categorical"],
-            )
-        else:
-            t = threshold if threshold is not None else METHOD_THRESHOLDS["chisquare"]
-            result.update(
-                method="chisquare", threshold=t, verdict="drift" if pvalue < t else "no drift"
-            )
+        _test_verdict(
+            result,
+            method,
+            "chisquare",
+            "chisquare+jensenshannon",
+            "categorical",
+            chi,
+            pvalue,
+            threshold,
+        )
     else:
         value = js if method == "jensenshannon" else stats.psi(r, c)
-        t = threshold if threshold is not None else METHOD_THRESHOLDS[method]
-        result.update(
-            method=method,
-            statistic=value,
-            threshold=t,
-            verdict="drift" if value >= t else "no drift",
-        )
+        _effect_verdict(result, method, value, threshold)
     result.setdefault("verdict", "no drift")
     top = np.argsort(-(pr + pc), kind="stable")[:12]
     result["histogram"] = (
