@@ -79,6 +79,27 @@ def test_unencodable_value_says_what_to_do():
         canonical_json({"x": object()})
 
 
+@pytest.mark.parametrize("allow_nonfinite", [False, True])
+def test_unencodable_leaf_is_located_by_its_key_path(allow_nonfinite):
+    value = {"inputs": {"a": [1.0, 2.0], "c": [0j, np.complex128(1 + 2j)]}, "n": 1}
+    with pytest.raises(EncodingError) as info:
+        canonical_json(value, allow_nonfinite=allow_nonfinite)
+    err = info.value
+    assert err.path == ("inputs", "c", 0)
+    assert err.obj_type == "complex"
+    assert "['inputs']['c'][0]" in str(err)
+    assert "real and imaginary" in str(err)
+    assert isinstance(err, TypeError)  # callers that fall back on TypeError keep working
+    assert err.to_dict()["path"] == ["inputs", "c", 0]
+
+
+def test_a_key_collision_below_a_container_keeps_its_own_error():
+    with pytest.raises(EncodingError) as info:
+        canonical_json({"outer": [{1: "a", "1": "b"}]})
+    assert info.value.keys == ("1", "'1'")
+    assert "written as the JSON key" in str(info.value)
+
+
 def test_pinned_bytes_of_finite_values_do_not_change():
     # Digests in registries and stores in the field are taken over these bytes.
     value = {"b": [1, 2.5, -0.0, 1e-7, 1e22], "a": {"z": None, "y": True}, "é": "ü\n"}

@@ -248,31 +248,9 @@ def _registry_roundtrip(tmp_path: Any, frame: pd.DataFrame) -> None:
     assert reg.load("odd", mv.version) == {"weights": [1, 2]}
 
 
-# raw errors seen in code this sweep does not own (models/, audit/)
-OTHER_RAW = {
-    ("audit", "complex"): "audit/: AuditLog.append of a complex value raises a raw TypeError "
-    "from canonical JSON",
-    ("registry", "date32[pyarrow]"): "models/: register(signature=frame) with a date32[pyarrow] "
-    "column raises NotImplementedError (as_unit)",
-    ("registry", "duplicate-names"): "models/: register(signature=frame) with duplicate column "
-    "names raises a raw pandas ValueError",
-}
-
-
 @pytest.mark.parametrize(
     ("door", "case"),
-    [
-        # strict where the failure is certain; the date32 one is pandas 3's only
-        pytest.param(
-            d,
-            c,
-            marks=pytest.mark.xfail(strict=c != "date32[pyarrow]", reason=OTHER_RAW[(d, c)]),
-        )
-        if (d, c) in OTHER_RAW
-        else (d, c)
-        for d in ("guard", "audit", "registry")
-        for c in FRONT_CASES
-    ],
+    [(d, c) for d in ("guard", "audit", "registry") for c in FRONT_CASES],
 )
 def test_other_front_doors(tmp_path: Any, door: str, case: str) -> None:
     frame = FRONT_CASES[case]()

@@ -400,13 +400,23 @@ class EncodingError(SerializationError, TypeError):
     ----------
     keys:
         The mapping keys that collide, as their ``repr``.
+    path:
+        Where in the value the unencodable part sits, as the keys and list
+        indexes that lead to it (``("inputs", "c", 0)``); empty when the
+        value itself is the problem or keys collide.
     """
 
     def __init__(
-        self, message: str, *, keys: Sequence[str] = (), obj_type: str | None = None
+        self,
+        message: str,
+        *,
+        keys: Sequence[str] = (),
+        obj_type: str | None = None,
+        path: Sequence[Any] = (),
     ) -> None:
         super().__init__(message, obj_type=obj_type, serializer="canonical-json")
         self.keys = tuple(keys)
+        self.path = tuple(path)
 
 
 class Unavailable(MlprodError):

@@ -376,3 +376,19 @@ def test_rotated_segments_verify_only_in_order_and_complete(tmp_path_factory, re
     assert verdict.ok == in_order_tail, (order, verdict)
     if verdict.ok:
         assert (verdict.first_seq == 0) == (order[0] == 0)
+
+
+def test_an_unencodable_record_is_refused_naming_where_and_nothing_is_written(tmp_path):
+    import numpy as np
+
+    path = str(tmp_path / "audit.jsonl")
+    log = mp.AuditLog(path)
+    log.append({"ok": 1})
+    with pytest.raises(mp.EncodingError) as info:
+        log.append({"inputs": {"z": [np.complex128(1j)]}})
+    assert info.value.path == ("inputs", "z", 0)
+    log.append({"ok": 2})
+    log.close()
+    report = mp.verify_audit_log(path)
+    assert report.ok
+    assert report.records == 2

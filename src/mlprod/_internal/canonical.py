@@ -78,12 +78,18 @@ def to_jsonable(value: Any, *, strict: bool = True) -> Any:
     if isinstance(value, float):
         return float(value)
     if isinstance(value, Mapping):
-        out = {str(k): to_jsonable(v, strict=strict) for k, v in value.items()}
+        try:
+            out = {str(k): to_jsonable(v, strict=strict) for k, v in value.items()}
+        except EncodingError as exc:
+            raise _located(exc, value.items()) from None
         if len(out) != len(value):
             return _colliding(value, strict=strict)
         return out
     if isinstance(value, list | tuple):
-        return [to_jsonable(v, strict=strict) for v in value]
+        try:
+            return [to_jsonable(v, strict=strict) for v in value]
+        except EncodingError as exc:
+            raise _located(exc, enumerate(value)) from None
     if isinstance(value, set | frozenset):
         return sorted((to_jsonable(v, strict=strict) for v in value), key=repr)
     if isinstance(value, _dt.datetime | _dt.date | _dt.time):
@@ -117,10 +123,38 @@ def to_jsonable(value: Any, *, strict: bool = True) -> Any:
         return to_jsonable(dataclasses.asdict(value), strict=strict)
     if not strict:
         return repr(value)
-    raise TypeError(
-        f"cannot encode {type(value).__name__} as JSON: convert it to str, number, "
-        "list or dict first"
+    raise _unencodable(type(value).__name__, ())
+
+
+def _unencodable(type_name: str, path: tuple[Any, ...]) -> EncodingError:
+    where = "".join(f"[{k!r}]" for k in path)
+    at = f" at {where}" if where else ""
+    hint = (
+        "complex numbers have no JSON form: store the real and imaginary parts as two numbers"
+        if type_name.startswith("complex")
+        else "convert it to str, number, list or dict first"
     )
+    return EncodingError(
+        f"cannot encode {type_name}{at} as JSON: {hint}", obj_type=type_name, path=path
+    )
+
+
+def _located(exc: EncodingError, items: Any) -> EncodingError:
+    """``exc`` raised one level down, with the key or index of the entry that raised it.
+
+    Runs only on the error path: finds the entry again rather than tracking
+    keys while encoding, which keeps the common case as fast as before.
+    """
+    if exc.keys or exc.obj_type is None:  # a key collision, not an unencodable leaf
+        return exc
+    for key, item in items:
+        try:
+            to_jsonable(item)
+        except EncodingError as inner:
+            if inner.keys:
+                return inner
+            return _unencodable(inner.obj_type or "value", (key, *inner.path))
+    return exc
 
 
 def _colliding(value: Mapping[Any, Any], *, strict: bool) -> dict[str, Any]:

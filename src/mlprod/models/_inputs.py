@@ -175,9 +175,24 @@ def dataset_keys(described: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, 
     return keys
 
 
+def _is_frame(obj: Any) -> bool:
+    """A pandas DataFrame, without importing pandas."""
+    return any(
+        c.__name__ == "DataFrame" and c.__module__.startswith("pandas") for c in type(obj).__mro__
+    )
+
+
 def _schema_json(obj: Any, part: str) -> Any:
     if obj is None:
         return None
+    if _is_frame(obj):
+        # A frame stands for the schema inferred from it (what mp.infer_schema
+        # gives): its own to_json would write the data, not a signature. An
+        # input it cannot describe raises the ConfigurationError that names
+        # the column.
+        from mlprod.data.validation import infer_schema
+
+        obj = infer_schema(obj)
     to_json = getattr(obj, "to_json", None)
     if callable(to_json):
         text = to_json()
@@ -190,7 +205,8 @@ def _schema_json(obj: Any, part: str) -> Any:
         except ValueError:
             pass
     raise ConfigurationError(
-        f"signature {part} must be an mp.Schema (or its JSON), got {type(obj).__name__}. "
+        f"signature {part} must be an mp.Schema, its JSON or a DataFrame to infer it "
+        f"from, got {type(obj).__name__}. "
         "Build one with mp.infer_schema(X_train).",
         parameter="signature",
         value=repr(obj)[:200],

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import mlprod as mp
@@ -589,3 +590,18 @@ def test_search_reads_only_the_versions_it_returns(
     assert [mv.version for mv in registry.search("churn", limit=2)] == [1, 2]
     assert built == ["churn:1", "churn:2"]  # reading stopped at the limit
     assert [mv.version for mv in registry.search(order_by="-metrics.auc", limit=2)] == [30, 29]
+
+
+def test_a_frame_as_signature_stands_for_its_inferred_schema(registry: mp.ModelRegistry) -> None:
+    frame = pd.DataFrame({"age": [31, 45], "plan": pd.Series(["a", "b"], dtype="category")})
+    mv = registry.register("churn", {"w": 1}, signature=frame)
+    assert registry.get("churn", mv.version).signature == mp.infer_schema(frame)
+    both = registry.register("churn", {"w": 1}, signature={"inputs": frame, "outputs": frame})
+    assert both.output_signature == mp.infer_schema(frame)
+
+
+def test_a_frame_without_a_schema_is_refused_naming_why(registry: mp.ModelRegistry) -> None:
+    frame = pd.DataFrame([[1, 2]], columns=["a", "a"])
+    with pytest.raises(mp.ConfigurationError, match="'a'"):
+        registry.register("churn", {"w": 1}, signature=frame)
+    assert registry.search() == []  # nothing half-registered
