@@ -71,3 +71,25 @@ def test_commit_round_trips_or_refuses_clearly(frame: pd.DataFrame) -> None:
     loaded = _STORE.load(version)
     pd.testing.assert_frame_equal(loaded, frame, check_column_type=False)
     assert list(loaded.columns) == list(frame.columns)
+
+
+@pytest.mark.parametrize(
+    "categorical",
+    [
+        pd.Categorical([], categories=["a", "b", "c"]),
+        pd.Categorical([], categories=[1, 2]),
+        pd.Categorical([], categories=["z", "a"], ordered=True),
+        pd.Categorical([], categories=[0.5, 1.5]),
+        pd.Categorical(pd.to_datetime([]), categories=pd.to_datetime(["2020-01-01"])),
+    ],
+    ids=["str", "int", "ordered", "float", "datetime"],
+)
+def test_a_categorical_with_no_rows_keeps_its_categories(tmp_path, categorical):
+    # Parquet keeps categories in the dictionaries of data pages, and no rows means none
+    store = mp.DatasetStore(str(tmp_path))
+    frame = pd.DataFrame({"c": categorical})
+    version = store.commit(frame, name="empty")
+    loaded = store.load("empty", version.version)
+    assert repr(loaded["c"].dtype) == repr(frame["c"].dtype)
+    pd.testing.assert_frame_equal(loaded, frame)
+    assert store.verify().ok

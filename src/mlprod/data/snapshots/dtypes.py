@@ -11,18 +11,23 @@ committed)`` holds.
 Specs are plain strings: ``str(dtype)`` where that names the dtype exactly,
 ``string[python]``/``string[pyarrow]`` for ``pd.StringDtype`` with ``<NA>``,
 ``str``/``str[python]`` for the NaN-missing string dtype of pandas 3,
-``arrow:<pyarrow type>`` for ``pd.ArrowDtype``, and ``object:nan`` for an
-object column whose missing values are all float ``NaN``.
+``arrow:<pyarrow type>`` for ``pd.ArrowDtype``, ``object:nan`` for an
+object column whose missing values are all float ``NaN``, and
+``category:{"categories": [...], "dtype": ..., "ordered": ...}`` for a
+categorical column with no rows (whose categories Parquet does not keep).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from mlprod._internal.canonical import to_jsonable
 
 __all__ = ["describe", "describe_index", "restore"]
 
@@ -35,6 +40,10 @@ def _spec(dtype: Any, values: pd.Series | pd.Index | None = None) -> str:
         return "str" if dtype.storage == "pyarrow" else "str[python]"
     if isinstance(dtype, pd.ArrowDtype):
         return f"arrow:{dtype.pyarrow_dtype}"
+    if isinstance(dtype, pd.CategoricalDtype) and values is not None and not len(values):
+        # Parquet keeps a categorical's categories in the dictionary of its data
+        # pages, and a column with no rows has none: record them here
+        return _categories_spec(dtype)
     if isinstance(dtype, np.dtype) and dtype.kind == "O" and values is not None:
         missing = values[pd.isna(values)]
         if len(missing) and all(isinstance(v, float) and math.isnan(v) for v in missing):
@@ -42,7 +51,27 @@ def _spec(dtype: Any, values: pd.Series | pd.Index | None = None) -> str:
     return str(dtype)
 
 
+def _categories_spec(dtype: pd.CategoricalDtype) -> str:
+    cats = dtype.categories
+    try:
+        values = to_jsonable(cats.tolist())
+    except TypeError:  # categories with no JSON form: Parquet's word stands
+        return str(dtype)
+    inner = _spec(cats.dtype, cats)
+    return "category:" + json.dumps(
+        {"categories": values, "dtype": inner, "ordered": bool(dtype.ordered)},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
 def _dtype(spec: str) -> Any:
+    if spec.startswith("category:"):
+        facts = json.loads(spec[9:])
+        cats = pd.Index(facts["categories"], dtype=object)
+        if facts["dtype"] != "object":
+            cats = cats.astype(_dtype(facts["dtype"]))
+        return pd.CategoricalDtype(cats, ordered=facts["ordered"])
     if spec.startswith("string[") and spec.endswith("]"):
         return pd.StringDtype(spec[7:-1])
     if spec in {"str", "str[python]"}:

@@ -359,7 +359,7 @@ class DatasetStore:
             changed = [
                 str(c)
                 for c in frame.columns
-                if c in back.columns and str(back[c].dtype) != str(frame[c].dtype)
+                if c in back.columns and repr(back[c].dtype) != repr(frame[c].dtype)
             ]
             raise ConfigurationError(
                 "This frame does not survive a Parquet round trip unchanged"
