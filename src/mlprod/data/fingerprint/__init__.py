@@ -1,7 +1,8 @@
 """Content fingerprints of tables: ``fingerprint(df)`` and the ``Fingerprint`` value.
 
 ``value`` (the ``Fingerprint`` hex string), ``kernels`` (64-bit hashing
-primitives), ``columns`` (each dtype's canonical words), ``blocks`` (the
+primitives), ``compiled`` (the same kernels compiled with numba, when
+installed), ``columns`` (each dtype's canonical words), ``blocks`` (the
 ordered algorithm's block digests), ``runs`` (chunk states that merge),
 ``compute`` (``fingerprint``, ``PartialFingerprint``, row and cell hashes),
 ``sources`` (files, streamed chunk by chunk).

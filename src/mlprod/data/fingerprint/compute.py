@@ -31,6 +31,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from mlprod._internal.canonical import canonical_json, sha256_bytes
+from mlprod.data.fingerprint import compiled as compiled_kernels
 from mlprod.data.fingerprint import runs as fingerprint_runs
 from mlprod.data.fingerprint.blocks import block_encoder_for
 from mlprod.data.fingerprint.columns import encoder_for, unify_dtypes
@@ -342,8 +343,9 @@ def _blocks(n: int) -> Iterable[tuple[int, int]]:
 
 
 def _row_hash_blocks(
-    frame: pd.DataFrame, chain: list[Any]
+    frame: pd.DataFrame, chain: list[Any], *, finish: bool = True
 ) -> Iterable[tuple[int, npt.NDArray[np.uint64]]]:
+    """Each block's row hashes (``finish=False``: its accumulators, before finish_rows)."""
     n = len(frame)
     size = min(n, BLOCK_ROWS)
     acc_buf = np.empty(size, dtype=np.uint64)
@@ -355,7 +357,7 @@ def _row_hash_blocks(
         for enc in chain:
             words, missing = enc.encode(start, stop, scratch)
             fold_column(acc, words, missing, tmp)
-        yield start, finish_rows(acc, tmp)
+        yield start, (finish_rows(acc, tmp) if finish else acc)
 
 
 def _state_of(
@@ -393,6 +395,17 @@ def _state_of(
 def _lanes(frame: pd.DataFrame, chain: list[Any]) -> tuple[int, int]:
     """The two order-free sums over the row hashes of ``frame``."""
     s1 = s2 = 0
+    with compiled_kernels.activated(len(frame) * max(1, len(chain))) as compiled:
+        if compiled is not None:
+            for _, acc in _row_hash_blocks(frame, chain, finish=False):
+                t1, t2 = compiled.finish_sums(acc)
+                s1, s2 = s1 + int(t1), s2 + int(t2)
+            return s1 & _MASK64, s2 & _MASK64
+        return _numpy_lanes(frame, chain)
+
+
+def _numpy_lanes(frame: pd.DataFrame, chain: list[Any]) -> tuple[int, int]:
+    s1 = s2 = 0
     g = np.empty(min(len(frame), BLOCK_ROWS), dtype=np.uint64)
     shifted = np.empty_like(g)
     with np.errstate(over="ignore"):
@@ -423,8 +436,9 @@ def row_hashes(frame: pd.DataFrame, *, index: bool = False) -> npt.NDArray[np.ui
     """
     chain, _, _ = _encoders(frame, index, True)
     out = np.empty(len(frame), dtype=np.uint64)
-    for start, rows in _row_hash_blocks(frame, chain):
-        out[start : start + len(rows)] = rows
+    with compiled_kernels.activated(len(frame) * max(1, len(chain))):
+        for start, rows in _row_hash_blocks(frame, chain):
+            out[start : start + len(rows)] = rows
     return out
 
 
@@ -547,8 +561,9 @@ def cell_hashes(series: pd.Series) -> tuple[str, npt.NDArray[np.uint64]]:
     n = len(series)
     acc = np.full(n, new_accumulator(1)[0], dtype=np.uint64)
     tmp = np.empty(n, dtype=np.uint64)
-    words, missing = enc.encode(0, n, np.empty(n, dtype=np.uint64))
-    fold_column(acc, words, missing, tmp)
+    with compiled_kernels.activated(n):
+        words, missing = enc.encode(0, n, np.empty(n, dtype=np.uint64))
+        fold_column(acc, words, missing, tmp)
     return enc.dtype, finish_rows(acc, tmp)
 
 

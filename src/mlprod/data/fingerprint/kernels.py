@@ -5,16 +5,22 @@ per-row accumulator (:func:`fold_column`); strings and bytes are hashed
 straight from Arrow buffers (:func:`hash_utf8`). Every function works on a
 whole block of rows with numpy ufuncs writing in place, so no Python code
 runs per row and temporaries stay block-sized.
+
+These numpy kernels define the values. :mod:`.compiled` has numba versions
+of the row step, the short-string hash, float canonicalisation and the row
+finish; a call folds with them when :data:`ACTIVE` holds them.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "ACTIVE",
     "CANONICAL_NAN",
     "SEED_OBJECT",
     "U64",
@@ -42,6 +48,18 @@ _S29 = np.uint64(29)
 CANONICAL_NAN = np.float64(np.nan)  # bits 0x7FF8000000000000
 
 
+ACTIVE: ContextVar[Any] = ContextVar("mlprod_fingerprint_kernels", default=None)
+"""The compiled kernels (:class:`.compiled.Kernels`) the current call folds with, or None.
+
+Set by :func:`.compiled.activated` around a call; ``None`` means numpy.
+"""
+
+
+def active() -> Any:
+    """The compiled kernels the current call folds with, or ``None`` (numpy)."""
+    return ACTIVE.get()
+
+
 def new_accumulator(n: int) -> U64:
     """A fresh per-row accumulator for ``n`` rows."""
     return np.full(n, _SEED, dtype=np.uint64)
@@ -62,8 +80,12 @@ def _step(acc: U64, word: U64, tmp: U64) -> None:
 def fold_column(acc: U64, words: Words, missing: npt.NDArray[np.bool_] | None, tmp: U64) -> None:
     """Fold one column's canonical words into the row accumulator, in place."""
     saved = acc[missing] if missing is not None else None
+    compiled = active()
     for word in words:
-        _step(acc, word, tmp[: len(acc)])
+        if compiled is not None and word.dtype == np.uint64:
+            compiled.step(acc, word)
+        else:
+            _step(acc, word, tmp[: len(acc)])
     if missing is not None and saved is not None and saved.size:
         # a missing cell takes a different multiplier, so it cannot equal any value
         marked = saved * _K_MISS
@@ -154,6 +176,11 @@ def hash_utf8(arr: Any, seed: np.uint64 = _SEED) -> tuple[U64, npt.NDArray[np.bo
         or pa.types.is_large_binary(arr.type)
         or pa.types.is_binary_view(arr.type)
     )
+    compiled = active()
+    if compiled is not None and not (
+        pa.types.is_string_view(arr.type) or pa.types.is_binary_view(arr.type)
+    ):
+        return _hash_from_offsets(compiled, arr, seed)
     if pa.types.is_string_view(arr.type) or pa.types.is_binary_view(arr.type):
         # views from elsewhere may leave junk after short values; ours zero-pad
         # them, as the Arrow format prescribes
@@ -161,17 +188,56 @@ def hash_utf8(arr: Any, seed: np.uint64 = _SEED) -> tuple[U64, npt.NDArray[np.bo
     # compact a slice first: casting a slice costs as much as casting its parent
     views = pa.concat_arrays([arr]).cast(pa.binary_view() if binary else pa.string_view())
     raw = np.frombuffer(views.buffers()[1], dtype=np.uint64, count=2 * n, offset=views.offset * 16)
-    w0, w1 = raw[0::2], raw[1::2]
-    h = np.bitwise_xor(w0, seed)
-    tmp = np.empty(n, dtype=np.uint64)
-    np.multiply(h, _K_STR, out=h)
-    np.right_shift(h, _S29, out=tmp)
-    np.bitwise_xor(h, tmp, out=h)
-    _word_step(h, w1, tmp)
+    w0 = raw[0::2]
+    if compiled is not None:
+        h = np.empty(n, dtype=np.uint64)
+        compiled.string_hash(raw, seed, h)
+    else:
+        h = np.bitwise_xor(w0, seed)
+        tmp = np.empty(n, dtype=np.uint64)
+        np.multiply(h, _K_STR, out=h)
+        np.right_shift(h, _S29, out=tmp)
+        np.bitwise_xor(h, tmp, out=h)
+        _word_step(h, raw[1::2], tmp)
     # cheap check first: values longer than 12 bytes live in extra data buffers
     if len(views.buffers()) > 2:
         long_rows = np.flatnonzero((w0 & np.uint64(0xFFFFFFFF)) > np.uint64(12))
         if long_rows.size:
             h[long_rows] = hash_bytes_reference(arr.take(pa.array(long_rows)), seed)
     nulls = np.asarray(views.is_null(), dtype=bool) if views.null_count else None
+    return h, nulls
+
+
+def _hash_from_offsets(
+    compiled: Any, arr: Any, seed: np.uint64
+) -> tuple[U64, npt.NDArray[np.bool_] | None]:
+    """:func:`hash_utf8` of a string or binary array read from its offsets and bytes.
+
+    The compiled kernel builds each short value's two string-view words from
+    its bytes, so no string-view copy is made; values longer than 12 bytes
+    take :func:`hash_bytes_reference`, as on the numpy path.
+    """
+    import pyarrow as pa
+
+    n = len(arr)
+    wide = pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
+    buffers = arr.buffers()
+    offsets = np.frombuffer(
+        buffers[1],
+        dtype=np.int64 if wide else np.int32,
+        count=n + 1,
+        offset=arr.offset * (8 if wide else 4),
+    )
+    first, last = int(offsets[0]), int(offsets[-1])
+    # the value bytes, zero-padded to whole words (and one more for loads at the end)
+    words = np.zeros((last - first) // 8 + 3, dtype=np.uint64)
+    if last > first:
+        words.view(np.uint8)[: last - first] = np.frombuffer(
+            buffers[2], dtype=np.uint8, count=last - first, offset=first
+        )
+    h = np.empty(n, dtype=np.uint64)
+    if compiled.offsets_hash(offsets, words, seed, h):
+        long_rows = np.flatnonzero(np.diff(offsets) > 12)
+        h[long_rows] = hash_bytes_reference(arr.take(pa.array(long_rows)), seed)
+    nulls = np.asarray(arr.is_null(), dtype=bool) if arr.null_count else None
     return h, nulls
