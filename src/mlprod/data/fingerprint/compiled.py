@@ -145,14 +145,15 @@ def _compile(numba: Any) -> Kernels:
             h = (h ^ raw[2 * i + 1]) * k_str
             out[i] = h ^ (h >> s29)
 
+    masks = np.array([(1 << (8 * n)) - 1 for n in range(8)] + [2**64 - 1], dtype=np.uint64)
+
     @jit  # type: ignore[untyped-decorator]
     def _load(words: Any, p: Any) -> Any:  # pragma: no cover
-        # the 8 bytes at byte position p of a zero-padded uint64 array, little-endian
+        # the 8 bytes at byte position p of a zero-padded uint64 array, little-endian;
+        # the high part is shifted in two steps so that r == 0 shifts it out entirely
         k = p >> 3
         r = np.uint64(8 * (p & 7))
-        if r == 0:
-            return words[k]
-        return (words[k] >> r) | (words[k + 1] << (np.uint64(64) - r))
+        return (words[k] >> r) | ((words[k + 1] << (np.uint64(63) - r)) << np.uint64(1))
 
     @jit  # type: ignore[untyped-decorator]
     def offsets_hash(offsets: Any, words: Any, seed: Any, out: Any) -> int:  # pragma: no cover
@@ -160,7 +161,6 @@ def _compile(numba: Any) -> Kernels:
         # ``words`` holds the bytes from offsets[0] on, zero-padded to whole words
         base = offsets[0]
         n_long = 0
-        ones = np.uint64(0xFFFFFFFFFFFFFFFF)
         for i in range(out.shape[0]):
             start = offsets[i] - base
             length = offsets[i + 1] - offsets[i]
@@ -168,17 +168,10 @@ def _compile(numba: Any) -> Kernels:
                 n_long += 1
                 out[i] = 0
                 continue
-            if length == 0:
-                w0 = np.uint64(0)
-                w1 = np.uint64(0)
-            else:
-                low = _load(words, start)
-                head = min(length, 4)
-                w0 = np.uint64(length) | ((low & (ones >> np.uint64(64 - 8 * head))) << s32)
-                if length > 4:
-                    w1 = _load(words, start + 4) & (ones >> np.uint64(64 - 8 * (length - 4)))
-                else:
-                    w1 = np.uint64(0)
+            head = masks[min(length, 4)]
+            tail = masks[max(length - 4, 0)]
+            w0 = np.uint64(length) | ((_load(words, start) & head) << s32)
+            w1 = _load(words, start + 4) & tail
             h = (w0 ^ seed) * k_str
             h ^= h >> s29
             h = (h ^ w1) * k_str
