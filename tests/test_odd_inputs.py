@@ -229,7 +229,9 @@ def _guard_predict(frame: pd.DataFrame) -> None:
 def _audit_append(tmp_path: Any, frame: pd.DataFrame) -> None:
     log = mp.AuditLog(str(tmp_path / "audit.jsonl"))
     try:
-        log.append({"inputs": frame.to_dict(orient="list"), "columns": list(frame.columns)})
+        # by position: duplicate names would make to_dict drop columns
+        inputs = [frame.iloc[:, j].tolist() for j in range(frame.shape[1])]
+        log.append({"inputs": inputs, "columns": list(frame.columns)})
     except mp.MlprodError as err:
         _names_a_column_or_reason(err, frame)
         return

@@ -93,3 +93,16 @@ def test_a_categorical_with_no_rows_keeps_its_categories(tmp_path, categorical):
     assert repr(loaded["c"].dtype) == repr(frame["c"].dtype)
     pd.testing.assert_frame_equal(loaded, frame)
     assert store.verify().ok
+
+
+def test_a_none_column_name_round_trips_without_a_pandas_warning(tmp_path):
+    import warnings
+
+    store = mp.DatasetStore(str(tmp_path))
+    frame = pd.DataFrame({None: [1, 2]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        version = store.commit(frame, name="none")
+        loaded = store.load("none", version.version)
+    assert list(loaded.columns) == [None]
+    pd.testing.assert_frame_equal(loaded, frame)

@@ -343,9 +343,17 @@ class DatasetStore:
     def _write_object(self, frame: pd.DataFrame, key: str) -> tuple[str, int]:
         buf = io.BytesIO()
         try:
-            frame.to_parquet(
-                buf, engine="pyarrow", compression="zstd", use_compliant_nested_type=False
-            )
+            with warnings.catch_warnings():
+                # A lone None name reads to pandas as "mixed"; the store records the names
+                # and restores them (the round-trip check below proves it), so pandas'
+                # warning that they "will not roundtrip" does not hold here. Frames whose
+                # names really mix types were refused by check_frame.
+                warnings.filterwarnings(
+                    "ignore", message="The DataFrame has column names of mixed type"
+                )
+                frame.to_parquet(
+                    buf, engine="pyarrow", compression="zstd", use_compliant_nested_type=False
+                )
         except (TypeError, ValueError, ImportError) as exc:
             raise ConfigurationError(
                 f"Cannot store this frame as Parquet: {exc}. Convert the offending column "
