@@ -55,6 +55,10 @@ def test_floats_canonicalise_alike(picks, dtype):
         (d_np, h_np), (d_jit, h_jit) = _both(lambda: cell_hashes(s), mp_env)
     assert d_np == d_jit
     assert h_np.tolist() == h_jit.tolist()
+    frame = pd.DataFrame({"x": s, "y": s[::-1].to_numpy()})  # the fused float step
+    with pytest.MonkeyPatch.context() as mp_env:
+        rows_np, rows_jit = _both(lambda: row_hashes(frame), mp_env)
+    assert rows_np.tolist() == rows_jit.tolist()
     # -0.0 is 0.0 and every NaN is one NaN, on both paths
     zero, nan = h_jit[s.eq(0).to_numpy()], h_jit[s.isna().to_numpy()]
     assert len(set(zero.tolist())) <= 1

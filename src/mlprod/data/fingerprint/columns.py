@@ -59,10 +59,15 @@ class ColumnEncoder:
         The canonical dtype name recorded in the fingerprint's schema.
     encode:
         ``encode(start, stop, scratch)`` -> (words, missing-mask or None).
+    floats:
+        For a float64 column, its values: the compiled kernels canonicalise
+        and fold them in one pass (``Kernels.step_floats``) instead of
+        encoding words first. ``None`` for other columns.
     """
 
     dtype: str
     encode: Callable[[int, int, U64], tuple[Words, npt.NDArray[np.bool_] | None]]
+    floats: np.ndarray | None = None
 
 
 def _int_encoder(values: np.ndarray, dtype: str) -> ColumnEncoder:
@@ -87,9 +92,9 @@ def _canonical_floats(src: np.ndarray, out: U64) -> U64:
         return out
     with np.errstate(invalid="ignore", over="ignore"):  # signalling NaNs, inf * inf
         np.add(src, 0.0, out=f, casting="unsafe")  # -0.0 + 0.0 == +0.0
-        # cheap check first: a sum of squares is NaN exactly when a term is NaN
-        # (squares are never negative, so no inf - inf), and BLAS sums fast
-        if np.isnan(np.dot(f, f)):
+        # cheap check first: np.minimum propagates NaN, so the minimum is NaN exactly
+        # when a value is (one in-cache pass; no BLAS, whose threads stall under load)
+        if f.size and np.isnan(np.minimum.reduce(f)):
             f[np.isnan(f)] = CANONICAL_NAN
     return out
 
@@ -99,7 +104,9 @@ _COMPILED_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 
 def _float_encoder(values: np.ndarray, dtype: str) -> ColumnEncoder:
     return ColumnEncoder(
-        dtype, lambda s, e, out: ([_canonical_floats(values[s:e], out[: e - s])], None)
+        dtype,
+        lambda s, e, out: ([_canonical_floats(values[s:e], out[: e - s])], None),
+        values if values.dtype == np.float64 else None,
     )
 
 

@@ -60,6 +60,8 @@ class Kernels(NamedTuple):
     offsets_hash: Callable[[Any, Any, Any, Any], int]
     """``offsets_hash(offsets, data, seed, out)``: the same from offsets and bytes; the
     count of values longer than 12 bytes, left for :func:`.kernels.hash_bytes_reference`."""
+    step_floats: Callable[[Any, Any, Any], None]
+    """``step_floats(acc, values, bits)``: ``step`` of each float64's canonical bits, one pass."""
     canonical_floats: Callable[[Any, Any], None]
     """``canonical_floats(src, out)``: :func:`.columns._canonical_floats` into float64 ``out``."""
     finish_sums: Callable[[Any], tuple[int, int]]
@@ -128,6 +130,7 @@ def _compile(numba: Any) -> Kernels:
     s32, s29 = k._S32, k._S29
     k_s2 = np.uint64(0x94D049BB133111EB)  # compute._K_S2, the second lane's multiplier
     canonical_nan = k.CANONICAL_NAN
+    nan_bits = np.uint64(0x7FF8000000000000)  # CANONICAL_NAN's bits
     jit = numba.njit(cache=True, nogil=True, boundscheck=False)
 
     @jit  # type: ignore[untyped-decorator]
@@ -179,6 +182,17 @@ def _compile(numba: Any) -> Kernels:
         return n_long
 
     @jit  # type: ignore[untyped-decorator]
+    def step_floats(acc: Any, values: Any, raw: Any) -> None:  # pragma: no cover
+        # raw: the same float64 values' bits; canonical: one NaN, and -0.0 is 0.0
+        zero = np.uint64(0)
+        for i in range(acc.shape[0]):
+            v = values[i]
+            bits = nan_bits if v != v else (zero if v == 0.0 else raw[i])
+            x = (acc[i] ^ bits) * k_step
+            x ^= x >> s32
+            acc[i] = x * fmix1
+
+    @jit  # type: ignore[untyped-decorator]
     def canonical_floats(src: Any, out: Any) -> None:  # pragma: no cover
         for i in range(out.shape[0]):
             v = src[i] + 0.0
@@ -196,4 +210,4 @@ def _compile(numba: Any) -> Kernels:
             s2 += g ^ (g >> s32)
         return s1, s2
 
-    return Kernels(step, string_hash, offsets_hash, canonical_floats, finish_sums)
+    return Kernels(step, string_hash, offsets_hash, step_floats, canonical_floats, finish_sums)

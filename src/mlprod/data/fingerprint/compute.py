@@ -351,10 +351,16 @@ def _row_hash_blocks(
     acc_buf = np.empty(size, dtype=np.uint64)
     tmp = np.empty(size, dtype=np.uint64)
     scratch = np.empty(size, dtype=np.uint64)
+    compiled = compiled_kernels.active()
     for start, stop in _blocks(n):
         acc = acc_buf[: stop - start]
         acc[:] = new_accumulator(1)[0]
         for enc in chain:
+            if compiled is not None and enc.floats is not None:
+                # canonicalise and fold in one pass: no words written in between
+                block = enc.floats[start:stop]
+                compiled.step_floats(acc, block, block.view(np.uint64))
+                continue
             words, missing = enc.encode(start, stop, scratch)
             fold_column(acc, words, missing, tmp)
         yield start, (finish_rows(acc, tmp) if finish else acc)
