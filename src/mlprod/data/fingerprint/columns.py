@@ -138,7 +138,7 @@ def _masked_encoder(array: Any, dtype: str) -> ColumnEncoder:
     return ColumnEncoder(dtype, encode)
 
 
-SPAN_ROWS = 1 << 18
+SPAN_ROWS = 1 << 17
 """Rows of an Arrow string column hashed per cast (see :func:`_chunked_encoder`)."""
 
 

@@ -128,9 +128,9 @@ def kernels() -> Kernels | None:
 def _compile(numba: Any) -> Kernels:
     k_step, fmix1, k_str = k._K_STEP, k._FMIX1, k._K_STR
     s32, s29 = k._S32, k._S29
-    k_s2 = np.uint64(0x94D049BB133111EB)  # compute._K_S2, the second lane's multiplier
+    k_s2 = k.K_LANE2
     canonical_nan = k.CANONICAL_NAN
-    nan_bits = np.uint64(0x7FF8000000000000)  # CANONICAL_NAN's bits
+    nan_bits = k.CANONICAL_NAN.view(np.uint64)
     jit = numba.njit(cache=True, nogil=True, boundscheck=False)
 
     @jit  # type: ignore[untyped-decorator]

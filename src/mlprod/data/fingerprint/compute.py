@@ -35,7 +35,12 @@ from mlprod.data.fingerprint import compiled as compiled_kernels
 from mlprod.data.fingerprint import runs as fingerprint_runs
 from mlprod.data.fingerprint.blocks import block_encoder_for
 from mlprod.data.fingerprint.columns import encoder_for, unify_dtypes
-from mlprod.data.fingerprint.kernels import finish_rows, fold_column, new_accumulator
+from mlprod.data.fingerprint.kernels import (
+    K_LANE2,
+    finish_rows,
+    fold_column,
+    new_accumulator,
+)
 from mlprod.data.fingerprint.options import check_options
 from mlprod.data.fingerprint.runs import BlockRun, run_of
 from mlprod.data.fingerprint.value import ALGORITHM, Fingerprint
@@ -55,7 +60,6 @@ __all__ = [
 BLOCK_ROWS = 1 << 15
 
 _MASK64 = (1 << 64) - 1
-_K_S2 = np.uint64(0x94D049BB133111EB)
 
 
 def _name_key(name: Any) -> str:
@@ -419,7 +423,7 @@ def _numpy_lanes(frame: pd.DataFrame, chain: list[Any]) -> tuple[int, int]:
             m = len(rows)
             gm = g[:m]
             # a second, non-linear lane: equal sums of r alone are easy to meet
-            np.multiply(rows, _K_S2, out=gm)
+            np.multiply(rows, K_LANE2, out=gm)
             np.right_shift(gm, np.uint64(32), out=shifted[:m])
             np.bitwise_xor(gm, shifted[:m], out=gm)
             s1 += int(rows.sum(dtype=np.uint64))

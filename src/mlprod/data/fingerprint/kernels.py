@@ -22,6 +22,7 @@ import numpy.typing as npt
 __all__ = [
     "ACTIVE",
     "CANONICAL_NAN",
+    "K_LANE2",
     "SEED_OBJECT",
     "U64",
     "Words",
@@ -46,6 +47,8 @@ _FMIX1 = np.uint64(0xFF51AFD7ED558CCD)
 _S32 = np.uint64(32)
 _S29 = np.uint64(29)
 CANONICAL_NAN = np.float64(np.nan)  # bits 0x7FF8000000000000
+K_LANE2 = np.uint64(0x94D049BB133111EB)
+"""The multiplier of the second lane's mix ``g(r) = (r * K) ^ (r * K) >> 32``."""
 
 
 ACTIVE: ContextVar[Any] = ContextVar("mlprod_fingerprint_kernels", default=None)
